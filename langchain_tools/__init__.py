@@ -1,0 +1,1 @@
+"""LangChain adapter over the smooth_agents core (built in a later issue)."""

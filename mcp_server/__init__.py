@@ -1,0 +1,1 @@
+"""MCP adapter over the smooth_agents core (built in a later issue)."""

@@ -1,0 +1,25 @@
+"""The self-hosted, Smooth-compatible server: the Smooth REST API over a real headless Chromium.
+
+Only this package imports Playwright; import it when the local server is wanted.
+"""
+
+from .agents import Agent, AgentContext, AgentError, AgentSelector, ReaderAgent, ScriptedAgent
+from .app import create_app
+from .runtime import LocalRuntime
+from .server import EmbeddedServer, ThreadedServer, serve
+from .settings import LocalServerSettings
+
+__all__ = [
+    "Agent",
+    "AgentContext",
+    "AgentError",
+    "AgentSelector",
+    "EmbeddedServer",
+    "LocalRuntime",
+    "LocalServerSettings",
+    "ReaderAgent",
+    "ScriptedAgent",
+    "ThreadedServer",
+    "create_app",
+    "serve",
+]

@@ -1,0 +1,224 @@
+"""The agent seam: what turns a task's text into browser work.
+
+An ``Agent`` gets an ``AgentContext`` (the task, its page, the browser actions and the caller's
+custom tools) and returns the task's output. Two ship here: the built-in ``ReaderAgent`` (no
+model: reads a page as markdown, or extracts JSON to a schema) and ``ScriptedAgent`` (runs a
+fixed list of steps; tests use it to drive any sequence of actions and custom tool calls).
+A model-backed agent plugs in through ``AgentSelector``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+
+from .browser import BrowserSession
+from .errors import ActionFailed
+from .extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
+from .readable import page_to_markdown
+from .schemas import ToolSignature
+from .storage import StoredFile
+
+SCRIPT_PREFIX = "script:"
+
+
+class AgentError(Exception):
+    """The agent could not do the task; the message becomes the task's output."""
+
+
+class ToolCallError(Exception):
+    """A custom tool answered with an error (code 400): the agent may carry on."""
+
+
+class EssentialToolFailed(AgentError):
+    """A custom tool failed with code 500: the task ends."""
+
+
+# Sends a tool_call event and waits for the caller's answer: (code, output).
+ToolCaller = Callable[[str, Mapping[str, Any]], Awaitable[tuple[int, Any]]]
+
+
+@dataclass
+class AgentContext:
+    task: str
+    browser: BrowserSession
+    url: str | None = None
+    response_model: dict[str, Any] | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    max_steps: int = 32
+    files: Sequence[StoredFile] = ()
+    custom_tools: Sequence[ToolSignature] = ()
+    tool_caller: ToolCaller | None = None
+    steps: int = 0
+
+    def _step(self, what: str) -> None:
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise AgentError(f"The task used all {self.max_steps} steps (max_steps) before finishing ({what}).")
+
+    async def goto(self, url: str) -> dict[str, Any]:
+        self._step("goto")
+        return (await self.browser.goto(url)).as_output()
+
+    async def evaluate_js(self, js: str, args: Any = None) -> Any:
+        self._step("evaluate_js")
+        return await self.browser.evaluate_js(js, args)
+
+    async def extract(self, schema: Mapping[str, Any], prompt: str | None = None) -> Any:
+        self._step("extract")
+        return await extract_from_page(self.browser, schema, prompt)
+
+    async def read_page(self) -> str:
+        self._step("read")
+        html = await self.browser.html()
+        url = self.browser.url
+        return await anyio.to_thread.run_sync(lambda: page_to_markdown(html, url))
+
+    async def attach_files(self, selector: str, file_ids: Sequence[str] | None = None) -> None:
+        self._step("attach_files")
+        chosen = [f for f in self.files if file_ids is None or f.id in file_ids]
+        if not chosen:
+            raise AgentError(f"No uploaded files to attach (task files: {[f.id for f in self.files]}).")
+        await self.browser.set_input_files(selector, [f.path for f in chosen])
+
+    async def call_tool(self, name: str, tool_input: Mapping[str, Any]) -> Any:
+        """Call one of the caller's custom tools and return its answer."""
+        self._step(f"tool {name}")
+        known = {t.name for t in self.custom_tools}
+        if name not in known or self.tool_caller is None:
+            raise AgentError(f"The task has no custom tool named {name!r} (declared: {sorted(known)}).")
+        code, output = await self.tool_caller(name, tool_input)
+        if code == 200:
+            return output
+        if code == 400:
+            raise ToolCallError(f"Custom tool {name!r} failed: {output}")
+        raise EssentialToolFailed(f"Custom tool {name!r} failed and is essential (code {code}): {output}")
+
+
+async def extract_from_page(browser: BrowserSession, schema: Mapping[str, Any], prompt: str | None) -> Any:
+    """The ``extract`` action: schema-guided data from the current page, without a model."""
+    try:
+        check_schema(schema)
+    except InvalidSchemaError as exc:
+        raise ActionFailed(str(exc)) from None
+    html = await browser.html()
+    url = browser.url
+    try:
+        return await anyio.to_thread.run_sync(
+            lambda: extract_structured(html, schema, url=url, prompt=prompt)
+        )
+    except ExtractionError as exc:
+        raise ActionFailed(str(exc)) from None
+
+
+class Agent(Protocol):
+    async def run(self, context: AgentContext) -> Any: ...
+
+
+# Chooses the agent for a task from its text (one-shot task or run_task in a session).
+AgentSelector = Callable[[str], Agent]
+
+
+class ReaderAgent:
+    """Answers a task by reading its ``url``: markdown, or JSON when a schema is given."""
+
+    async def run(self, context: AgentContext) -> Any:
+        if context.url:
+            await context.goto(context.url)
+        elif context.browser.url in ("", "about:blank"):
+            raise AgentError(
+                "The built-in reader has no model, so it cannot act on the task text alone "
+                f"({context.task[:80]!r}). Options: give a `url` to read that page (add "
+                "`response_model` to get JSON matching a schema); drive a session step by step with "
+                "goto, extract and evaluate_js; or set SMOOTH_API_KEY to use the Smooth cloud agent."
+            )
+        if context.response_model is not None:
+            try:
+                return await context.extract(context.response_model, context.task)
+            except ActionFailed as exc:
+                raise AgentError(str(exc)) from None
+        return await context.read_page()
+
+
+class ScriptedAgent:
+    """Runs a fixed list of steps; each step is a dict with an ``action``.
+
+    Actions: ``goto`` {url}, ``evaluate_js`` {js, args}, ``extract`` {schema, prompt}, ``read``,
+    ``tool`` {name, input} (a custom tool call), ``attach_files`` {selector, file_ids},
+    ``sleep`` {seconds}, ``fail`` {message}, ``return`` {output} (or ``{"from": "last"}`` /
+    ``{"from": "all"}``). Without a ``return`` the output is the last step's result. A step with
+    ``"on_error": "continue"`` records a failed tool call's message as its result and goes on.
+    """
+
+    def __init__(self, steps: Sequence[Mapping[str, Any]]) -> None:
+        self.steps = list(steps)
+
+    @classmethod
+    def from_task_text(cls, text: str) -> ScriptedAgent:
+        body = text.strip()[len(SCRIPT_PREFIX) :]
+        try:
+            steps = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise AgentError(f"The task script is not valid JSON: {exc}") from None
+        if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
+            raise AgentError("The task script must be a JSON list of step objects.")
+        return cls(steps)
+
+    async def run(self, context: AgentContext) -> Any:
+        results: list[Any] = []
+        for step in self.steps:
+            action = step.get("action")
+            if action == "return":
+                source = step.get("from")
+                if source == "last":
+                    return results[-1] if results else None
+                if source == "all":
+                    return results
+                return step.get("output")
+            try:
+                results.append(await self._run_step(context, str(action), step))
+            except (ToolCallError, ActionFailed) as exc:
+                if step.get("on_error") != "continue":
+                    raise AgentError(str(exc)) from None
+                results.append({"error": str(exc)})
+        return results[-1] if results else None
+
+    async def _run_step(self, context: AgentContext, action: str, step: Mapping[str, Any]) -> Any:
+        if action == "goto":
+            return await context.goto(str(step["url"]))
+        if action == "evaluate_js":
+            return await context.evaluate_js(str(step["js"]), step.get("args"))
+        if action == "extract":
+            return await context.extract(step["schema"], step.get("prompt"))
+        if action == "read":
+            return await context.read_page()
+        if action == "tool":
+            return await context.call_tool(str(step["name"]), step.get("input") or {})
+        if action == "attach_files":
+            await context.attach_files(str(step["selector"]), step.get("file_ids"))
+            return None
+        if action == "sleep":
+            await asyncio.sleep(float(step.get("seconds", 0)))
+            return None
+        if action == "fail":
+            raise AgentError(str(step.get("message", "The script asked to fail.")))
+        raise AgentError(
+            f"Unknown script action {action!r}; use goto, evaluate_js, extract, read, tool, "
+            "attach_files, sleep, fail or return."
+        )
+
+
+def default_agent_selector(enable_scripted: bool) -> AgentSelector:
+    """The reader for every task, or the scripted agent for ``script:`` tasks when enabled."""
+
+    def select(task_text: str) -> Agent:
+        if enable_scripted and task_text.lstrip().startswith(SCRIPT_PREFIX):
+            return ScriptedAgent.from_task_text(task_text)
+        return ReaderAgent()
+
+    return select

@@ -1,0 +1,275 @@
+"""Real browser work: one shared Chromium, one isolated context per session or task.
+
+``BrowserProvider`` is the seam for where browsers live (a local Chromium here, or an existing
+grid through Playwright's remote connect or a CDP endpoint); ``BrowserSession`` is one task's
+context and page, with the browser actions the API exposes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Route,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from .errors import ActionFailed
+from .url_policy import BlockedUrlError, UrlPolicy
+
+log = logging.getLogger("smooth_agents.local.browser")
+
+Device = Literal["desktop", "mobile", "desktop-lg"]
+
+# Flags for a headless Chromium on a closed network: without the background-networking ones,
+# Chromium keeps trying to reach Google's hosts and logs refused connections.
+CHROMIUM_ARGS = (
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+)
+
+_MOBILE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Mobile Safari/537.36"
+)
+DEVICE_OPTIONS: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "desktop-lg": {"viewport": {"width": 1920, "height": 1080}},
+    "mobile": {
+        "viewport": {"width": 412, "height": 915},
+        "device_scale_factor": 2.625,
+        "is_mobile": True,
+        "has_touch": True,
+        "user_agent": _MOBILE_UA,
+    },
+}
+
+
+def find_chromium(configured: str | None, playwright: Playwright) -> str | None:
+    """The Chromium to launch: the configured one, Playwright's own, else the system's.
+
+    ``None`` lets Playwright pick its bundled build (present when ``playwright install`` ran).
+    """
+    if configured:
+        return configured
+    if os.path.exists(playwright.chromium.executable_path):
+        return None
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError(
+        "No Chromium found: install one (Debian: `apt-get install -y chromium`; elsewhere "
+        "`playwright install chromium`) or set SMOOTH_LOCAL_BROWSER to its path."
+    )
+
+
+class BrowserProvider:
+    """Owns the Playwright driver and the shared browser, started on first use."""
+
+    def __init__(
+        self,
+        *,
+        executable: str | None = None,
+        ws_endpoint: str | None = None,
+        cdp_endpoint: str | None = None,
+        headless: bool = True,
+    ) -> None:
+        self._executable = executable or os.environ.get("SMOOTH_LOCAL_BROWSER")
+        self._ws_endpoint = ws_endpoint
+        self._cdp_endpoint = cdp_endpoint
+        self._headless = headless
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._lock = asyncio.Lock()
+        self._contexts: set[BrowserContext] = set()
+
+    @property
+    def started(self) -> bool:
+        return self._browser is not None
+
+    async def browser(self) -> Browser:
+        async with self._lock:
+            if self._browser is None or not self._browser.is_connected():
+                self._browser = await self._start()
+            return self._browser
+
+    async def _start(self) -> Browser:
+        if self._playwright is None:
+            self._playwright = await async_playwright().start()
+        chromium = self._playwright.chromium
+        if self._ws_endpoint:
+            return await chromium.connect(self._ws_endpoint)
+        if self._cdp_endpoint:
+            return await chromium.connect_over_cdp(self._cdp_endpoint)
+        executable = find_chromium(self._executable, self._playwright)
+        args = list(CHROMIUM_ARGS)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--no-sandbox")  # Chromium refuses to start its sandbox as root.
+        started = time.perf_counter()
+        browser = await chromium.launch(
+            executable_path=executable, headless=self._headless, args=args, handle_sigterm=False
+        )
+        log.info("browser started in %.0f ms (%s)", (time.perf_counter() - started) * 1000, executable)
+        return browser
+
+    async def new_context(self, **options: Any) -> BrowserContext:
+        browser = await self.browser()
+        context = await browser.new_context(**options)
+        self._contexts.add(context)
+        context.on("close", lambda _: self._contexts.discard(context))
+        return context
+
+    async def aclose(self) -> None:
+        """Close every context, the browser and the driver; safe to call twice."""
+        for context in list(self._contexts):
+            try:
+                await context.close()
+            except PlaywrightError:
+                pass
+        self._contexts.clear()
+        if self._browser is not None:
+            try:
+                await self._browser.close()
+            except PlaywrightError:
+                pass
+            self._browser = None
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
+
+
+@dataclass
+class GotoResult:
+    url: str
+    title: str
+    status: int | None
+
+    def as_output(self) -> dict[str, Any]:
+        return {"url": self.url, "title": self.title, "status": self.status}
+
+
+class BrowserSession:
+    """One isolated context and its page, with the actions of the Smooth API."""
+
+    def __init__(self, context: BrowserContext, page: Page, policy: UrlPolicy, action_timeout: float) -> None:
+        self.context = context
+        self.page = page
+        self.policy = policy
+        self.blocked_requests: list[str] = []
+        self._timeout_ms = action_timeout * 1000
+        page.set_default_timeout(self._timeout_ms)
+        page.set_default_navigation_timeout(self._timeout_ms)
+
+    @classmethod
+    async def open(
+        cls,
+        provider: BrowserProvider,
+        *,
+        device: str,
+        policy: UrlPolicy,
+        action_timeout: float,
+        storage_state: Path | None = None,
+        proxy: dict[str, str] | None = None,
+    ) -> BrowserSession:
+        options: dict[str, Any] = dict(DEVICE_OPTIONS.get(device, DEVICE_OPTIONS["desktop"]))
+        if storage_state is not None:
+            options["storage_state"] = str(storage_state)
+        if proxy is not None:
+            options["proxy"] = proxy
+        context = await provider.new_context(**options)
+        try:
+            session = cls(context, await context.new_page(), policy, action_timeout)
+            if policy.restricts:
+                await context.route("**/*", session._filter_request)
+        except BaseException:
+            await context.close()
+            raise
+        return session
+
+    async def _filter_request(self, route: Route) -> None:
+        url = route.request.url
+        if self.policy.allows(url):
+            await route.continue_()
+        else:
+            self.blocked_requests.append(url)
+            await route.abort("blockedbyclient")
+
+    @property
+    def url(self) -> str:
+        return self.page.url
+
+    async def goto(self, url: str) -> GotoResult:
+        try:
+            self.policy.check(url)
+        except BlockedUrlError as exc:
+            raise ActionFailed(str(exc)) from None
+        try:
+            response = await self.page.goto(url, wait_until="load")
+        except PlaywrightTimeoutError:
+            raise ActionFailed(f"Loading {url} took longer than {self._timeout_ms / 1000:.0f} s.") from None
+        except PlaywrightError as exc:
+            if "ERR_BLOCKED_BY_CLIENT" in str(exc):
+                raise ActionFailed(f"Cannot open {url!r}: blocked by this task's allowed_urls.") from None
+            raise ActionFailed(f"Could not load {url}: {_first_line(exc)}") from None
+        return GotoResult(self.page.url, await self.page.title(), response.status if response else None)
+
+    async def evaluate_js(self, js: str, args: Any = None) -> Any:
+        try:
+            if args is None:
+                return await self.page.evaluate(js)
+            return await self.page.evaluate(js, args)
+        except PlaywrightTimeoutError:
+            raise ActionFailed(f"The script ran longer than {self._timeout_ms / 1000:.0f} s.") from None
+        except PlaywrightError as exc:
+            raise ActionFailed(f"JavaScript error: {_first_line(exc)}") from None
+
+    async def html(self) -> str:
+        return await self.page.content()
+
+    async def set_input_files(self, selector: str, paths: list[Path]) -> None:
+        try:
+            await self.page.set_input_files(selector, [str(p) for p in paths])
+        except PlaywrightError as exc:
+            raise ActionFailed(f"Could not attach files to {selector!r}: {_first_line(exc)}") from None
+
+    async def screenshot(self) -> bytes:
+        try:
+            return await self.page.screenshot(type="jpeg", quality=70, timeout=5000)
+        except PlaywrightError as exc:
+            raise ActionFailed(f"No screenshot: {_first_line(exc)}") from None
+
+    async def storage_state(self) -> dict[str, Any]:
+        state = await self.context.storage_state()
+        return dict(state)
+
+    async def close(self) -> None:
+        try:
+            await self.context.close()
+        except PlaywrightError:
+            pass  # the browser went away first: nothing left to close
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # Playwright appends a call log after the first line; the first line is the message.
+    return text.splitlines()[0] if text else type(exc).__name__

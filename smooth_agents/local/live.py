@@ -1,0 +1,107 @@
+"""The live view: a page where a person watches a session's browser, refreshed from screenshots.
+
+The link carries a per-task token instead of the API key, so it can be shared with a person
+without sharing the key.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .errors import ActionFailed
+from .tasks import Task
+
+REFRESH_MS = 1000
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Smooth local live view: {task_id}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+ body {{ margin: 0; font: 14px system-ui, sans-serif; background: #111; color: #eee; }}
+ header {{ padding: 8px 12px; display: flex; gap: 16px; align-items: baseline; }}
+ #status {{ font-weight: 600; }}
+ img {{ display: block; max-width: 100%; margin: 0 auto; background: #222; }}
+</style></head>
+<body>
+<header><span>Task <code>{task_id}</code></span><span id="status">{status}</span>
+<span id="url"></span></header>
+<img id="frame" alt="Current browser view" src="{frame}">
+<script>
+ const frame = document.getElementById("frame");
+ const statusEl = document.getElementById("status");
+ const urlEl = document.getElementById("url");
+ async function refresh() {{
+   const r = await fetch("{state}", {{cache: "no-store"}});
+   if (r.ok) {{
+     const s = await r.json();
+     statusEl.textContent = s.status;
+     urlEl.textContent = s.url || "";
+     if (s.status === "running") frame.src = "{frame}&t=" + Date.now();
+     if (s.status !== "running" && s.status !== "waiting") return;
+   }}
+   setTimeout(refresh, {refresh});
+ }}
+ setTimeout(refresh, {refresh});
+</script>
+</body></html>
+"""
+
+
+def _authorized_task(request: Request) -> Task | Response:
+    runtime = request.app.state.runtime
+    task = runtime.tasks.get(request.path_params["task_id"])
+    token = request.query_params.get("token", "")
+    if task is None or not hmac.compare_digest(token.encode(), task.live_token.encode()):
+        return JSONResponse({"detail": "Unknown live view link."}, status_code=404)
+    return task
+
+
+async def live_page(request: Request) -> Response:
+    found = _authorized_task(request)
+    if isinstance(found, Response):
+        return found
+    token = html.escape(found.live_token, quote=True)
+    base = f"/live/{html.escape(found.id, quote=True)}"
+    page = _PAGE.format(
+        task_id=html.escape(found.id),
+        status=html.escape(found.status),
+        frame=f"{base}/frame.jpg?token={token}",
+        state=f"{base}/state?token={token}",
+        refresh=REFRESH_MS,
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
+async def live_state(request: Request) -> Response:
+    found = _authorized_task(request)
+    if isinstance(found, Response):
+        return found
+    url = found.browser.url if found.browser is not None else None
+    return JSONResponse({"status": found.status, "url": url}, headers={"Cache-Control": "no-store"})
+
+
+async def live_frame(request: Request) -> Response:
+    found = _authorized_task(request)
+    if isinstance(found, Response):
+        return found
+    if found.browser is None:
+        return JSONResponse({"detail": f"The task is {found.status}; no browser to show."}, status_code=410)
+    try:
+        image = await found.browser.screenshot()
+    except ActionFailed as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=410)
+    return Response(image, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/live/{task_id}", live_page, methods=["GET"]),
+        Route("/live/{task_id}/state", live_state, methods=["GET"]),
+        Route("/live/{task_id}/frame.jpg", live_frame, methods=["GET"]),
+    ]

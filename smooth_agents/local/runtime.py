@@ -1,0 +1,413 @@
+"""The engine behind the routes: tasks and sessions, their workers, limits and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from .agents import (
+    AgentContext,
+    AgentError,
+    AgentSelector,
+    default_agent_selector,
+    extract_from_page,
+)
+from .browser import BrowserProvider, BrowserSession
+from .errors import ActionFailed, BadRequest, Forbidden, NotFound, TooManyRequests, ValidationFailed
+from .extraction import InvalidSchemaError, check_schema
+from .schemas import (
+    EvaluateJsInput,
+    EventRequest,
+    ExtractInput,
+    GotoInput,
+    RunTaskInput,
+    TaskRequest,
+    ToolAnswer,
+    parse_body,
+)
+from .settings import LocalServerSettings
+from .storage import Storage, StoredFile
+from .tasks import QueuedAction, Task
+from .url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
+
+log = logging.getLogger("smooth_agents.local")
+
+BROWSER_ACTIONS = frozenset({"goto", "extract", "evaluate_js", "exec_js"})
+SESSION_ACTIONS = frozenset({"run_task", "close"})
+REAPER_INTERVAL = 1.0
+
+
+def _action_result(output: Any, started: float) -> dict[str, Any]:
+    return {
+        "code": 200,
+        "output": {"output": output, "credits_used": 0, "duration": round(time.perf_counter() - started, 4)},
+    }
+
+
+class LocalRuntime:
+    """Owns every task, the browser provider and the disk store."""
+
+    def __init__(
+        self,
+        settings: LocalServerSettings,
+        *,
+        agent_selector: AgentSelector | None = None,
+        browser_provider: BrowserProvider | None = None,
+    ) -> None:
+        self.settings = settings
+        self.storage = Storage(settings.data_dir)
+        self.browsers = browser_provider or BrowserProvider(
+            executable=settings.browser_executable,
+            ws_endpoint=settings.browser_ws_endpoint,
+            cdp_endpoint=settings.browser_cdp_endpoint,
+            headless=settings.headless,
+        )
+        self.select_agent = agent_selector or default_agent_selector(settings.enable_scripted_agent)
+        self.tasks: dict[str, Task] = {}
+        self._reaper: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._reaper = asyncio.create_task(self._reap_forever(), name="smooth-local-reaper")
+
+    async def aclose(self) -> None:
+        """Cancel every running task, close every context, the browser and the driver."""
+        self._closing = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        for task in list(self.tasks.values()):
+            if task.active:
+                await self._stop(task, "cancelled", "The local server shut down.")
+        await self.browsers.aclose()
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REAPER_INTERVAL)
+            await self.reap()
+
+    async def reap(self) -> None:
+        """End sessions idle past the idle timeout and tasks past the maximum duration."""
+        now = time.monotonic()
+        wall = time.time()
+        for task in list(self.tasks.values()):
+            if not task.active:
+                continue
+            if wall - task.created_at > self.settings.max_task_duration:
+                await self._stop(
+                    task,
+                    "failed",
+                    f"The task ran longer than the maximum duration of {self.settings.max_task_duration:g} s.",
+                )
+            elif (
+                task.is_session
+                and task.actions.empty()
+                and not task.busy
+                and now - task.last_activity > self.settings.session_idle_timeout
+            ):
+                await self._stop(
+                    task,
+                    "done",
+                    f"The session was closed after {self.settings.session_idle_timeout:g} s without actions "
+                    "(idle timeout).",
+                )
+
+    # -- tasks ----------------------------------------------------------------------------
+    def active_count(self) -> int:
+        return sum(1 for t in self.tasks.values() if t.active)
+
+    def get(self, task_id: str) -> Task:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"Task {task_id!r} not found.")
+        return task
+
+    def list(self, since: int | None, limit: int | None) -> list[Task]:
+        found = [t for t in self.tasks.values() if since is None or t.created_at >= since]
+        found.sort(key=lambda t: t.created_at, reverse=True)
+        return found[:limit] if limit else found
+
+    def parse_task_request(self, body: Any) -> TaskRequest:
+        request = parse_body(TaskRequest, body)
+        if request.response_model is not None:
+            try:
+                check_schema(request.response_model)
+            except InvalidSchemaError as exc:
+                raise ValidationFailed(
+                    [{"loc": ["body", "response_model"], "msg": str(exc), "type": "invalid_schema"}]
+                ) from None
+        return request
+
+    def _check_features(self, request: TaskRequest) -> None:
+        if request.certificates:
+            raise Forbidden("Client certificates are not available on the local server.")
+        if request.extensions:
+            raise Forbidden(
+                "Loading extensions into a task is not available on the local server "
+                "(uploading, listing and deleting them is)."
+            )
+        if request.proxy_server == "self":
+            raise Forbidden('proxy_server="self" is not available on the local server.')
+
+    def _resolve_files(self, file_ids: list[str] | None) -> list[StoredFile]:
+        files = []
+        for file_id in file_ids or []:
+            try:
+                files.append(self.storage.get_file(file_id))
+            except NotFound:
+                raise BadRequest(f"Unknown file id {file_id!r}: upload it with POST /file first.") from None
+        return files
+
+    async def submit(self, request: TaskRequest) -> Task:
+        if self._closing:
+            raise TooManyRequests("The local server is shutting down.")
+        self._check_features(request)
+        if request.url is not None:
+            try:
+                check_navigation_url(request.url)
+            except BlockedUrlError as exc:
+                raise BadRequest(str(exc)) from None
+        try:
+            policy = UrlPolicy(request.allowed_urls)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        if request.url is not None and not policy.allows(request.url):
+            raise BadRequest(f"The start url {request.url!r} matches none of allowed_urls {list(policy.patterns)}.")
+        profile_id = request.effective_profile_id
+        if profile_id is not None and not self.storage.profile_exists(profile_id):
+            raise BadRequest(f"Unknown profile_id {profile_id!r}: create it with POST /profile first.")
+        files = self._resolve_files(request.files)
+        if self.active_count() >= self.settings.max_concurrent_sessions:
+            raise TooManyRequests(
+                f"Concurrent session limit reached ({self.settings.max_concurrent_sessions} running). "
+                "Close a session or wait for a task to finish, then retry."
+            )
+        task = Task(id="task_" + secrets.token_hex(10), request=request, is_session=request.task is None)
+        self.tasks[task.id] = task
+        task.runner = asyncio.create_task(self._run(task, policy, files), name=f"smooth-task-{task.id}")
+        if task.is_session:
+            await task.opened.wait()
+            if task.status == "failed":
+                raise BadRequest(f"The session could not start: {task.output}")
+        return task
+
+    async def _open_browser(self, task: Task, policy: UrlPolicy) -> BrowserSession:
+        request = task.request
+        profile_id = request.effective_profile_id
+        proxy = None
+        if request.proxy_server:
+            proxy = {"server": request.proxy_server}
+            if request.proxy_username:
+                proxy["username"] = request.proxy_username
+            if request.proxy_password:
+                proxy["password"] = request.proxy_password
+        return await BrowserSession.open(
+            self.browsers,
+            device=request.device,
+            policy=policy,
+            action_timeout=self.settings.action_timeout,
+            storage_state=self.storage.profile_path(profile_id) if profile_id else None,
+            proxy=proxy,
+        )
+
+    async def _run(self, task: Task, policy: UrlPolicy, files: list[StoredFile]) -> None:
+        try:
+            try:
+                task.browser = await self._open_browser(task, policy)
+            except Exception as exc:
+                log.exception("could not open a browser context for %s", task.id)
+                task.finish("failed", f"Could not start the browser: {exc}")
+                return
+            if not task.active:  # cancelled while the context opened
+                return
+            task.status = "running"
+            task.touch()
+            task.opened.set()
+            if task.is_session:
+                await self._serve_session(task, files)
+            else:
+                output = await self._run_agent(task, task.request.task or "", files, task.request)
+                task.finish("done", output)
+        except AgentError as exc:
+            task.finish("failed", str(exc))
+        except asyncio.CancelledError:
+            task.finish("cancelled", task.output)
+            raise
+        except Exception as exc:
+            log.exception("task %s crashed", task.id)
+            task.finish("failed", f"Internal error in the local server: {type(exc).__name__}: {exc}")
+        finally:
+            await self._release_browser(task)
+
+    async def _release_browser(self, task: Task) -> None:
+        browser, task.browser = task.browser, None
+        if browser is None:
+            return
+        profile_id = task.request.effective_profile_id
+        if profile_id and not task.request.profile_read_only:
+            try:
+                self.storage.save_profile_state(profile_id, await browser.storage_state())
+            except Exception:
+                log.exception("could not save profile %s", profile_id)
+        await browser.close()
+
+    async def _run_agent(self, task: Task, text: str, files: list[StoredFile], spec: TaskRequest | RunTaskInput) -> Any:
+        assert task.browser is not None
+        agent = self.select_agent(text)
+        context = AgentContext(
+            task=text,
+            browser=task.browser,
+            url=spec.url,
+            response_model=spec.response_model,
+            metadata=spec.metadata or {},
+            max_steps=spec.max_steps,
+            files=files,
+            custom_tools=task.request.custom_tools or (),
+            tool_caller=lambda name, tool_input: self._call_tool(task, name, tool_input),
+        )
+        return await agent.run(context)
+
+    async def _call_tool(self, task: Task, name: str, tool_input: Mapping[str, Any]) -> tuple[int, Any]:
+        future: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
+        event = task.emit("tool_call", {"name": name, "input": dict(tool_input)})
+        assert event.id is not None
+        task.tool_calls[event.id] = future
+        try:
+            return await future
+        finally:
+            task.tool_calls.pop(event.id, None)
+
+    # -- sessions -------------------------------------------------------------------------
+    async def _serve_session(self, task: Task, files: list[StoredFile]) -> None:
+        assert task.browser is not None
+        if task.request.url:
+            try:
+                await task.browser.goto(task.request.url)
+            except ActionFailed as exc:
+                log.info("session %s start url failed: %s", task.id, exc)
+        while task.active:
+            action = await task.actions.get()
+            task.busy = True
+            try:
+                closed = await self._perform(task, action, files)
+            finally:
+                task.busy = False
+                task.touch()
+            if closed:
+                return
+
+    async def _perform(self, task: Task, action: QueuedAction, files: list[StoredFile]) -> bool:
+        """Run one session action and post its result event; True when the session closed."""
+        started = time.perf_counter()
+        closing = action.action == "close"
+        try:
+            output = await self._dispatch(task, action, files)
+            payload = _action_result(output, started)
+        except ActionFailed as exc:
+            payload = {"code": 400, "output": str(exc)}
+        except AgentError as exc:
+            payload = {"code": 400, "output": str(exc)}
+        except Exception as exc:
+            log.exception("action %s of %s crashed", action.action, task.id)
+            payload = {"code": 500, "output": f"Internal error: {type(exc).__name__}: {exc}"}
+        if action.id is not None:
+            task.emit(action.event_name, payload, action.id)
+        if closing:
+            task.finish("done", task.output)
+        return closing
+
+    async def _dispatch(self, task: Task, action: QueuedAction, files: list[StoredFile]) -> Any:
+        browser = task.browser
+        assert browser is not None
+        data = action.input
+        if action.action == "goto":
+            return (await browser.goto(data.url)).as_output()
+        if action.action == "extract":
+            return await extract_from_page(browser, data.schema_, data.prompt)
+        if action.action in ("evaluate_js", "exec_js"):
+            return await browser.evaluate_js(data.js, data.args)
+        if action.action == "run_task":
+            return await self._run_agent(task, data.task, files, data)
+        if action.action == "close":
+            return True
+        raise ActionFailed(f"Unknown action {action.action!r}.")
+
+    # -- events ---------------------------------------------------------------------------
+    def post_event(self, task_id: str, body: Any) -> str:
+        task = self.get(task_id)
+        event = parse_body(EventRequest, body)
+        if event.name == "tool_call":
+            return self._answer_tool_call(task, event)
+        if event.name not in ("browser_action", "session_action"):
+            raise BadRequest(
+                f"Unknown event name {event.name!r}: use browser_action, session_action or tool_call."
+            )
+        if not task.active:
+            raise BadRequest(f"Task {task_id!r} is {task.status}: the session is closed.")
+        if not task.is_session:
+            raise BadRequest(f"Task {task_id!r} is a one-shot task, not a session: it takes only tool_call answers.")
+        action = self._parse_action(event)
+        task.touch()
+        task.actions.put_nowait(action)
+        return action.id or ""
+
+    def _parse_action(self, event: EventRequest) -> QueuedAction:
+        name = event.payload.get("name")
+        allowed = BROWSER_ACTIONS if event.name == "browser_action" else SESSION_ACTIONS
+        if name not in allowed:
+            raise BadRequest(f"Unknown {event.name} {name!r}: use one of {sorted(allowed)}.")
+        raw_input = event.payload.get("input") or {}
+        models: dict[str, type[Any]] = {
+            "goto": GotoInput,
+            "extract": ExtractInput,
+            "evaluate_js": EvaluateJsInput,
+            "exec_js": EvaluateJsInput,
+            "run_task": RunTaskInput,
+        }
+        parsed: Any = None
+        if name in models:
+            parsed = parse_body(models[name], raw_input)
+        if name == "extract":
+            try:
+                check_schema(parsed.schema_)
+            except InvalidSchemaError as exc:
+                raise BadRequest(str(exc)) from None
+        if name == "run_task" and parsed.response_model is not None:
+            try:
+                check_schema(parsed.response_model)
+            except InvalidSchemaError as exc:
+                raise BadRequest(str(exc)) from None
+        event_id = event.id or "evt_" + secrets.token_hex(8)
+        return QueuedAction(event_id, event.name, str(name), parsed)
+
+    def _answer_tool_call(self, task: Task, event: EventRequest) -> str:
+        answer = parse_body(ToolAnswer, event.payload)
+        future = task.tool_calls.get(event.id or "")
+        if future is None or future.done():
+            raise BadRequest(f"Task {task.id!r} has no pending tool call with id {event.id!r}.")
+        future.set_result((answer.code, answer.output))
+        task.touch()
+        return event.id or ""
+
+    # -- cancel ---------------------------------------------------------------------------
+    async def cancel(self, task_id: str) -> None:
+        task = self.get(task_id)
+        if not task.active:
+            raise NotFound(f"Task {task_id!r} already completed ({task.status}).")
+        await self._stop(task, "cancelled", task.output)
+
+    async def _stop(self, task: Task, status: Any, output: Any) -> None:
+        task.finish(status, output)
+        runner = task.runner
+        if runner is not None and not runner.done():
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await runner
+        await self._release_browser(task)

@@ -1,0 +1,150 @@
+"""Ways to run the local server: in process (an ASGI transport, no port), or on loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+import httpx2
+import uvicorn
+
+from .agents import AgentSelector
+from .app import create_app
+from .runtime import LocalRuntime
+from .settings import LocalServerSettings
+
+log = logging.getLogger("smooth_agents.local")
+
+# Host name the in-process transport uses; it never reaches a network.
+EMBEDDED_HOST = "smooth-local.invalid"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class EmbeddedServer:
+    """The local server inside the current event loop, reached through an ASGI transport.
+
+    ``async with EmbeddedServer() as server:`` then
+    ``httpx2.AsyncClient(transport=server.transport, base_url=server.api_url)`` with the
+    ``apikey`` header set to ``server.api_key``.
+    """
+
+    def __init__(
+        self,
+        settings: LocalServerSettings | None = None,
+        *,
+        agent_selector: AgentSelector | None = None,
+    ) -> None:
+        settings = settings or LocalServerSettings()
+        if not settings.api_keys:
+            settings.api_keys = frozenset({LocalServerSettings.generate_api_key()})
+        settings.allowed_hosts = settings.allowed_hosts | {EMBEDDED_HOST}
+        self.settings = settings
+        self.runtime = LocalRuntime(settings, agent_selector=agent_selector)
+        self.app = create_app(settings, runtime=self.runtime, manage_runtime=False)
+        self.transport = httpx2.ASGITransport(app=self.app)
+        self.base_url = f"http://{EMBEDDED_HOST}/api/"
+        self.api_url = f"http://{EMBEDDED_HOST}/api/v1"
+
+    @property
+    def api_key(self) -> str:
+        return next(iter(self.settings.api_keys))
+
+    async def __aenter__(self) -> EmbeddedServer:
+        await self.runtime.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.runtime.aclose()
+
+
+class ThreadedServer:
+    """The local server on a loopback port, served by uvicorn on a thread of its own.
+
+    Used by tests, benchmarks and sync programs that need a real HTTP endpoint without a
+    second process. ``stop()`` runs the app's shutdown, which closes every browser.
+    """
+
+    def __init__(
+        self,
+        settings: LocalServerSettings,
+        *,
+        agent_selector: AgentSelector | None = None,
+    ) -> None:
+        if settings.port == 0:
+            settings.port = free_port(settings.host)
+        self.settings = settings
+        self.app = create_app(settings, agent_selector=agent_selector)
+        config = uvicorn.Config(
+            self.app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="smooth-local-server", daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def runtime(self) -> LocalRuntime:
+        runtime: LocalRuntime = self.app.state.runtime
+        return runtime
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.port}/api/"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "v1"
+
+    def _serve(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._server.serve())
+        finally:
+            self.loop.close()
+
+    def start(self, timeout: float = 30.0) -> ThreadedServer:
+        self._thread.start()
+        waited = 0.0
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("The local server thread stopped while starting; see the log.")
+            if waited > timeout:
+                raise TimeoutError(f"The local server did not start within {timeout} s.")
+            threading.Event().wait(0.02)
+            waited += 0.02
+        return self
+
+    def call(self, coroutine: Any, timeout: float = 60.0) -> Any:
+        """Run a coroutine on the server's loop (for tests and benchmarks)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ThreadedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(settings: LocalServerSettings, *, log_level: str = "info") -> None:
+    """Serve until interrupted (the CLI's ``local serve``)."""
+    app = create_app(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on")

@@ -1,0 +1,67 @@
+"""Settings of the self-hosted Smooth-compatible server."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def default_data_dir() -> Path:
+    """Where profiles, uploaded files and extensions live unless told otherwise."""
+    configured = os.environ.get("SMOOTH_LOCAL_DATA_DIR")
+    if configured:
+        return Path(configured)
+    return Path.home() / ".smooth-agents" / "local"
+
+
+@dataclass
+class LocalServerSettings:
+    """Everything the local server needs to know; the CLI and tests build one of these.
+
+    ``api_keys`` are secrets: the dataclass repr hides them.
+    """
+
+    api_keys: frozenset[str] = field(default_factory=frozenset, repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8321
+    data_dir: Path = field(default_factory=default_data_dir)
+    # Extra Host header values accepted besides loopback names and the bind host
+    # (for a reverse proxy in front of the server, or the in-process transport).
+    allowed_hosts: frozenset[str] = frozenset()
+    max_concurrent_sessions: int = 16
+    session_idle_timeout: float = 300.0
+    max_task_duration: float = 1800.0
+    # How long one browser action (goto, extract, evaluate_js) may take.
+    action_timeout: float = 30.0
+    # Browser: a local executable, or an existing browser grid.
+    browser_executable: str | None = None
+    browser_ws_endpoint: str | None = None
+    browser_cdp_endpoint: str | None = None
+    headless: bool = True
+    # Tasks whose text starts with "script:" run the scripted agent (JSON steps). Off by
+    # default: it exists for tests and demos that drive the agent seam over the wire.
+    enable_scripted_agent: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_concurrent_sessions < 1:
+            raise ValueError("max_concurrent_sessions must be at least 1")
+        if self.session_idle_timeout <= 0 or self.max_task_duration <= 0:
+            raise ValueError("timeouts must be positive")
+
+    def accepts_host(self, host_header: str) -> bool:
+        """True when a request's Host header names this server (DNS-rebinding guard)."""
+        host = host_header.strip().lower()
+        if host.startswith("["):
+            name = host.split("]", 1)[0] + "]"
+        else:
+            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        allowed = LOOPBACK_HOSTS | {self.host.lower()} | {h.lower() for h in self.allowed_hosts}
+        return name in allowed or host in allowed
+
+    @staticmethod
+    def generate_api_key() -> str:
+        return "sk-local-" + secrets.token_urlsafe(24)

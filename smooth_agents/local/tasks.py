@@ -1,0 +1,120 @@
+"""The state of one task or session: status, output and its event log.
+
+Event timestamps are unix milliseconds and strictly increasing within a task, so a client that
+polls with ``event_t`` set to the last timestamp it saw never misses an event that landed in
+the same millisecond.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .browser import BrowserSession
+from .schemas import TaskRequest
+
+TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
+ACTIVE_STATUSES: frozenset[str] = frozenset({"waiting", "running"})
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def new_event_id() -> str:
+    return "evt_" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    id: str | None
+    name: str
+    payload: dict[str, Any]
+    timestamp: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "payload": self.payload, "timestamp": self.timestamp}
+
+
+@dataclass
+class QueuedAction:
+    """A client event waiting for the session's worker (``id`` None: internal, no result event)."""
+
+    id: str | None
+    event_name: str
+    action: str
+    input: Any
+
+
+@dataclass
+class Task:
+    id: str
+    request: TaskRequest
+    is_session: bool
+    live_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    status: TaskStatus = "waiting"
+    output: Any = None
+    created_at: int = field(default_factory=lambda: int(time.time()))
+    events: list[TaskEvent] = field(default_factory=list)
+    browser: BrowserSession | None = None
+    actions: asyncio.Queue[QueuedAction] = field(default_factory=asyncio.Queue)
+    tool_calls: dict[str, asyncio.Future[tuple[int, Any]]] = field(default_factory=dict)
+    runner: asyncio.Task[None] | None = None
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    last_activity: float = field(default_factory=time.monotonic)
+    busy: bool = False
+    _last_timestamp: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def emit(self, name: str, payload: dict[str, Any], event_id: str | None = None) -> TaskEvent:
+        timestamp = max(now_ms(), self._last_timestamp + 1)
+        self._last_timestamp = timestamp
+        event = TaskEvent(event_id or new_event_id(), name, payload, timestamp)
+        self.events.append(event)
+        return event
+
+    def events_after(self, event_t: int | None) -> list[TaskEvent]:
+        if event_t is None:
+            return list(self.events)
+        # Events are appended in timestamp order: scan back from the end.
+        start = len(self.events)
+        while start > 0 and self.events[start - 1].timestamp > event_t:
+            start -= 1
+        return self.events[start:]
+
+    def finish(self, status: TaskStatus, output: Any) -> bool:
+        """Move to a final status once; later calls change nothing and return False."""
+        if not self.active:
+            return False
+        self.status = status
+        self.output = output
+        for future in self.tool_calls.values():
+            if not future.done():
+                future.cancel()
+        self.tool_calls.clear()
+        self.opened.set()
+        return True
+
+    def as_json(self, *, live_url: str | None, event_t: int | None, downloads_url: str | None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "output": self.output,
+            "credits_used": 0,
+            "device": self.request.device,
+            "live_url": live_url,
+            # Recording is not offered by the local server; an empty string says "none".
+            "recording_url": "" if not self.active else None,
+            "downloads_url": downloads_url,
+            "created_at": self.created_at,
+            "events": [e.as_json() for e in self.events_after(event_t)],
+        }

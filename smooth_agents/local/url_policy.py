@@ -1,0 +1,116 @@
+"""Which URLs a task's browser may load.
+
+Two rules: pages never reach local files or browser internals (``file:``, ``chrome:`` and the
+like), and when a task gives ``allowed_urls`` every request must match one of its glob patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+# Schemes a page may load at all. ``data:``, ``blob:`` and ``about:`` stay inside the page.
+WEB_SCHEMES = frozenset({"http", "https"})
+INNER_SCHEMES = frozenset({"data", "blob", "about"})
+
+
+class BlockedUrlError(ValueError):
+    """The URL is not allowed for this task."""
+
+
+def check_navigation_url(url: str) -> str:
+    """Validate a URL given to ``goto`` or as a task's start URL; return it unchanged."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in WEB_SCHEMES and url != "about:blank":
+        raise BlockedUrlError(
+            f"Cannot open {url!r}: only http and https URLs are allowed (scheme {scheme or 'missing'!r})."
+        )
+    if scheme in WEB_SCHEMES and not parts.hostname:
+        raise BlockedUrlError(f"Cannot open {url!r}: the URL has no host.")
+    return url
+
+
+@lru_cache(maxsize=512)
+def _compile_glob(pattern: str) -> re.Pattern[str]:
+    """Turn an allowed-URL glob into a regex.
+
+    ``**`` spans anything (dots and slashes included), ``*`` spans one host label or path
+    segment, ``?`` one character. ``**.`` before a domain also matches the bare domain, so
+    ``https://**.example.com/**`` allows ``https://example.com/`` as well.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**.", i):
+            out.append(r"(?:[^/]*\.)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            # A trailing "/**" also matches the bare origin without a path.
+            out.append(r"(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(r".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append(r"[^/.]*" if "/" not in pattern[:i].split("://", 1)[-1] else r"[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append(r".")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out), re.IGNORECASE)
+
+
+def _comparable(url: str, with_scheme: bool) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    rest = f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
+    return f"{parts.scheme}://{rest}" if with_scheme else rest
+
+
+class UrlPolicy:
+    """The allowed-URL rules of one task."""
+
+    def __init__(self, allowed_urls: Sequence[str] | None) -> None:
+        self.patterns = tuple(allowed_urls or ())
+        for pattern in self.patterns:
+            if not pattern.strip():
+                raise ValueError("allowed_urls must not contain empty patterns")
+
+    @property
+    def restricts(self) -> bool:
+        return bool(self.patterns)
+
+    def allows(self, url: str) -> bool:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme in INNER_SCHEMES:
+            return True
+        if scheme not in WEB_SCHEMES:
+            return False
+        if not self.patterns:
+            return True
+        for pattern in self.patterns:
+            with_scheme = "://" in pattern
+            if _compile_glob(pattern).fullmatch(_comparable(url, with_scheme)):
+                return True
+            # A pattern without a path ("https://example.com") covers its whole origin.
+            if with_scheme and urlsplit(pattern).path in ("", "/"):
+                origin_only = _comparable(url, True).split("/", 3)
+                if _compile_glob(pattern.rstrip("/")).fullmatch("/".join(origin_only[:3])):
+                    return True
+        return False
+
+    def check(self, url: str) -> None:
+        check_navigation_url(url)
+        if not self.allows(url):
+            raise BlockedUrlError(
+                f"Cannot open {url!r}: it matches none of this task's allowed_urls {list(self.patterns)}."
+            )
