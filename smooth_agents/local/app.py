@@ -128,21 +128,22 @@ async def delete_profile(request: Request) -> Response:
 
 
 # -- files and extensions ------------------------------------------------------------------
-async def _uploaded(request: Request, purpose_field: bool) -> tuple[UploadFile, str | None]:
+async def _uploaded(request: Request, purpose_field: bool) -> tuple[str | None, bytes, str | None]:
+    """The uploaded file's name, bytes and purpose; the form's temporary files are closed."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise BadRequest("Send the file as multipart/form-data with a field named 'file'.")
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise BadRequest("The form has no file in a field named 'file'.")
-    purpose = form.get("file_purpose") if purpose_field else None
-    return upload, purpose if isinstance(purpose, str) else None
+    async with request.form() as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise BadRequest("The form has no file in a field named 'file'.")
+        purpose = form.get("file_purpose") if purpose_field else None
+        return upload.filename, await upload.read(), purpose if isinstance(purpose, str) else None
 
 
 async def upload_file(request: Request) -> Response:
-    upload, purpose = await _uploaded(request, purpose_field=True)
-    stored = runtime_of(request).storage.save_file(upload.filename, await upload.read(), purpose)
+    name, content, purpose = await _uploaded(request, purpose_field=True)
+    stored = runtime_of(request).storage.save_file(name, content, purpose)
     return ok({"id": stored.id})
 
 
@@ -152,8 +153,8 @@ async def delete_file(request: Request) -> Response:
 
 
 async def upload_extension(request: Request) -> Response:
-    upload, _ = await _uploaded(request, purpose_field=False)
-    stored = runtime_of(request).storage.save_extension(upload.filename, await upload.read())
+    name, content, _ = await _uploaded(request, purpose_field=False)
+    stored = runtime_of(request).storage.save_extension(name, content)
     return ok({"id": stored.id})
 
 

@@ -32,7 +32,7 @@ from .schemas import (
 )
 from .settings import LocalServerSettings
 from .storage import Storage, StoredFile
-from .tasks import QueuedAction, Task
+from .tasks import QueuedAction, Task, TaskStatus
 from .url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
 
 log = logging.getLogger("smooth_agents.local")
@@ -218,13 +218,14 @@ class LocalRuntime:
         )
 
     async def _run(self, task: Task, policy: UrlPolicy, files: list[StoredFile]) -> None:
+        status: TaskStatus = "done"
+        output: Any = None
         try:
             try:
                 task.browser = await self._open_browser(task, policy)
             except Exception as exc:
                 log.exception("could not open a browser context for %s", task.id)
-                task.finish("failed", f"Could not start the browser: {exc}")
-                return
+                raise AgentError(f"Could not start the browser: {type(exc).__name__}: {exc}") from None
             if not task.active:  # cancelled while the context opened
                 return
             task.status = "running"
@@ -234,17 +235,19 @@ class LocalRuntime:
                 await self._serve_session(task, files)
             else:
                 output = await self._run_agent(task, task.request.task or "", files, task.request)
-                task.finish("done", output)
         except AgentError as exc:
-            task.finish("failed", str(exc))
+            status, output = "failed", str(exc)
         except asyncio.CancelledError:
-            task.finish("cancelled", task.output)
+            status, output = "cancelled", task.output
             raise
         except Exception as exc:
             log.exception("task %s crashed", task.id)
-            task.finish("failed", f"Internal error in the local server: {type(exc).__name__}: {exc}")
+            status, output = "failed", f"Internal error in the local server: {type(exc).__name__}: {exc}"
         finally:
+            # The profile is saved before the status turns final, so a caller that sees
+            # "done" can start the next task on the same profile at once.
             await self._release_browser(task)
+            task.finish(status, output)
 
     async def _release_browser(self, task: Task) -> None:
         browser, task.browser = task.browser, None
@@ -317,10 +320,10 @@ class LocalRuntime:
         except Exception as exc:
             log.exception("action %s of %s crashed", action.action, task.id)
             payload = {"code": 500, "output": f"Internal error: {type(exc).__name__}: {exc}"}
+        if closing:
+            await self._release_browser(task)
         if action.id is not None:
             task.emit(action.event_name, payload, action.id)
-        if closing:
-            task.finish("done", task.output)
         return closing
 
     async def _dispatch(self, task: Task, action: QueuedAction, files: list[StoredFile]) -> Any:

@@ -1,0 +1,111 @@
+"""Test helpers: a static site server, settings for the local server, polling helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from smooth_agents.local import LocalServerSettings
+from smooth_agents.local.server import free_port
+
+SITE_DIR = Path(__file__).parent / "site"
+DEMO_DIR = Path(__file__).parent.parent / "smooth_agents" / "local" / "demo_site"
+API_KEY = "sk-test-key-0123456789"
+
+
+class SiteServer:
+    """A static web site on its own loopback port (a second origin besides the Smooth server)."""
+
+    def __init__(self) -> None:
+        async def slow(request: Request) -> Response:
+            await asyncio.sleep(float(request.query_params.get("s", "2")))
+            return PlainTextResponse("slow done")
+
+        app = Starlette(
+            routes=[
+                Route("/slow", slow),
+                Mount("/demo", StaticFiles(directory=DEMO_DIR)),
+                Mount("/", StaticFiles(directory=SITE_DIR)),
+            ]
+        )
+        self.port = free_port()
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def __enter__(self) -> SiteServer:
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
+def make_settings(tmp: Path, **overrides: Any) -> LocalServerSettings:
+    options: dict[str, Any] = {
+        "api_keys": frozenset({API_KEY}),
+        "port": 0,
+        "data_dir": tmp,
+        "enable_scripted_agent": True,
+        "action_timeout": 10.0,
+    }
+    options.update(overrides)
+    return LocalServerSettings(**options)
+
+
+def wait_for_event(api: httpx2.Client, task_id: str, event_id: str, timeout: float = 20) -> dict[str, Any]:
+    """Poll the task until the event with this id appears; return the event."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = api.get(f"/task/{task_id}", params={"event_t": 0}).json()["r"]
+        for event in body.get("events") or []:
+            if event["id"] == event_id:
+                return dict(event)
+        time.sleep(0.01)
+    raise AssertionError(f"event {event_id} of {task_id} never arrived")
+
+
+def wait_for_status(api: httpx2.Client, task_id: str, timeout: float = 20) -> dict[str, Any]:
+    """Poll until the task leaves waiting/running; return the final task body."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = api.get(f"/task/{task_id}")
+        if response.status_code == 200:
+            return dict(response.json()["r"])
+        assert response.status_code == 202, response.text
+        time.sleep(0.02)
+    raise AssertionError(f"task {task_id} did not finish within {timeout} s")
+
+
+def act(api: httpx2.Client, task_id: str, name: str, action: str, action_input: Any = None) -> dict[str, Any]:
+    """Send one session action and return its result payload ({code, output})."""
+    payload: dict[str, Any] = {"name": action}
+    if action_input is not None:
+        payload["input"] = action_input
+    sent = api.post(f"/task/{task_id}/event", json={"name": name, "payload": payload})
+    assert sent.status_code == 200, sent.text
+    return dict(wait_for_event(api, task_id, sent.json()["r"]["id"])["payload"])
+
+
+def open_session(api: httpx2.Client, **fields: Any) -> dict[str, Any]:
+    response = api.post("/task", json={"task": None, **fields})
+    assert response.status_code == 200, response.text
+    return dict(response.json()["r"])

@@ -1,0 +1,164 @@
+"""Sessions over loopback HTTP: real browser actions in a real Chromium."""
+
+from __future__ import annotations
+
+import httpx2
+
+from smooth_agents.local import ThreadedServer
+from tests.helpers import SiteServer, act, open_session, wait_for_status
+
+
+def test_session_goto_evaluate_extract_close(api: httpx2.Client, site: SiteServer) -> None:
+    session = open_session(api)
+    assert session["status"] == "running"
+    assert session["live_url"].startswith("http://127.0.0.1:")
+    task_id = session["id"]
+
+    goto = act(api, task_id, "browser_action", "goto", {"url": site.url("demo/product.html")})
+    assert goto["code"] == 200
+    assert goto["output"]["output"]["url"] == site.url("demo/product.html")
+    assert goto["output"]["credits_used"] == 0
+    assert goto["output"]["duration"] >= 0
+
+    title = act(api, task_id, "browser_action", "evaluate_js", {"js": "document.title"})
+    assert title == {"code": 200, "output": {"output": "Nimbus 14 Pro Laptop | Demo Store", "credits_used": 0,
+                                             "duration": title["output"]["duration"]}}
+
+    counted = act(
+        api,
+        task_id,
+        "browser_action",
+        "evaluate_js",
+        {"js": "(args) => document.querySelectorAll(args.selector).length", "args": {"selector": "h1"}},
+    )
+    assert counted["output"]["output"] == 1
+
+    schema = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
+              "required": ["name", "price"]}
+    extracted = act(api, task_id, "browser_action", "extract", {"schema": schema, "prompt": "the product"})
+    assert extracted["code"] == 200, extracted
+    assert extracted["output"]["output"]["name"].startswith("Nimbus 14 Pro")
+    assert isinstance(extracted["output"]["output"]["price"], float | int)
+
+    closed = act(api, task_id, "session_action", "close")
+    assert closed["code"] == 200
+    assert closed["output"]["output"] is True
+    final = wait_for_status(api, task_id)
+    assert final["status"] == "done"
+
+
+def test_session_start_url_is_loaded_before_the_first_action(api: httpx2.Client, site: SiteServer) -> None:
+    session = open_session(api, url=site.url("demo/table.html"))
+    result = act(api, session["id"], "browser_action", "evaluate_js", {"js": "location.pathname"})
+    assert result["output"]["output"] == "/demo/table.html"
+    api.delete(f"/task/{session['id']}")
+
+
+def test_javascript_errors_come_back_as_code_400_and_the_session_lives_on(
+    api: httpx2.Client, site: SiteServer
+) -> None:
+    session = open_session(api, url=site.url("demo/index.html"))
+    failed = act(api, session["id"], "browser_action", "evaluate_js", {"js": "throw new Error('kaboom')"})
+    assert failed["code"] == 400
+    assert "kaboom" in failed["output"]
+    still = act(api, session["id"], "browser_action", "evaluate_js", {"js": "21 * 2"})
+    assert still["output"]["output"] == 42
+    api.delete(f"/task/{session['id']}")
+
+
+def test_navigation_to_local_files_and_browser_pages_is_refused(api: httpx2.Client) -> None:
+    session = open_session(api)
+    for url in ("file:///etc/passwd", "chrome://settings", "javascript:alert(1)", "ftp://example.com/"):
+        result = act(api, session["id"], "browser_action", "goto", {"url": url})
+        assert result["code"] == 400, url
+        assert "only http and https" in result["output"]
+    # A page cannot navigate itself to a local file either.
+    act(api, session["id"], "browser_action", "evaluate_js", {"js": "location.href = 'file:///etc/passwd'"})
+    where = act(api, session["id"], "browser_action", "evaluate_js", {"js": "location.href"})
+    assert not where["output"]["output"].startswith("file:")
+    api.delete(f"/task/{session['id']}")
+
+
+def test_allowed_urls_are_enforced_on_every_request(
+    api: httpx2.Client, site: SiteServer, local_server: ThreadedServer
+) -> None:
+    other_origin = f"http://127.0.0.1:{local_server.settings.port}/demo/index.html"
+    session = open_session(api, allowed_urls=[f"http://127.0.0.1:{site.port}/**"])
+    task_id = session["id"]
+    blocked = act(api, task_id, "browser_action", "goto", {"url": other_origin})
+    assert blocked["code"] == 400
+    assert "allowed_urls" in blocked["output"]
+
+    page = site.url(f"cross_origin.html?target={other_origin}")
+    assert act(api, task_id, "browser_action", "goto", {"url": page})["code"] == 200
+    status = act(
+        api,
+        task_id,
+        "browser_action",
+        "evaluate_js",
+        {"js": "new Promise(r => { const t = () => { const s = document.getElementById('status')"
+               ".textContent; s === 'pending' ? setTimeout(t, 20) : r(s); }; t(); })"},
+    )
+    assert status["output"]["output"] == "blocked"
+    api.delete(f"/task/{task_id}")
+
+
+def test_device_viewports(api: httpx2.Client, site: SiteServer) -> None:
+    expected = {"desktop": (1280, False), "desktop-lg": (1920, False), "mobile": (412, True)}
+    for device, (width, touch) in expected.items():
+        session = open_session(api, device=device, url=site.url("demo/index.html"))
+        assert session["device"] == device
+        seen = act(
+            api,
+            session["id"],
+            "browser_action",
+            "evaluate_js",
+            {"js": "({width: screen.width, touch: navigator.maxTouchPoints > 0})"},
+        )["output"]["output"]
+        assert seen == {"width": width, "touch": touch}, device
+        api.delete(f"/task/{session['id']}")
+
+
+def test_profiles_keep_cookies_and_storage_across_sessions(api: httpx2.Client, site: SiteServer) -> None:
+    profile = api.post("/profile", json={"id": "visitor-1"}).json()["r"]["id"]
+    page = site.url("cookies.html")
+
+    def visit(**fields: object) -> int:
+        session = open_session(api, profile_id=profile, url=page, **fields)
+        visits = act(api, session["id"], "browser_action", "evaluate_js", {"js": "localStorage.getItem('visits')"})
+        act(api, session["id"], "session_action", "close")
+        wait_for_status(api, session["id"])
+        return int(visits["output"]["output"])
+
+    assert visit() == 1
+    assert visit() == 2
+    # Read-only: the visit happens but is not saved.
+    assert visit(profile_read_only=True) == 3
+    assert visit() == 3
+    api.delete("/profile/visitor-1")
+
+
+def test_run_task_in_a_session_uses_the_reader_on_the_current_page(api: httpx2.Client, site: SiteServer) -> None:
+    session = open_session(api, url=site.url("demo/article.html"))
+    result = act(api, session["id"], "session_action", "run_task", {"task": "summarise this article"})
+    assert result["code"] == 200, result
+    markdown = result["output"]["output"]
+    assert markdown.startswith("# ")
+    api.delete(f"/task/{session['id']}")
+
+
+def test_live_view_shows_the_session(api: httpx2.Client, site: SiteServer) -> None:
+    session = open_session(api, url=site.url("demo/product.html"))
+    live_url = session["live_url"]
+    with httpx2.Client(timeout=30) as browser_user:
+        page = browser_user.get(live_url)
+        assert page.status_code == 200
+        assert "frame.jpg" in page.text
+        frame_url = live_url.replace("?token=", "/frame.jpg?token=")
+        frame = browser_user.get(frame_url)
+        assert frame.status_code == 200
+        assert frame.headers["content-type"] == "image/jpeg"
+        assert frame.content[:2] == b"\xff\xd8"
+        wrong = browser_user.get(live_url.split("?")[0] + "?token=nope")
+        assert wrong.status_code == 404
+    api.delete(f"/task/{session['id']}")
