@@ -1,0 +1,132 @@
+"""Limits and hygiene: concurrent sessions, idle timeout, task duration, shutdown, embedding."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import psutil
+import pytest
+
+from smooth_agents.local import EmbeddedServer, LocalServerSettings, ThreadedServer
+from smooth_agents.local.server import free_port
+from tests.helpers import API_KEY, SiteServer, act, make_settings, open_session, wait_for_status
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
+    settings = make_settings(
+        tmp_path_factory.mktemp("limited"),
+        max_concurrent_sessions=2,
+        session_idle_timeout=1.0,
+        max_task_duration=3.0,
+    )
+    with (
+        ThreadedServer(settings) as server,
+        httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
+    ):
+        yield client
+
+
+def test_concurrent_session_limit_is_429(limited: httpx2.Client) -> None:
+    first, second = open_session(limited), open_session(limited)
+    refused = limited.post("/task", json={"task": None})
+    assert refused.status_code == 429
+    assert "limit" in refused.json()["detail"]
+    limited.delete(f"/task/{first['id']}")
+    third = open_session(limited)
+    for task in (second, third):
+        limited.delete(f"/task/{task['id']}")
+
+
+def test_idle_sessions_are_closed(limited: httpx2.Client) -> None:
+    session = open_session(limited)
+    act(limited, session["id"], "browser_action", "evaluate_js", {"js": "1"})
+    final = wait_for_status(limited, session["id"], timeout=10)
+    assert final["status"] == "done"
+    assert "idle timeout" in final["output"]
+
+
+def test_tasks_past_the_maximum_duration_fail(limited: httpx2.Client) -> None:
+    task = limited.post("/task", json={"task": 'script:[{"action": "sleep", "seconds": 60}]'}).json()["r"]
+    final = wait_for_status(limited, task["id"], timeout=15)
+    assert final["status"] == "failed"
+    assert "maximum duration" in final["output"]
+
+
+def _chromium_children(pid: int) -> list[psutil.Process]:
+    return [
+        p for p in psutil.Process(pid).children(recursive=True) if "chrom" in (p.name() + " ".join(p.cmdline()))
+    ]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_cli_serve_shuts_down_cleanly_without_orphaned_chromium(
+    tmp_path: Path, site: SiteServer, stop_signal: signal.Signals
+) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "smooth_agents.cli", "local", "serve", "--port", str(port)]
+    command += ["--data-dir", str(tmp_path), "--log-level", "warning"]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    try:
+        assert server.stderr is not None
+        lines = [server.stderr.readline() for _ in range(2)]
+        key = lines[1].rsplit(" ", 1)[-1].strip()
+        assert key.startswith("sk-local-")
+        base = f"http://127.0.0.1:{port}/api/v1"
+        with httpx2.Client(base_url=base, headers={"apikey": key}, timeout=30) as client:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    client.get("/task")
+                    break
+                except httpx2.TransportError:
+                    assert time.monotonic() < deadline, "server did not come up"
+                    time.sleep(0.05)
+            session = open_session(client, url=site.url("demo/index.html"))
+            assert act(client, session["id"], "browser_action", "evaluate_js", {"js": "1 + 1"})["code"] == 200
+        browsers = _chromium_children(server.pid)
+        assert browsers, "expected a running Chromium under the server"
+        server.send_signal(stop_signal)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert server.wait(timeout=30) in (0, -stop_signal)
+        assert "Traceback" not in server.stderr.read()
+        gone, alive = psutil.wait_procs(browsers, timeout=10)
+        assert not alive, f"orphaned browser processes: {[p.pid for p in alive]}"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
+
+
+async def test_embedded_server_in_process(site: SiteServer, tmp_path: Path) -> None:
+    async with EmbeddedServer(LocalServerSettings(data_dir=tmp_path)) as server:
+        assert server.runtime.browsers.started is False  # the browser starts on first use
+        headers = {"apikey": server.api_key}
+        async with httpx2.AsyncClient(transport=server.transport, base_url=server.api_url, headers=headers) as client:
+            opened = await client.post("/task", json={"task": None, "url": site.url("demo/index.html")})
+            assert opened.status_code == 200
+            task_id = opened.json()["r"]["id"]
+            sent = await client.post(
+                f"/task/{task_id}/event",
+                json={"name": "browser_action", "payload": {"name": "evaluate_js", "input": {"js": "location.pathname"}}},
+            )
+            event_id = sent.json()["r"]["id"]
+            for _ in range(500):
+                events = (await client.get(f"/task/{task_id}", params={"event_t": 0})).json()["r"]["events"]
+                if events:
+                    break
+                await asyncio.sleep(0.01)
+            assert events[0]["id"] == event_id
+            assert events[0]["payload"]["output"]["output"] == "/demo/index.html"
+            assert (await client.get("/task", headers={"apikey": "wrong"})).status_code == 401
+    assert server.runtime.browsers.started is False  # closed on exit
