@@ -28,8 +28,9 @@ def _local_serve(args: argparse.Namespace) -> int:
         session_idle_timeout=args.idle_timeout,
         max_task_duration=args.max_task_duration,
         enable_scripted_agent=args.scripted_agent,
-        **({"data_dir": Path(args.data_dir)} if args.data_dir else {}),
     )
+    if args.data_dir:
+        settings.data_dir = Path(args.data_dir)
     base = f"http://{args.host}:{args.port}/api/"
     print(f"Smooth-compatible local server on {base}  (API: {base}v1)", file=sys.stderr)
     if generated:
@@ -57,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host", action="append", help="extra Host header value to accept")
     serve.add_argument("--data-dir", help="where profiles and files live (default ~/.smooth-agents/local)")
     serve.add_argument("--max-sessions", type=int, default=16, help="concurrent sessions and tasks")
-    serve.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle session closes")
+    serve.add_argument(
+        "--idle-timeout", type=float, default=300.0, help="seconds before an idle session closes"
+    )
     serve.add_argument("--max-task-duration", type=float, default=1800.0, help="seconds a task may run")
     serve.add_argument(
         "--scripted-agent",

@@ -89,7 +89,7 @@ async def submit_task(request: Request) -> Response:
 
 async def list_tasks(request: Request) -> Response:
     runtime = runtime_of(request)
-    tasks = runtime.list(_int_query(request, "t"), _int_query(request, "l"))
+    tasks = runtime.list_tasks(_int_query(request, "t"), _int_query(request, "l"))
     return ok([{k: v for k, v in _task_json(request, t, None).items() if k != "events"} for t in tasks])
 
 

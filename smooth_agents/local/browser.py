@@ -8,6 +8,7 @@ context and page, with the browser actions the API exposes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -142,16 +143,12 @@ class BrowserProvider:
     async def aclose(self) -> None:
         """Close every context, the browser and the driver; safe to call twice."""
         for context in list(self._contexts):
-            try:
+            with contextlib.suppress(PlaywrightError):
                 await context.close()
-            except PlaywrightError:
-                pass
         self._contexts.clear()
         if self._browser is not None:
-            try:
+            with contextlib.suppress(PlaywrightError):
                 await self._browser.close()
-            except PlaywrightError:
-                pass
             self._browser = None
         if self._playwright is not None:
             await self._playwright.stop()
@@ -263,10 +260,9 @@ class BrowserSession:
         return dict(state)
 
     async def close(self) -> None:
-        try:
+        # If the browser went away first there is nothing left to close.
+        with contextlib.suppress(PlaywrightError):
             await self.context.close()
-        except PlaywrightError:
-            pass  # the browser went away first: nothing left to close
 
 
 def _first_line(exc: BaseException) -> str:

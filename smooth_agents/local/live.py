@@ -54,8 +54,8 @@ _PAGE = """<!doctype html>
 
 
 def _authorized_task(request: Request) -> Task | Response:
-    runtime = request.app.state.runtime
-    task = runtime.tasks.get(request.path_params["task_id"])
+    tasks: dict[str, Task] = request.app.state.runtime.tasks
+    task = tasks.get(request.path_params["task_id"])
     token = request.query_params.get("token", "")
     if task is None or not hmac.compare_digest(token.encode(), task.live_token.encode()):
         return JSONResponse({"detail": "Unknown live view link."}, status_code=404)

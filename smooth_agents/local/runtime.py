@@ -104,7 +104,8 @@ class LocalRuntime:
                 await self._stop(
                     task,
                     "failed",
-                    f"The task ran longer than the maximum duration of {self.settings.max_task_duration:g} s.",
+                    f"The task ran longer than the maximum duration of {self.settings.max_task_duration:g} s "
+                    "(max_task_duration).",
                 )
             elif (
                 task.is_session
@@ -129,7 +130,7 @@ class LocalRuntime:
             raise NotFound(f"Task {task_id!r} not found.")
         return task
 
-    def list(self, since: int | None, limit: int | None) -> list[Task]:
+    def list_tasks(self, since: int | None, limit: int | None) -> list[Task]:
         found = [t for t in self.tasks.values() if since is None or t.created_at >= since]
         found.sort(key=lambda t: t.created_at, reverse=True)
         return found[:limit] if limit else found
@@ -157,7 +158,7 @@ class LocalRuntime:
             raise Forbidden('proxy_server="self" is not available on the local server.')
 
     def _resolve_files(self, file_ids: list[str] | None) -> list[StoredFile]:
-        files = []
+        files: list[StoredFile] = []
         for file_id in file_ids or []:
             try:
                 files.append(self.storage.get_file(file_id))
@@ -179,7 +180,9 @@ class LocalRuntime:
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
         if request.url is not None and not policy.allows(request.url):
-            raise BadRequest(f"The start url {request.url!r} matches none of allowed_urls {list(policy.patterns)}.")
+            raise BadRequest(
+                f"The start url {request.url!r} matches none of allowed_urls {list(policy.patterns)}."
+            )
         profile_id = request.effective_profile_id
         if profile_id is not None and not self.storage.profile_exists(profile_id):
             raise BadRequest(f"Unknown profile_id {profile_id!r}: create it with POST /profile first.")
@@ -261,7 +264,9 @@ class LocalRuntime:
                 log.exception("could not save profile %s", profile_id)
         await browser.close()
 
-    async def _run_agent(self, task: Task, text: str, files: list[StoredFile], spec: TaskRequest | RunTaskInput) -> Any:
+    async def _run_agent(
+        self, task: Task, text: str, files: list[StoredFile], spec: TaskRequest | RunTaskInput
+    ) -> Any:
         assert task.browser is not None
         agent = self.select_agent(text)
         context = AgentContext(
@@ -355,7 +360,9 @@ class LocalRuntime:
         if not task.active:
             raise BadRequest(f"Task {task_id!r} is {task.status}: the session is closed.")
         if not task.is_session:
-            raise BadRequest(f"Task {task_id!r} is a one-shot task, not a session: it takes only tool_call answers.")
+            raise BadRequest(
+                f"Task {task_id!r} is a one-shot task, not a session: it takes only tool_call answers."
+            )
         action = self._parse_action(event)
         task.touch()
         task.actions.put_nowait(action)

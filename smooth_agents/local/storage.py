@@ -32,7 +32,8 @@ def new_id(prefix: str) -> str:
 def _checked_id(kind: str, value: str) -> str:
     if not _ID_PATTERN.fullmatch(value) or value in {".", ".."}:
         raise BadRequest(
-            f"Invalid {kind} id {value!r}: use 1-128 letters, digits, '_', '-' or '.', starting with a letter or digit."
+            f"Invalid {kind} id {value!r}: use 1-128 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit."
         )
     return value
 
@@ -110,7 +111,9 @@ class Storage:
     def save_file(self, name: str | None, content: bytes, purpose: str | None) -> StoredFile:
         filename = _safe_filename(name)
         if purpose is not None and len(purpose) > MAX_FILE_PURPOSE:
-            raise BadRequest(f"file_purpose is {len(purpose)} characters long; the limit is {MAX_FILE_PURPOSE}.")
+            raise BadRequest(
+                f"file_purpose is {len(purpose)} characters long; the limit is {MAX_FILE_PURPOSE}."
+            )
         file_id = new_id("file")
         directory = self.files_dir / file_id
         directory.mkdir()

@@ -42,7 +42,10 @@ def test_foreign_host_header_is_refused(local_server: ThreadedServer) -> None:
     with httpx2.Client(base_url=local_server.api_url, headers={"apikey": API_KEY}) as client:
         refused = client.get("/task", headers={"host": "evil.example.com"})
         assert refused.status_code == 421
-        assert client.get("/task", headers={"host": f"localhost:{local_server.settings.port}"}).status_code == 200
+        assert (
+            client.get("/task", headers={"host": f"localhost:{local_server.settings.port}"}).status_code
+            == 200
+        )
 
 
 def test_task_list_get_and_limit(api: httpx2.Client) -> None:
@@ -75,7 +78,9 @@ def test_events_on_a_closed_session_are_400(api: httpx2.Client) -> None:
     )
     assert late.status_code == 400
     assert "closed" in late.json()["detail"]
-    assert api.post("/task/task_nope/event", json={"name": "browser_action", "payload": {}}).status_code == 404
+    assert (
+        api.post("/task/task_nope/event", json={"name": "browser_action", "payload": {}}).status_code == 404
+    )
 
 
 def test_profiles_create_list_conflict_delete(api: httpx2.Client) -> None:
@@ -148,7 +153,11 @@ BAD_TASK_BODIES: list[tuple[Any, int, str]] = [
     ({"task": "x", "response_model": "not an object"}, 422, "response_model"),
     ({"task": None, "url": "file:///etc/passwd"}, 400, "only http and https"),
     ({"task": None, "profile_id": "never-created"}, 400, "never-created"),
-    ({"task": None, "allowed_urls": ["https://a.example/**"], "url": "https://b.example/"}, 400, "allowed_urls"),
+    (
+        {"task": None, "allowed_urls": ["https://a.example/**"], "url": "https://b.example/"},
+        400,
+        "allowed_urls",
+    ),
     ([1, 2, 3], 422, ""),
 ]
 
@@ -175,7 +184,11 @@ BAD_EVENTS: list[tuple[dict[str, Any], int, str]] = [
     ({"name": "browser_action", "payload": {"name": "goto", "input": {}}}, 422, "url"),
     ({"name": "browser_action", "payload": {"name": "goto", "input": {"url": 5}}}, 422, "url"),
     ({"name": "browser_action", "payload": {"name": "evaluate_js", "input": {"code": "1"}}}, 422, "js"),
-    ({"name": "browser_action", "payload": {"name": "extract", "input": {"schema": {"type": 7}}}}, 400, "schema"),
+    (
+        {"name": "browser_action", "payload": {"name": "extract", "input": {"schema": {"type": 7}}}},
+        400,
+        "schema",
+    ),
     ({"name": "browser_action", "payload": "not an object"}, 422, "payload"),
     ({"name": "tool_call", "id": "evt_unknown", "payload": {"code": 200, "output": 1}}, 400, "evt_unknown"),
     ({"name": "tool_call", "id": "evt_unknown", "payload": {"code": "two hundred"}}, 422, "code"),

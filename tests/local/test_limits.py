@@ -63,7 +63,9 @@ def test_tasks_past_the_maximum_duration_fail(limited: httpx2.Client) -> None:
 
 def _chromium_children(pid: int) -> list[psutil.Process]:
     return [
-        p for p in psutil.Process(pid).children(recursive=True) if "chrom" in (p.name() + " ".join(p.cmdline()))
+        p
+        for p in psutil.Process(pid).children(recursive=True)
+        if "chrom" in (p.name() + " ".join(p.cmdline()))
     ]
 
 
@@ -98,7 +100,7 @@ def test_cli_serve_shuts_down_cleanly_without_orphaned_chromium(
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         assert server.wait(timeout=30) in (0, -stop_signal)
         assert "Traceback" not in server.stderr.read()
-        gone, alive = psutil.wait_procs(browsers, timeout=10)
+        _gone, alive = psutil.wait_procs(browsers, timeout=10)
         assert not alive, f"orphaned browser processes: {[p.pid for p in alive]}"
     finally:
         if server.poll() is None:
@@ -112,13 +114,18 @@ async def test_embedded_server_in_process(site: SiteServer, tmp_path: Path) -> N
     async with EmbeddedServer(LocalServerSettings(data_dir=tmp_path)) as server:
         assert server.runtime.browsers.started is False  # the browser starts on first use
         headers = {"apikey": server.api_key}
-        async with httpx2.AsyncClient(transport=server.transport, base_url=server.api_url, headers=headers) as client:
+        async with httpx2.AsyncClient(
+            transport=server.transport, base_url=server.api_url, headers=headers
+        ) as client:
             opened = await client.post("/task", json={"task": None, "url": site.url("demo/index.html")})
             assert opened.status_code == 200
             task_id = opened.json()["r"]["id"]
             sent = await client.post(
                 f"/task/{task_id}/event",
-                json={"name": "browser_action", "payload": {"name": "evaluate_js", "input": {"js": "location.pathname"}}},
+                json={
+                    "name": "browser_action",
+                    "payload": {"name": "evaluate_js", "input": {"js": "location.pathname"}},
+                },
             )
             event_id = sent.json()["r"]["id"]
             for _ in range(500):

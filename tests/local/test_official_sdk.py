@@ -20,7 +20,9 @@ class Product(BaseModel):
     price: float
 
 
-async def test_sdk_session_goto_evaluate_extract_close(local_server: ThreadedServer, site: SiteServer) -> None:
+async def test_sdk_session_goto_evaluate_extract_close(
+    local_server: ThreadedServer, site: SiteServer
+) -> None:
     async with SmoothAsyncClient(api_key=API_KEY, base_url=local_server.base_url) as client:
         async with client.session() as session:
             await session.goto(site.url("demo/product.html"))

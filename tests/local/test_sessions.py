@@ -21,8 +21,14 @@ def test_session_goto_evaluate_extract_close(api: httpx2.Client, site: SiteServe
     assert goto["output"]["duration"] >= 0
 
     title = act(api, task_id, "browser_action", "evaluate_js", {"js": "document.title"})
-    assert title == {"code": 200, "output": {"output": "Nimbus 14 Pro Laptop | Demo Store", "credits_used": 0,
-                                             "duration": title["output"]["duration"]}}
+    assert title == {
+        "code": 200,
+        "output": {
+            "output": "Nimbus 14 Pro Laptop | Demo Store",
+            "credits_used": 0,
+            "duration": title["output"]["duration"],
+        },
+    }
 
     counted = act(
         api,
@@ -33,8 +39,11 @@ def test_session_goto_evaluate_extract_close(api: httpx2.Client, site: SiteServe
     )
     assert counted["output"]["output"] == 1
 
-    schema = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
-              "required": ["name", "price"]}
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
+        "required": ["name", "price"],
+    }
     extracted = act(api, task_id, "browser_action", "extract", {"schema": schema, "prompt": "the product"})
     assert extracted["code"] == 200, extracted
     assert extracted["output"]["output"]["name"].startswith("Nimbus 14 Pro")
@@ -96,8 +105,10 @@ def test_allowed_urls_are_enforced_on_every_request(
         task_id,
         "browser_action",
         "evaluate_js",
-        {"js": "new Promise(r => { const t = () => { const s = document.getElementById('status')"
-               ".textContent; s === 'pending' ? setTimeout(t, 20) : r(s); }; t(); })"},
+        {
+            "js": "new Promise(r => { const t = () => { const s = document.getElementById('status')"
+            ".textContent; s === 'pending' ? setTimeout(t, 20) : r(s); }; t(); })"
+        },
     )
     assert status["output"]["output"] == "blocked"
     api.delete(f"/task/{task_id}")
@@ -125,7 +136,9 @@ def test_profiles_keep_cookies_and_storage_across_sessions(api: httpx2.Client, s
 
     def visit(**fields: object) -> int:
         session = open_session(api, profile_id=profile, url=page, **fields)
-        visits = act(api, session["id"], "browser_action", "evaluate_js", {"js": "localStorage.getItem('visits')"})
+        visits = act(
+            api, session["id"], "browser_action", "evaluate_js", {"js": "localStorage.getItem('visits')"}
+        )
         act(api, session["id"], "session_action", "close")
         wait_for_status(api, session["id"])
         return int(visits["output"]["output"])
@@ -138,7 +151,9 @@ def test_profiles_keep_cookies_and_storage_across_sessions(api: httpx2.Client, s
     api.delete("/profile/visitor-1")
 
 
-def test_run_task_in_a_session_uses_the_reader_on_the_current_page(api: httpx2.Client, site: SiteServer) -> None:
+def test_run_task_in_a_session_uses_the_reader_on_the_current_page(
+    api: httpx2.Client, site: SiteServer
+) -> None:
     session = open_session(api, url=site.url("demo/article.html"))
     result = act(api, session["id"], "session_action", "run_task", {"task": "summarise this article"})
     assert result["code"] == 200, result
