@@ -12,6 +12,7 @@ from pathlib import Path
 
 def _local_serve(args: argparse.Namespace) -> int:
     from smooth_agents.local import LocalServerSettings, serve
+    from smooth_agents.local.settings import LOOPBACK_HOSTS
 
     keys = [k for k in (args.api_key or []) if k]
     if not keys and os.environ.get("SMOOTH_LOCAL_API_KEY"):
@@ -33,6 +34,12 @@ def _local_serve(args: argparse.Namespace) -> int:
         settings.data_dir = Path(args.data_dir)
     base = f"http://{args.host}:{args.port}/api/"
     print(f"Smooth-compatible local server on {base}  (API: {base}v1)", file=sys.stderr)
+    if args.host not in LOOPBACK_HOSTS:
+        print(
+            f"warning: listening on {args.host}, beyond this machine. Requests must name "
+            f"{args.host} (or an --allow-host value) in their Host header; keep the API key secret.",
+            file=sys.stderr,
+        )
     if generated:
         # The one place a key is shown: the operator needs it to connect, and nobody gave one.
         print(f"Generated API key (pass --api-key to choose one): {keys[0]}", file=sys.stderr)

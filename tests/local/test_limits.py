@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,29 +70,43 @@ def _chromium_children(pid: int) -> list[psutil.Process]:
     ]
 
 
+@contextlib.contextmanager
+def cli_server(tmp_path: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`smooth-agents local serve` as a real subprocess; yields it and its API base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "smooth_agents.cli", "local", "serve", "--port", str(port)]
+    command += ["--data-dir", str(tmp_path), *extra]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx2.get(base + "/task", timeout=5)
+                break
+            except httpx2.TransportError:
+                assert server.poll() is None, "server exited while starting"
+                assert time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.05)
+        yield server, base
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_cli_serve_shuts_down_cleanly_without_orphaned_chromium(
     tmp_path: Path, site: SiteServer, stop_signal: signal.Signals
 ) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "smooth_agents.cli", "local", "serve", "--port", str(port)]
-    command += ["--data-dir", str(tmp_path), "--log-level", "warning"]
-    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ})
-    try:
+    with cli_server(tmp_path, "--log-level", "warning") as (server, base):
         assert server.stderr is not None
         lines = [server.stderr.readline() for _ in range(2)]
         key = lines[1].rsplit(" ", 1)[-1].strip()
-        assert key.startswith("sk-local-")
-        base = f"http://127.0.0.1:{port}/api/v1"
+        assert key.startswith("sk-local-"), lines
         with httpx2.Client(base_url=base, headers={"apikey": key}, timeout=30) as client:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    client.get("/task")
-                    break
-                except httpx2.TransportError:
-                    assert time.monotonic() < deadline, "server did not come up"
-                    time.sleep(0.05)
             session = open_session(client, url=site.url("demo/index.html"))
             assert act(client, session["id"], "browser_action", "evaluate_js", {"js": "1 + 1"})["code"] == 200
         browsers = _chromium_children(server.pid)
@@ -102,12 +117,23 @@ def test_cli_serve_shuts_down_cleanly_without_orphaned_chromium(
         assert "Traceback" not in server.stderr.read()
         _gone, alive = psutil.wait_procs(browsers, timeout=10)
         assert not alive, f"orphaned browser processes: {[p.pid for p in alive]}"
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        if server.stderr is not None:
-            server.stderr.close()
+
+
+def test_api_keys_never_reach_the_log(tmp_path: Path, site: SiteServer) -> None:
+    secret, wrong = "sk-very-secret-4242", "sk-wrong-guess-1717"
+    with cli_server(tmp_path, "--api-key", secret, "--log-level", "debug") as (server, base):
+        assert httpx2.get(base + "/task", headers={"apikey": wrong}).status_code == 401
+        with httpx2.Client(base_url=base, headers={"apikey": secret}, timeout=30) as client:
+            session = open_session(client, url=site.url("demo/index.html"))
+            act(client, session["id"], "browser_action", "evaluate_js", {"js": "1"})
+            client.delete(f"/task/{session['id']}")
+        server.terminate()
+        server.wait(30)
+        assert server.stderr is not None
+        log = server.stderr.read()
+    assert "local server on" in log
+    assert secret not in log
+    assert wrong not in log
 
 
 async def test_embedded_server_in_process(site: SiteServer, tmp_path: Path) -> None:

@@ -1,0 +1,68 @@
+"""The dependency direction of the design card, checked on the source and on real imports."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported_modules(package: str) -> dict[Path, set[str]]:
+    found: dict[Path, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[path] = names
+    return found
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("smooth_agents", {"mcp", "langchain_core", "langchain", "mcp_server", "langchain_tools"}),
+        ("mcp_server", {"langchain_core", "langchain", "langchain_tools"}),
+        ("langchain_tools", {"mcp", "mcp_server"}),
+    ],
+)
+def test_packages_import_only_in_the_allowed_direction(package: str, forbidden: set[str]) -> None:
+    for path, names in imported_modules(package).items():
+        bad = {n for n in names if top(n) in forbidden}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_playwright_is_imported_only_by_the_local_server() -> None:
+    for package in ("smooth_agents", "mcp_server", "langchain_tools"):
+        for path, names in imported_modules(package).items():
+            if "playwright" in {top(n) for n in names}:
+                assert (ROOT / "smooth_agents" / "local") in path.parents, path
+
+
+def test_importing_the_core_loads_no_browser_and_no_adapter() -> None:
+    probe = (
+        "import sys, smooth_agents, smooth_agents.cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'playwright', 'mcp', 'langchain_core', 'starlette', 'uvicorn'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_local_package_exports_what_it_declares() -> None:
+    import smooth_agents.local as local
+
+    assert sorted(local.__all__) == local.__all__
+    for name in local.__all__:
+        assert getattr(local, name) is not None
