@@ -23,14 +23,12 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx2
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from smooth_agents.local.server import free_port  # noqa: E402
+from smooth_agents.local.server import free_port
 
 KEY = "sk-bench-local"
 
@@ -151,8 +149,8 @@ def main() -> int:
             rss = process.memory_info().rss
             browser_rss = sum(c.memory_info().rss for c in process.children(recursive=True) if c.is_running())
             print(
-                f"\nserver RSS without Chromium: {rss_idle / 2**20:.1f} MiB idle, {rss / 2**20:.1f} MiB after the run;"
-                f" Chromium and driver: {browser_rss / 2**20:.1f} MiB"
+                f"\nserver RSS without Chromium: {rss_idle / 2**20:.1f} MiB idle, "
+                f"{rss / 2**20:.1f} MiB after the run; Chromium and driver: {browser_rss / 2**20:.1f} MiB"
             )
     finally:
         server.terminate()

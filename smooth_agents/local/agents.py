@@ -59,7 +59,9 @@ class AgentContext:
     def _step(self, what: str) -> None:
         self.steps += 1
         if self.steps > self.max_steps:
-            raise AgentError(f"The task used all {self.max_steps} steps (max_steps) before finishing ({what}).")
+            raise AgentError(
+                f"The task used all {self.max_steps} steps (max_steps) before finishing ({what})."
+            )
 
     async def goto(self, url: str) -> dict[str, Any]:
         self._step("goto")

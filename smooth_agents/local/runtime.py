@@ -40,6 +40,10 @@ log = logging.getLogger("smooth_agents.local")
 BROWSER_ACTIONS = frozenset({"goto", "extract", "evaluate_js", "exec_js"})
 SESSION_ACTIONS = frozenset({"run_task", "close"})
 REAPER_INTERVAL = 1.0
+# How long a gracefully closed session stays "running" waiting for a poll to carry its close
+# result. The official SDK stops reading events once it sees a final status, so the result of
+# `close` must reach it while the task still runs.
+CLOSE_DELIVERY_GRACE = 10.0
 
 
 def _action_result(output: Any, started: float) -> dict[str, Any]:
@@ -309,6 +313,9 @@ class LocalRuntime:
                 task.busy = False
                 task.touch()
             if closed:
+                if action.id is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(task.close_delivered.wait(), CLOSE_DELIVERY_GRACE)
                 return
 
     async def _perform(self, task: Task, action: QueuedAction, files: list[StoredFile]) -> bool:
@@ -326,6 +333,7 @@ class LocalRuntime:
             log.exception("action %s of %s crashed", action.action, task.id)
             payload = {"code": 500, "output": f"Internal error: {type(exc).__name__}: {exc}"}
         if closing:
+            task.close_event_id = action.id or "closed"
             await self._release_browser(task)
         if action.id is not None:
             task.emit(action.event_name, payload, action.id)
@@ -357,8 +365,9 @@ class LocalRuntime:
             raise BadRequest(
                 f"Unknown event name {event.name!r}: use browser_action, session_action or tool_call."
             )
-        if not task.active:
-            raise BadRequest(f"Task {task_id!r} is {task.status}: the session is closed.")
+        if not task.active or task.close_event_id is not None:
+            state = task.status if not task.active else "closing"
+            raise BadRequest(f"Task {task_id!r} is {state}: the session is closed.")
         if not task.is_session:
             raise BadRequest(
                 f"Task {task_id!r} is a one-shot task, not a session: it takes only tool_call answers."

@@ -66,6 +66,9 @@ class Task:
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     last_activity: float = field(default_factory=time.monotonic)
     busy: bool = False
+    # Set once a poll has carried the result of a graceful close (see LocalRuntime._serve_session).
+    close_event_id: str | None = None
+    close_delivered: asyncio.Event = field(default_factory=asyncio.Event)
     _last_timestamp: int = 0
 
     @property
@@ -84,12 +87,16 @@ class Task:
 
     def events_after(self, event_t: int | None) -> list[TaskEvent]:
         if event_t is None:
-            return list(self.events)
-        # Events are appended in timestamp order: scan back from the end.
-        start = len(self.events)
-        while start > 0 and self.events[start - 1].timestamp > event_t:
-            start -= 1
-        return self.events[start:]
+            found = list(self.events)
+        else:
+            # Events are appended in timestamp order: scan back from the end.
+            start = len(self.events)
+            while start > 0 and self.events[start - 1].timestamp > event_t:
+                start -= 1
+            found = self.events[start:]
+        if self.close_event_id is not None and any(e.id == self.close_event_id for e in found):
+            self.close_delivered.set()
+        return found
 
     def finish(self, status: TaskStatus, output: Any) -> bool:
         """Move to a final status once; later calls change nothing and return False."""
@@ -104,7 +111,9 @@ class Task:
         self.opened.set()
         return True
 
-    def as_json(self, *, live_url: str | None, event_t: int | None, downloads_url: str | None) -> dict[str, Any]:
+    def as_json(
+        self, *, live_url: str | None, event_t: int | None, downloads_url: str | None
+    ) -> dict[str, Any]:
         return {
             "id": self.id,
             "status": self.status,

@@ -24,18 +24,30 @@ async def test_sdk_session_goto_evaluate_extract_close(
     local_server: ThreadedServer, site: SiteServer
 ) -> None:
     async with SmoothAsyncClient(api_key=API_KEY, base_url=local_server.base_url) as client:
+        # Not the context manager: its exit force-closes (DELETE), which answers 404 on a
+        # session already closed by the graceful close below, as the document says.
+        session = await client.session()
+        await session.goto(site.url("demo/product.html"))
+        title = await session.evaluate_js("document.title")
+        assert title.output == "Nimbus 14 Pro Laptop | Demo Store"
+        with_args = await session.evaluate_js("(args) => args.a + args.b", {"a": 2, "b": 3})
+        assert with_args.output == 5
+        extracted = await session.extract(Product.model_json_schema(), prompt="the product")
+        product = Product.model_validate(extracted.output)
+        assert product.name.startswith("Nimbus 14 Pro")
+        assert product.price == 1299.0
+        assert await session.close(force=False) is True
+
+
+async def test_sdk_session_context_manager_force_closes(
+    local_server: ThreadedServer, site: SiteServer
+) -> None:
+    async with SmoothAsyncClient(api_key=API_KEY, base_url=local_server.base_url) as client:
         async with client.session() as session:
-            await session.goto(site.url("demo/product.html"))
-            title = await session.evaluate_js("document.title")
-            assert title.output == "Nimbus 14 Pro Laptop | Demo Store"
-            with_args = await session.evaluate_js("(args) => args.a + args.b", {"a": 2, "b": 3})
-            assert with_args.output == 5
-            extracted = await session.extract(Product.model_json_schema(), prompt="the product")
-            product = Product.model_validate(extracted.output)
-            assert product.name.startswith("Nimbus 14 Pro")
-            assert product.price > 0
-            closed = await session.close(force=False)
-            assert closed is True
+            await session.goto(site.url("demo/table.html"))
+            task_id = session.id()
+        task = await client._get_task(task_id)
+        assert task.status == "cancelled"
 
 
 async def test_sdk_javascript_error_raises(local_server: ThreadedServer) -> None:

@@ -177,3 +177,50 @@ def test_live_view_shows_the_session(api: httpx2.Client, site: SiteServer) -> No
         wrong = browser_user.get(live_url.split("?")[0] + "?token=nope")
         assert wrong.status_code == 404
     api.delete(f"/task/{session['id']}")
+
+
+def test_extract_from_each_fixture_page_in_the_browser(api: httpx2.Client, site: SiteServer) -> None:
+    listing_schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "price": {"type": "number"},
+                "url": {"type": "string"},
+            },
+            "required": ["name", "price"],
+        },
+    }
+    table_schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+            "required": ["city", "population"],
+        },
+    }
+    session = open_session(api)
+    task_id = session["id"]
+    act(api, task_id, "browser_action", "goto", {"url": site.url("demo/listing.html")})
+    cards = act(api, task_id, "browser_action", "extract", {"schema": listing_schema})["output"]["output"]
+    assert len(cards) == 8
+    assert cards[0]["name"] == "Nimbus 14 Pro Laptop"
+    # Links are made absolute against the page the browser is on.
+    assert cards[0]["url"] == site.url("product/nimbus-14-pro")
+
+    act(api, task_id, "browser_action", "goto", {"url": site.url("demo/table.html")})
+    rows = act(api, task_id, "browser_action", "extract", {"schema": table_schema})["output"]["output"]
+    assert {"city": "Oslo", "population": 709037} in rows
+    assert len(rows) == 10
+
+    nothing = act(
+        api,
+        task_id,
+        "browser_action",
+        "extract",
+        {"schema": {"type": "object", "properties": {"isbn": {"type": "string"}}, "required": ["isbn"]}},
+    )
+    assert nothing["code"] == 400
+    assert "isbn" in nothing["output"]
+    api.delete(f"/task/{task_id}")

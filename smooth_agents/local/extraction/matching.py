@@ -1,0 +1,188 @@
+"""How well a page key (class name, itemprop, JSON-LD property, header text) names a schema property."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_WORD = re.compile(r"[\W_]+")
+_STOPWORDS = frozenset(
+    {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "its", "of", "on", "or"}
+    | {"per", "the", "this", "that", "to", "with"}
+)
+
+# Each concept lists phrasings sites and schemas use for the same thing.
+_CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "title", "headline", "heading", "product name", "product title", "item name"),
+    "price": (
+        "price",
+        "cost",
+        "amount",
+        "offer price",
+        "sale price",
+        "current price",
+        "low price",
+        "price amount",
+    ),
+    "currency": ("currency", "price currency", "currency code"),
+    "url": (
+        "url",
+        "link",
+        "href",
+        "permalink",
+        "canonical",
+        "page url",
+        "web page",
+        "product url",
+        "item url",
+    ),
+    "image": ("image", "img", "picture", "photo", "thumbnail", "thumb", "image url", "src"),
+    "rating": ("rating", "rating value", "stars", "star rating", "score", "average rating", "avg rating"),
+    "review_count": (
+        "review count",
+        "reviews",
+        "number of reviews",
+        "num reviews",
+        "reviews count",
+        "rating count",
+    ),
+    "author": ("author", "byline", "creator", "writer", "author name", "authors", "by"),
+    "date": (
+        "date",
+        "date published",
+        "published",
+        "published at",
+        "published time",
+        "published date",
+        "publication date",
+        "pub date",
+        "publish date",
+        "date posted",
+        "posted",
+        "posted at",
+        "datetime",
+        "time",
+        "created",
+        "created at",
+        "upload date",
+    ),
+    "description": ("description", "summary", "excerpt", "abstract", "blurb", "desc", "teaser"),
+    "availability": (
+        "availability",
+        "available",
+        "in stock",
+        "stock",
+        "out of stock",
+        "stock status",
+        "is available",
+        "is in stock",
+    ),
+    "brand": ("brand", "manufacturer", "maker", "make", "brand name"),
+    "sku": ("sku", "product id", "item id", "article number"),
+    "body": ("body", "content", "article body", "text", "main text", "article text", "full text"),
+    "category": ("category", "section", "article section", "genre"),
+    "site": ("site", "site name", "publisher", "source", "website"),
+}
+
+
+@functools.lru_cache(maxsize=8192)  # the same keys recur on every card of a listing
+def tokens(text: str) -> tuple[str, ...]:
+    """Lower-case word tokens, camelCase split and plurals folded ("ratingValues" -> rating, value)."""
+    spaced = _CAMEL_BOUNDARY.sub(" ", text)
+    return tuple(_singular(t) for t in _NON_WORD.split(spaced.lower()) if t)
+
+
+def _singular(token: str) -> str:
+    # Crude, but applied to both sides, so "reviews" meets "review" and "status" meets itself.
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def joined(text: str) -> str:
+    return "".join(tokens(text))
+
+
+_CONCEPT_OF: dict[str, str] = {
+    joined(alias): concept for concept, aliases in _CONCEPT_ALIASES.items() for alias in aliases
+}
+
+
+def concept_of(text: str) -> str | None:
+    return _CONCEPT_OF.get(joined(text))
+
+
+def content_tokens(text: str) -> frozenset[str]:
+    return frozenset(t for t in tokens(text) if t not in _STOPWORDS)
+
+
+# Scores: STRONG and above means the key names the property outright.
+EXACT = 100
+STRONG = 90
+MIN_MATCH = 40
+
+
+@dataclass(frozen=True)
+class PropertyHint:
+    """The names a schema property goes by: its key, its title and (weaker) its description."""
+
+    names: tuple[str, ...]
+    description: str = ""
+
+    @classmethod
+    def of(cls, key: str, schema: object) -> PropertyHint:
+        if not isinstance(schema, dict):
+            return cls((key,))
+        names = [key]
+        title = schema.get("title")
+        if isinstance(title, str) and title.strip():
+            names.append(title)
+        description = schema.get("description")
+        return cls(tuple(names), description if isinstance(description, str) else "")
+
+    def score(self, key: str) -> int:
+        """How well ``key`` (one path segment) names this property, 0 for not at all."""
+        best = max((_name_score(name, key) for name in self.names), default=0)
+        if self.description and best < STRONG:
+            best = max(best, _name_score(self.description, key) // 2)
+        return best
+
+    def words(self) -> frozenset[str]:
+        return frozenset().union(*(content_tokens(n) for n in (*self.names, self.description)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_score(name: str, key: str) -> int:
+    name_joined, key_joined = joined(name), joined(key)
+    if not name_joined or not key_joined:
+        return 0
+    if name_joined == key_joined:
+        # Literal equality breaks the tie when plural folding made "headings" meet "heading".
+        return EXACT + 1 if _literal(name) == _literal(key) else EXACT
+    concept = _CONCEPT_OF.get(name_joined)
+    if concept is not None and concept == _CONCEPT_OF.get(key_joined):
+        return STRONG
+    name_words, key_words = content_tokens(name), content_tokens(key)
+    if not name_words or not key_words:
+        return 0
+    if name_words <= key_words:
+        return 70  # "name" in "product-name"
+    if key_words <= name_words:
+        return 60  # "price" for "price_usd"
+    if concept is not None and any(_CONCEPT_OF.get(word) == concept for word in key_words):
+        return 50  # "title" in "product-title" for "name"
+    overlap = len(name_words & key_words) / len(name_words | key_words)
+    return int(45 * overlap) if overlap >= 0.5 else 0
+
+
+def _literal(text: str) -> str:
+    return _NON_WORD.sub("", _CAMEL_BOUNDARY.sub(" ", text).lower())
+
+
+def prompt_bonus(prompt_words: Iterable[str], key: str) -> int:
+    """A small tie-breaker when the caller's prompt mentions the key."""
+    words = set(prompt_words)
+    return 3 if words and words & set(tokens(key)) else 0

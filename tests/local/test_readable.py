@@ -1,0 +1,139 @@
+"""page_to_markdown on the shipped demo pages: main content kept, page chrome dropped."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+
+from smooth_agents.local.readable import page_to_markdown
+
+BASE = "https://demo.example/"
+
+
+def demo_page(name: str) -> str:
+    return (files("smooth_agents.local") / "demo_site" / name).read_text(encoding="utf-8")
+
+
+def markdown_of(name: str) -> str:
+    return page_to_markdown(demo_page(name), BASE + name)
+
+
+@pytest.mark.parametrize(
+    ("page", "title"),
+    [
+        ("article.html", "Riverside approves 40 km of protected bike lanes"),
+        ("product.html", "Nimbus 14 Pro Laptop"),
+        ("listing.html", "Laptops"),
+        ("table.html", "Largest cities in the Nordic countries"),
+        ("index.html", "Demo site"),
+    ],
+)
+def test_title_comes_first_as_a_heading_and_only_once(page: str, title: str) -> None:
+    markdown = markdown_of(page)
+    assert markdown.startswith(f"# {title}\n")
+    assert markdown.count(title) == 1
+
+
+@pytest.mark.parametrize(
+    ("page", "kept", "dropped"),
+    [
+        (
+            "article.html",
+            [
+                "Riverside city council voted seven to two on Tuesday night to build a 40-kilometre network",
+                "Detailed designs for each corridor will go on public display in June",
+                "## What the network includes",
+                "- Harbour Road, from the ferry terminal to the central station (6.5 km)",
+                "- North Avenue, connecting the university campus to the old town (4.2 km)",
+                "> “Nobody is against safer streets",
+                "[Riverside cycling survey](https://demo.example/documents/riverside-cycling-survey-2024.pdf)",
+                "By [Maya Lindqvist](https://demo.example/authors/maya-lindqvist)",
+            ],
+            [
+                "Politics",
+                "Technology",
+                "Advertise with us",
+                "All rights reserved",
+                "premium mattresses",
+                "Switch your energy plan",
+                "Accept all cookies",
+                "Trending now",
+                "Harbor FC",
+                "morning newsletter",
+            ],
+        ),
+        (
+            "product.html",
+            [
+                "$1,299.00",
+                "Rated 4.6 out of 5 (328 reviews)",
+                "In stock — ships in 1-2 business days",
+                "## Specifications",
+                "| Memory | 16 GB LPDDR5 |",
+                "| Weight | 1.35 kg |",
+                "up to 18 hours of battery life",
+            ],
+            ["Add to cart", "Quantity", "Privacy", "Deals", "Support", "Free returns"],
+        ),
+        (
+            "listing.html",
+            [
+                "[Nimbus 14 Pro Laptop](https://demo.example/product/nimbus-14-pro)",
+                "[Lumen 13 Ultrabook](https://demo.example/product/lumen-13)",
+                "$2,149.99",
+                "★ 4.8 (96 reviews)",
+                "Out of stock",
+            ],
+            ["Filter", "Next", "page=2", "Prices include VAT", "Deals"],
+        ),
+        (
+            "table.html",
+            [
+                "| Rank | City | Country | Population | Area (km²) | Growth since 2013 | Capital |",
+                "| 1 | Stockholm | Sweden | 984,748 | 188.0 | 12.5% | Yes |",
+                "| 10 | Reykjavík | Iceland | 139,875 | 273.0 | 15.6% | Yes |",
+                "City-proper populations are 2023 estimates",
+            ],
+            ["Home", "Shop", "Data page"],
+        ),
+    ],
+)
+def test_main_content_is_kept_and_chrome_is_dropped(page: str, kept: list[str], dropped: list[str]) -> None:
+    markdown = markdown_of(page)
+    missing = [text for text in kept if text not in markdown]
+    leaked = [text for text in dropped if text in markdown]
+    assert missing == []
+    assert leaked == []
+
+
+def test_scripts_styles_and_images_leave_no_trace() -> None:
+    markdown = markdown_of("product.html")
+    for trace in ("schema.org", "font-family", "<", "data:", "!["):
+        assert trace not in markdown
+
+
+def test_paragraphs_are_single_lines() -> None:
+    lede = next(
+        line for line in markdown_of("article.html").splitlines() if line.startswith("Riverside city")
+    )
+    assert lede.endswith("the largest cycling investment in the city's history.")
+
+
+def test_title_falls_back_to_the_title_element_without_an_h1() -> None:
+    html = "<html><head><title>Plain page</title></head><body><p>Just <b>text</b>.</p></body></html>"
+    assert page_to_markdown(html) == "# Plain page\n\nJust **text**.\n"
+
+
+def test_links_stay_relative_without_a_url() -> None:
+    assert "(/documents/riverside-cycling-survey-2024.pdf)" in page_to_markdown(demo_page("article.html"))
+
+
+def test_preformatted_text_keeps_its_line_breaks() -> None:
+    html = "<html><body><h1>Code</h1><pre>line one\n    line two</pre></body></html>"
+    assert "line one\n    line two" in page_to_markdown(html)
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<html><body></body></html>"])
+def test_empty_pages_give_empty_markdown(html: str) -> None:
+    assert page_to_markdown(html) == ""
