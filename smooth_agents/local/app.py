@@ -32,6 +32,10 @@ from .settings import LocalServerSettings
 log = logging.getLogger("smooth_agents.local")
 API_PREFIX = "/api/v1"
 DEMO_SITE = Path(__file__).parent / "demo_site"
+# GET /task/{id} accepts ``wait_ms`` and says so in this header; clients that see it may long-poll
+# instead of polling on a timer. Other servers ignore the parameter and send no such header.
+LONG_POLL_HEADER = "x-smooth-long-poll-max-ms"
+MAX_LONG_POLL_MS = 20_000
 
 
 def ok(value: Any, status_code: int = 200) -> JSONResponse:
@@ -95,8 +99,15 @@ async def list_tasks(request: Request) -> Response:
 
 async def get_task(request: Request) -> Response:
     task = runtime_of(request).get(request.path_params["task_id"])
-    body = _task_json(request, task, _int_query(request, "event_t"))
-    return ok(body, status_code=202 if task.active else 200)
+    event_t = _int_query(request, "event_t")
+    wait_ms = _int_query(request, "wait_ms")
+    if wait_ms:
+        # Long poll (an extension of this server): hold the answer until there is news.
+        await task.wait_for_news(event_t, min(wait_ms, MAX_LONG_POLL_MS) / 1000)
+    body = _task_json(request, task, event_t)
+    response = ok(body, status_code=202 if task.active else 200)
+    response.headers[LONG_POLL_HEADER] = str(MAX_LONG_POLL_MS)
+    return response
 
 
 async def cancel_task(request: Request) -> Response:

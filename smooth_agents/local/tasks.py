@@ -70,6 +70,8 @@ class Task:
     close_event_id: str | None = None
     close_delivered: asyncio.Event = field(default_factory=asyncio.Event)
     _last_timestamp: int = 0
+    # Replaced by a fresh Event on every change; long-polling readers wait on the current one.
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def active(self) -> bool:
@@ -83,7 +85,25 @@ class Task:
         self._last_timestamp = timestamp
         event = TaskEvent(event_id or new_event_id(), name, payload, timestamp)
         self.events.append(event)
+        self._notify()
         return event
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def wait_for_news(self, event_t: int | None, seconds: float) -> None:
+        """Return once there is an event after ``event_t``, the task is final, or ``seconds`` pass."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while self.active and not (self.events and self.events[-1].timestamp > (event_t or 0)):
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
+            changed = self._changed
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                return
 
     def events_after(self, event_t: int | None) -> list[TaskEvent]:
         if event_t is None:
@@ -109,6 +129,7 @@ class Task:
                 future.cancel()
         self.tool_calls.clear()
         self.opened.set()
+        self._notify()
         return True
 
     def as_json(

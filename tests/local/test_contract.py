@@ -214,3 +214,24 @@ def test_blocked_navigation_is_an_action_error(api: httpx2.Client) -> None:
     assert result["code"] == 400
     assert "allowed_urls" in result["output"]
     api.delete(f"/task/{session['id']}")
+
+
+def test_long_poll_returns_as_soon_as_the_result_is_ready(api: httpx2.Client) -> None:
+    import time
+
+    session = open_session(api)
+    task_id = session["id"]
+    idle = api.get(f"/task/{task_id}", params={"event_t": 0, "wait_ms": 300})
+    assert idle.headers["x-smooth-long-poll-max-ms"] == "20000"
+    assert idle.json()["r"]["events"] == []
+    js = "new Promise(r => setTimeout(() => r('late'), 400))"
+    sent = api.post(
+        f"/task/{task_id}/event",
+        json={"name": "browser_action", "payload": {"name": "evaluate_js", "input": {"js": js}}},
+    )
+    started = time.perf_counter()
+    answer = api.get(f"/task/{task_id}", params={"event_t": 0, "wait_ms": 10_000})
+    waited = time.perf_counter() - started
+    assert [e["id"] for e in answer.json()["r"]["events"]] == [sent.json()["r"]["id"]]
+    assert 0.3 < waited < 5
+    api.delete(f"/task/{task_id}")
