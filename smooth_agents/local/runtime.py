@@ -365,6 +365,8 @@ class LocalRuntime:
             raise BadRequest(
                 f"Unknown event name {event.name!r}: use browser_action, session_action or tool_call."
             )
+        if event.id is not None and event.id in task.accepted_event_ids:
+            return event.id  # a retried POST: the action is already queued or done
         if not task.active or task.close_event_id is not None:
             state = task.status if not task.active else "closing"
             raise BadRequest(f"Task {task_id!r} is {state}: the session is closed.")
@@ -374,6 +376,8 @@ class LocalRuntime:
             )
         action = self._parse_action(event)
         task.touch()
+        if action.id is not None:
+            task.accepted_event_ids.add(action.id)
         task.actions.put_nowait(action)
         return action.id or ""
 
@@ -408,9 +412,13 @@ class LocalRuntime:
 
     def _answer_tool_call(self, task: Task, event: EventRequest) -> str:
         answer = parse_body(ToolAnswer, event.payload)
+        if event.id in task.answered_tool_calls:
+            return event.id  # answered already (a retried POST): the first answer stands
         future = task.tool_calls.get(event.id or "")
         if future is None or future.done():
             raise BadRequest(f"Task {task.id!r} has no pending tool call with id {event.id!r}.")
+        assert event.id is not None
+        task.answered_tool_calls[event.id] = (answer.code, answer.output)
         future.set_result((answer.code, answer.output))
         task.touch()
         return event.id or ""

@@ -68,6 +68,10 @@ class Task:
     busy: bool = False
     # Set once a poll has carried the result of a graceful close (see LocalRuntime._serve_session).
     close_event_id: str | None = None
+    # Client event ids already accepted, and tool calls already answered: a retried POST of
+    # either is acknowledged again without doing anything twice.
+    accepted_event_ids: set[str] = field(default_factory=set)
+    answered_tool_calls: dict[str, tuple[int, Any]] = field(default_factory=dict)
     close_delivered: asyncio.Event = field(default_factory=asyncio.Event)
     _last_timestamp: int = 0
     # Replaced by a fresh Event on every change; long-polling readers wait on the current one.

@@ -235,3 +235,18 @@ def test_long_poll_returns_as_soon_as_the_result_is_ready(api: httpx2.Client) ->
     assert [e["id"] for e in answer.json()["r"]["events"]] == [sent.json()["r"]["id"]]
     assert 0.3 < waited < 5
     api.delete(f"/task/{task_id}")
+
+
+def test_a_retried_action_post_runs_the_action_once(api: httpx2.Client) -> None:
+    session = open_session(api)
+    task_id = session["id"]
+    event = {
+        "id": "evt-retried-1",
+        "name": "browser_action",
+        "payload": {"name": "evaluate_js", "input": {"js": "window.n = (window.n || 0) + 1"}},
+    }
+    for _ in range(3):
+        assert api.post(f"/task/{task_id}/event", json=event).json() == {"r": {"id": "evt-retried-1"}}
+    counted = act(api, task_id, "browser_action", "evaluate_js", {"js": "window.n"})
+    assert counted["output"]["output"] == 1
+    api.delete(f"/task/{task_id}")

@@ -1,0 +1,367 @@
+"""``AsyncSmoothClient``: the whole Smooth API, with tasks, sessions and custom tools.
+
+This is the implementation; ``SmoothClient`` (``sync.py``) is a blocking facade over it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, suppress
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+import httpx2
+from pydantic import BaseModel, SecretStr
+
+from .config import ClientConfig, resolve_config
+from .errors import NotFoundError, SmoothError
+from .handles import AsyncSession, AsyncTaskHandle, schema_of
+from .http import HttpCore
+from .models import Device, Extension, Profile, Task, UploadedFile
+from .polling import PollSettings, TaskPoller
+from .retry import RetryPolicy
+from .tools import CustomTool, ToolFunction, as_custom_tool
+
+if TYPE_CHECKING:
+    from .local import EmbeddedServer
+
+FileInput = str | os.PathLike[str] | IO[bytes] | bytes
+_notice_shown = False
+
+
+def _embedded_notice() -> None:
+    global _notice_shown
+    if not _notice_shown:
+        _notice_shown = True
+        print(
+            "smooth-agents: no SMOOTH_API_KEY set; using the embedded local Smooth server "
+            "(real Chromium, no model: tasks need a url).",
+            file=sys.stderr,
+        )
+
+
+class AsyncSmoothClient:
+    """Async client for the Smooth API (or the embedded local server when no key is set).
+
+    ``async with AsyncSmoothClient() as client:`` closes its connections (and the embedded
+    server, if it started one) on exit.
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        poll: PollSettings | None = None,
+        action_timeout: float = 300.0,
+    ) -> None:
+        self.config: ClientConfig = resolve_config(
+            api_key, base_url, timeout=timeout, max_retries=max_retries
+        )
+        self._transport = transport
+        self._poll = poll or PollSettings()
+        self.action_timeout = action_timeout
+        self._http: HttpCore | None = None
+        self._embedded: EmbeddedServer | None = None
+        self._start_lock: asyncio.Lock | None = None
+        self._handles: set[AsyncTaskHandle | AsyncSession] = set()
+
+    def __repr__(self) -> str:
+        where = "embedded local server" if self.config.embedded else self.config.api_url
+        return f"AsyncSmoothClient({where})"
+
+    @property
+    def embedded(self) -> bool:
+        return self.config.embedded
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far (benchmarks read it)."""
+        return self._http.requests_sent if self._http else 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def __aenter__(self) -> AsyncSmoothClient:
+        await self._connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def _connect(self) -> HttpCore:
+        if self._http is not None:
+            return self._http
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if self._http is None:
+                self._http = await self._open_http()
+        return self._http
+
+    async def _open_http(self) -> HttpCore:
+        retry = RetryPolicy(max_retries=self.config.max_retries)
+        if self.config.api_key is not None:
+            return HttpCore(
+                self.config.api_url,
+                self.config.api_key,
+                timeout=self.config.timeout,
+                retry=retry,
+                transport=self._transport,
+            )
+        try:
+            from .local import EmbeddedServer
+        except ImportError as exc:
+            raise SmoothError(
+                "No SMOOTH_API_KEY is set and the embedded local server is not installed: "
+                "set SMOOTH_API_KEY, or pip install 'smooth-agents[local]'."
+            ) from exc
+        _embedded_notice()
+        server = EmbeddedServer()
+        await server.__aenter__()
+        self._embedded = server
+        return HttpCore(
+            server.api_url,
+            SecretStr(server.api_key),
+            timeout=self.config.timeout,
+            retry=retry,
+            transport=self._transport or server.transport,
+        )
+
+    async def close(self) -> None:
+        """Stop following tasks, close connections and the embedded server, if any."""
+        for handle in list(self._handles):
+            if isinstance(handle, AsyncSession) and not handle.closed:
+                with suppress(SmoothError):
+                    await handle.close()
+            elif isinstance(handle, AsyncTaskHandle):
+                await handle.aclose()
+        self._handles.clear()
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+        embedded, self._embedded = self._embedded, None
+        if embedded is not None:
+            await embedded.__aexit__(None, None, None)
+
+    # -- tasks ----------------------------------------------------------------------------
+    async def run(
+        self,
+        task: str,
+        *,
+        url: str | None = None,
+        response_model: dict[str, Any] | type[BaseModel] | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+        files: Sequence[str] | None = None,
+        agent: str = "smooth",
+        max_steps: int = 32,
+        device: Device = "desktop",
+        allowed_urls: Sequence[str] | None = None,
+        enable_recording: bool = True,
+        profile_id: str | None = None,
+        profile_read_only: bool = False,
+        proxy_server: str | None = None,
+        proxy_username: str | None = None,
+        proxy_password: str | None = None,
+        use_adblock: bool | None = True,
+        additional_tools: Mapping[str, Mapping[str, Any] | None] | None = None,
+        custom_tools: Sequence[CustomTool | ToolFunction] | None = None,
+        experimental_features: Mapping[str, Any] | None = None,
+        extensions: Sequence[str] | None = None,
+    ) -> AsyncTaskHandle:
+        """Start a one-shot task; ``await handle.result()`` for its output."""
+        tools = [as_custom_tool(t) for t in custom_tools or ()]
+        body: dict[str, Any] = {
+            "task": task,
+            "url": url,
+            "response_model": schema_of(response_model),
+            "metadata": dict(metadata) if metadata else None,
+            "files": list(files) if files else None,
+            "agent": agent,
+            "max_steps": max_steps,
+            "device": device,
+            "allowed_urls": list(allowed_urls) if allowed_urls else None,
+            "enable_recording": enable_recording,
+            "profile_id": profile_id,
+            "profile_read_only": profile_read_only,
+            "proxy_server": proxy_server,
+            "proxy_username": proxy_username,
+            "proxy_password": proxy_password,
+            "use_adblock": use_adblock,
+            "additional_tools": dict(additional_tools) if additional_tools else None,
+            "custom_tools": [t.signature() for t in tools] or None,
+            "experimental_features": dict(experimental_features) if experimental_features else None,
+            "extensions": list(extensions) if extensions else None,
+        }
+        http = await self._connect()
+        submitted = Task.model_validate((await http.request("POST", "/task", json=body)).value)
+        poller = TaskPoller(
+            http, submitted.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=submitted
+        )
+        handle = AsyncTaskHandle(http, poller, submitted, response_model)
+        self._handles.add(handle)
+        poller.kick()
+        return handle
+
+    def task(self, task_id: str) -> AsyncTaskHandle:
+        """A handle on an existing task (for example one started by another process)."""
+        if self._http is None:
+            raise SmoothError(
+                "Connect first: use the client as a context manager or call a method before task()."
+            )
+        poller = TaskPoller(self._http, task_id, settings=self._poll)
+        return AsyncTaskHandle(self._http, poller, Task(id=task_id, status="running"))
+
+    async def get_task(self, task_id: str, *, event_t: int | None = None) -> Task:
+        params = {"event_t": event_t} if event_t is not None else None
+        http = await self._connect()
+        return Task.model_validate((await http.request("GET", f"/task/{task_id}", params=params)).value)
+
+    async def list_tasks(self, *, limit: int | None = None, since: int | None = None) -> list[Task]:
+        params = {k: v for k, v in {"l": limit, "t": since}.items() if v is not None}
+        http = await self._connect()
+        value = (await http.request("GET", "/task", params=params or None)).value
+        return [Task.model_validate(t) for t in value or []]
+
+    async def cancel_task(self, task_id: str) -> bool:
+        """Cancel a task or session; False when it had already ended."""
+        http = await self._connect()
+        try:
+            await http.request("DELETE", f"/task/{task_id}")
+        except NotFoundError:
+            return False
+        return True
+
+    # -- sessions -------------------------------------------------------------------------
+    def session(
+        self,
+        *,
+        url: str | None = None,
+        profile_id: str | None = None,
+        profile_read_only: bool = False,
+        device: Device = "desktop",
+        allowed_urls: Sequence[str] | None = None,
+        files: Sequence[str] | None = None,
+        custom_tools: Sequence[CustomTool | ToolFunction] | None = None,
+        proxy_server: str | None = None,
+        proxy_username: str | None = None,
+        proxy_password: str | None = None,
+    ) -> _SessionOpener:
+        """Open a browser session: ``async with client.session(url=...) as s:`` (or ``await``)."""
+        options: dict[str, Any] = {
+            "task": None,
+            "url": url,
+            "profile_id": profile_id,
+            "profile_read_only": profile_read_only,
+            "device": device,
+            "allowed_urls": list(allowed_urls) if allowed_urls else None,
+            "files": list(files) if files else None,
+            "proxy_server": proxy_server,
+            "proxy_username": proxy_username,
+            "proxy_password": proxy_password,
+        }
+        tools = [as_custom_tool(t) for t in custom_tools or ()]
+        return _SessionOpener(self, options, tools)
+
+    async def open_session(
+        self, options: Mapping[str, Any], tools: Sequence[CustomTool] = ()
+    ) -> AsyncSession:
+        body = {**options, "custom_tools": [t.signature() for t in tools] or None}
+        http = await self._connect()
+        opened = Task.model_validate((await http.request("POST", "/task", json=body)).value)
+        poller = TaskPoller(
+            http, opened.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=opened
+        )
+        session = AsyncSession(http, poller, opened, action_timeout=self.action_timeout)
+        self._handles.add(session)
+        return session
+
+    # -- profiles -------------------------------------------------------------------------
+    async def create_profile(self, profile_id: str | None = None) -> Profile:
+        http = await self._connect()
+        return Profile.model_validate((await http.request("POST", "/profile", json={"id": profile_id})).value)
+
+    async def list_profiles(self) -> list[Profile]:
+        http = await self._connect()
+        return [Profile.model_validate(p) for p in (await http.request("GET", "/profile")).value or []]
+
+    async def delete_profile(self, profile_id: str) -> None:
+        http = await self._connect()
+        await http.request("DELETE", f"/profile/{profile_id}")
+
+    # -- files and extensions ---------------------------------------------------------------
+    async def upload_file(
+        self, file: FileInput, *, name: str | None = None, purpose: str | None = None
+    ) -> UploadedFile:
+        """Upload a file (a path, an open binary file or bytes) for tasks to use."""
+        filename, content = _read_upload(file, name)
+        data = {"file_purpose": purpose} if purpose is not None else None
+        http = await self._connect()
+        reply = await http.request("POST", "/file", files={"file": (filename, content)}, data=data)
+        return UploadedFile.model_validate(reply.value)
+
+    async def delete_file(self, file_id: str) -> None:
+        http = await self._connect()
+        await http.request("DELETE", f"/file/{file_id}")
+
+    async def upload_extension(self, file: FileInput, *, name: str | None = None) -> Extension:
+        filename, content = _read_upload(file, name)
+        http = await self._connect()
+        reply = await http.request("POST", "/extension", files={"file": (filename, content)})
+        return Extension.model_validate(reply.value)
+
+    async def list_extensions(self) -> list[Extension]:
+        http = await self._connect()
+        return [Extension.model_validate(e) for e in (await http.request("GET", "/extension")).value or []]
+
+    async def delete_extension(self, extension_id: str) -> None:
+        http = await self._connect()
+        await http.request("DELETE", f"/extension/{extension_id}")
+
+
+def _read_upload(file: FileInput, name: str | None) -> tuple[str, bytes]:
+    if isinstance(file, bytes):
+        if not name:
+            raise ValueError("Give name=... when uploading bytes.")
+        return name, file
+    if isinstance(file, str | os.PathLike):
+        path = Path(file)
+        return name or path.name, path.read_bytes()
+    if isinstance(file, io.IOBase) or hasattr(file, "read"):
+        content = file.read()
+        if not isinstance(content, bytes):
+            raise TypeError("Open the file in binary mode ('rb').")
+        default = Path(str(getattr(file, "name", "upload.bin"))).name
+        return name or default, content
+    raise TypeError(f"Cannot upload {file!r}: pass a path, an open binary file or bytes.")
+
+
+class _SessionOpener(AbstractAsyncContextManager[AsyncSession]):
+    """What ``client.session()`` returns: awaitable, or an async context manager that closes."""
+
+    def __init__(self, client: AsyncSmoothClient, options: dict[str, Any], tools: list[CustomTool]) -> None:
+        self._client = client
+        self._options = options
+        self._tools = tools
+        self._session: AsyncSession | None = None
+
+    def __await__(self) -> Any:
+        return self._client.open_session(self._options, self._tools).__await__()
+
+    async def __aenter__(self) -> AsyncSession:
+        self._session = await self._client.open_session(self._options, self._tools)
+        return self._session
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close(force=exc_type is not None)

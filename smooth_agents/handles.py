@@ -1,0 +1,282 @@
+"""Handles on remote work: ``AsyncTaskHandle`` (a one-shot task) and ``AsyncSession``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncGenerator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from .errors import (
+    ActionError,
+    BadRequestError,
+    NotFoundError,
+    SessionClosedError,
+    SmoothError,
+    TaskFailedError,
+)
+from .models import ActionResult, Task, TaskResult, TaskUpdate, parse_action_output
+from .polling import TaskPoller
+
+if TYPE_CHECKING:
+    from .http import HttpCore
+
+
+class TaskTimeoutError(SmoothError, TimeoutError):
+    """``result(timeout=...)`` ran out; the task goes on remotely (fetch it later or cancel it)."""
+
+
+def schema_of(model: dict[str, Any] | type[BaseModel] | None) -> dict[str, Any] | None:
+    """A JSON schema from a dict or a pydantic model class."""
+    if model is None:
+        return None
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model.model_json_schema()
+    if isinstance(model, dict):
+        return model
+    raise TypeError(f"response_model must be a JSON schema dict or a pydantic model class, not {model!r}")
+
+
+def parse_output(model: dict[str, Any] | type[BaseModel] | None, output: Any) -> Any:
+    if isinstance(model, type) and issubclass(model, BaseModel) and output is not None:
+        return model.model_validate(output)
+    return output
+
+
+class AsyncTaskHandle:
+    """A submitted task: wait for its result, follow its progress, or cancel it."""
+
+    def __init__(
+        self,
+        http: HttpCore,
+        poller: TaskPoller,
+        task: Task,
+        response_model: dict[str, Any] | type[BaseModel] | None = None,
+    ) -> None:
+        self._http = http
+        self._poller = poller
+        self._initial = task
+        self._response_model = response_model
+
+    @property
+    def id(self) -> str:
+        return self._initial.id
+
+    @property
+    def task(self) -> Task:
+        """The latest known state of the task."""
+        return self._poller.snapshot or self._initial
+
+    @property
+    def status(self) -> str:
+        return self.task.status
+
+    @property
+    def live_url(self) -> str | None:
+        return self.task.live_url or self._initial.live_url
+
+    def __repr__(self) -> str:
+        return f"AsyncTaskHandle(id={self.id!r}, status={self.status!r})"
+
+    async def result(self, timeout: float | None = None, *, cancel_on_abandon: bool = True) -> TaskResult:
+        """Wait for the end and return the result; raise ``TaskFailedError`` if it failed.
+
+        ``timeout`` bounds the wait (``TaskTimeoutError``; the task goes on). If the awaiting
+        coroutine is cancelled, the remote task is cancelled too unless ``cancel_on_abandon`` is
+        False, so no credits burn for an abandoned call.
+        """
+        try:
+            task = await asyncio.wait_for(self._poller.wait_final(), timeout)
+        except TimeoutError:
+            where = f" Watch it at {self.live_url}." if self.live_url else ""
+            raise TaskTimeoutError(
+                f"Task {self.id} is still {self.status} after {timeout:g} s; it goes on remotely.{where} "
+                "Fetch it later by id, or cancel it."
+            ) from None
+        except asyncio.CancelledError:
+            if cancel_on_abandon:
+                await asyncio.shield(self._cancel_quietly())
+            raise
+        if task.status != "done":
+            raise TaskFailedError(task.id, task.status, task.output) from self._poller.tool_failure
+        return TaskResult(
+            id=task.id,
+            status=task.status,
+            output=parse_output(self._response_model, task.output),
+            credits_used=task.credits_used,
+            live_url=task.live_url,
+            recording_url=task.recording_url,
+        )
+
+    async def _cancel_quietly(self) -> None:
+        with contextlib.suppress(SmoothError):
+            await self.cancel()
+
+    async def cancel(self) -> bool:
+        """Cancel the remote task; False when it had already ended."""
+        try:
+            await self._http.request("DELETE", f"/task/{self.id}")
+        except NotFoundError:
+            return False
+        return True
+
+    async def updates(self) -> AsyncGenerator[TaskUpdate, None]:
+        """Progress as it happens: status changes, the live URL, each event; ends with the task."""
+        queue = self._poller.subscribe()
+        try:
+            while True:
+                update = await queue.get()
+                if update is None:
+                    return
+                yield update
+        finally:
+            self._poller.unsubscribe(queue)
+
+    async def wait_live_url(self, timeout: float = 30.0) -> str | None:
+        """The live URL, waiting for the service to publish it (None if the task ended first)."""
+        if self.live_url:
+            return self.live_url
+        async with asyncio.timeout(timeout):
+            async for update in self.updates():
+                if update.live_url:
+                    return update.live_url
+        return self.live_url
+
+    async def aclose(self) -> None:
+        """Stop following the task (the remote task is not touched)."""
+        await self._poller.aclose()
+
+
+class AsyncSession:
+    """An interactive browser session: actions one at a time, results by event id."""
+
+    def __init__(
+        self, http: HttpCore, poller: TaskPoller, task: Task, *, action_timeout: float = 300.0
+    ) -> None:
+        self._http = http
+        self._poller = poller
+        self._task = task
+        self.action_timeout = action_timeout
+        self.closed = False
+
+    @property
+    def id(self) -> str:
+        return self._task.id
+
+    @property
+    def live_url(self) -> str | None:
+        current = self._poller.snapshot
+        return (current.live_url if current else None) or self._task.live_url
+
+    def __repr__(self) -> str:
+        return f"AsyncSession(id={self.id!r}, closed={self.closed})"
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        await self.close(force=exc_type is not None)
+
+    async def goto(self, url: str) -> ActionResult:
+        return await self._action("browser_action", "goto", {"url": url})
+
+    async def extract(
+        self, schema: dict[str, Any] | type[BaseModel], prompt: str | None = None
+    ) -> ActionResult:
+        """Structured data from the current page; with a model class the output is an instance."""
+        result = await self._action(
+            "browser_action", "extract", {"schema": schema_of(schema), "prompt": prompt}
+        )
+        result.output = parse_output(schema, result.output)
+        return result
+
+    async def evaluate_js(self, code: str, args: Mapping[str, Any] | None = None) -> ActionResult:
+        return await self._action("browser_action", "evaluate_js", {"js": code, "args": args})
+
+    async def run_task(
+        self,
+        task: str,
+        response_model: dict[str, Any] | type[BaseModel] | None = None,
+        *,
+        max_steps: int = 32,
+        url: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ActionResult:
+        """Let the agent do a task in this session's browser."""
+        action_input = {
+            "task": task,
+            "max_steps": max_steps,
+            "response_model": schema_of(response_model),
+            "url": url,
+            "metadata": dict(metadata) if metadata else None,
+        }
+        result = await self._action("session_action", "run_task", action_input)
+        result.output = parse_output(response_model, result.output)
+        return result
+
+    async def close(self, *, force: bool = False) -> None:
+        """Close the session (gracefully by default, so a profile is saved); safe to repeat."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if force or self._poller.final.is_set():
+                await self._delete()
+            else:
+                try:
+                    await self._action("session_action", "close", None, allow_closed=True)
+                except (SessionClosedError, ActionError):
+                    await self._delete()
+        finally:
+            await self._poller.aclose()
+
+    async def _delete(self) -> None:
+        with contextlib.suppress(NotFoundError):  # already ended
+            await self._http.request("DELETE", f"/task/{self.id}")
+
+    async def _action(
+        self,
+        event_name: str,
+        action: str,
+        action_input: Mapping[str, Any] | None,
+        *,
+        allow_closed: bool = False,
+    ) -> ActionResult:
+        if self.closed and not allow_closed:
+            raise SessionClosedError(f"Session {self.id} is closed; open a new session to go on.")
+        event_id = "evt_" + secrets.token_hex(8)
+        future = self._poller.expect(event_id)
+        payload: dict[str, Any] = {"name": action}
+        if action_input is not None:
+            payload["input"] = dict(action_input)
+        try:
+            await self._http.request(
+                "POST",
+                f"/task/{self.id}/event",
+                json={"id": event_id, "name": event_name, "payload": payload},
+            )
+        except BadRequestError as exc:
+            self._poller.forget(event_id)
+            if "closed" in str(exc.detail).lower():
+                self.closed = True
+                raise SessionClosedError(f"Session {self.id} is closed: {exc.detail}") from None
+            raise
+        except BaseException:
+            self._poller.forget(event_id)
+            raise
+        self._poller.kick()
+        try:
+            event = await asyncio.wait_for(future, self.action_timeout)
+        except TimeoutError:
+            self._poller.forget(event_id)
+            raise ActionError(action, f"no result within {self.action_timeout:g} s") from None
+        code = event.payload.get("code")
+        output = event.payload.get("output")
+        if code == 200:
+            return parse_action_output(output)
+        if code == 400:
+            raise ActionError(action, str(output))
+        raise ActionError(action, f"the service failed (code {code}): {output}")

@@ -1,0 +1,98 @@
+"""Typed answers of the Smooth API. Unknown fields are kept, so newer servers stay readable."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
+Device = Literal["desktop", "mobile", "desktop-lg"]
+ACTIVE_STATUSES = frozenset({"waiting", "running"})
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class TaskEvent(_Open):
+    name: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = None
+    timestamp: int | None = None
+
+
+class Task(_Open):
+    """A task or session as the service describes it."""
+
+    id: str
+    status: TaskStatus
+    output: Any = None
+    credits_used: float | None = None
+    device: str | None = None
+    live_url: str | None = None
+    recording_url: str | None = None
+    downloads_url: str | None = None
+    created_at: int | None = None
+    events: list[TaskEvent] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class TaskResult(_Open):
+    """The end of a task: its status and output (parsed into the response model class if given)."""
+
+    id: str
+    status: TaskStatus
+    output: Any = None
+    credits_used: float | None = None
+    live_url: str | None = None
+    recording_url: str | None = None
+
+
+class ActionResult(_Open):
+    """The result of one session action."""
+
+    output: Any = None
+    credits_used: float = 0.0
+    duration: float = 0.0
+
+
+class Profile(_Open):
+    id: str
+
+
+class UploadedFile(_Open):
+    id: str
+
+
+class Extension(_Open):
+    id: str
+    file_name: str | None = None
+    creation_time: int | None = None
+
+
+class TaskUpdate(BaseModel):
+    """One step of a task's progress, as the handle's event iterator yields it."""
+
+    task_id: str
+    status: TaskStatus
+    live_url: str | None = None
+    event: TaskEvent | None = None
+    elapsed: float = 0.0
+
+
+_WRAPPED_KEYS = frozenset({"output", "credits_used", "duration"})
+
+
+def parse_action_output(raw: Any) -> ActionResult:
+    """An action result's ``payload.output``, in either shape the service is known to send.
+
+    The SDKs parse ``{"output": V, "credits_used": N, "duration": S}``; the sessions page shows
+    the value bare. A mapping is taken as the wrapped form only when it has exactly those keys.
+    """
+    if isinstance(raw, dict) and "output" in raw and set(raw) <= _WRAPPED_KEYS:
+        return ActionResult.model_validate(raw)
+    return ActionResult(output=raw)

@@ -1,0 +1,289 @@
+"""One poller per task: reads the task's events once each and routes them.
+
+- Action results go to the future registered for their event id.
+- ``tool_call`` events run the matching custom tool exactly once and send its answer back.
+- Status changes and events are published to subscribers (progress display, event iterators).
+
+It polls only while somebody waits (an action, a result, a subscriber). Against a server that
+announces long polling (``x-smooth-long-poll-max-ms``) each poll waits on the server for news, so
+an action costs one POST and one GET. Elsewhere it polls on a timer that starts fast right after
+an action or a task start and backs off geometrically, so the added latency stays a bounded
+fraction of the wait. The ``event_t`` cursor is kept one millisecond behind the newest event seen
+when timer polling, and events are deduplicated by id: events sharing a millisecond, duplicated
+or replayed by a retried poll are each handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from .errors import SessionClosedError, SmoothError, ToolError
+from .http import HttpCore
+from .models import Task, TaskEvent, TaskUpdate
+from .tools import CustomTool
+
+log = logging.getLogger("smooth_agents.polling")
+
+LONG_POLL_HEADER = "x-smooth-long-poll-max-ms"
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    """Timer polling: first delay, growth factor and ceiling; long polls: how long each waits."""
+
+    first_delay: float = 0.002
+    growth: float = 0.5  # next delay = growth x time since the last kick
+    max_delay: float = 1.0
+    long_poll_ms: int = 10_000
+
+    def delay(self, since_kick: float) -> float:
+        return min(self.max_delay, max(self.first_delay, self.growth * since_kick))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return value
+
+
+class TaskPoller:
+    def __init__(
+        self,
+        http: HttpCore,
+        task_id: str,
+        *,
+        tools: Mapping[str, CustomTool] | None = None,
+        settings: PollSettings | None = None,
+        snapshot: Task | None = None,
+    ) -> None:
+        self.http = http
+        self.task_id = task_id
+        self.tools = dict(tools or {})
+        self.settings = settings or PollSettings()
+        self.snapshot = snapshot
+        self.failure: BaseException | None = None
+        self.tool_failure: BaseException | None = None
+        self.final = asyncio.Event()
+        self._seen: set[str] = set()
+        self._last_t = 0
+        self._waiters: dict[str, asyncio.Future[TaskEvent]] = {}
+        self._subscribers: set[asyncio.Queue[TaskUpdate | None]] = set()
+        self._result_waiters = 0
+        self._wake = asyncio.Event()
+        self._kicked_at = time.monotonic()
+        self._runner: asyncio.Task[None] | None = None
+        self._tool_runs: dict[str, asyncio.Task[None]] = {}
+        self._answered: set[str] = set()
+        self._long_poll_ms: int | None = None
+        self._started = time.monotonic()
+        if snapshot is not None and not snapshot.active:
+            self.final.set()
+
+    # -- demand ---------------------------------------------------------------------------
+    def expect(self, event_id: str) -> asyncio.Future[TaskEvent]:
+        """Register interest in the event with this id (before sending the action)."""
+        if self.final.is_set():
+            raise SessionClosedError(self._ended_message())
+        future: asyncio.Future[TaskEvent] = asyncio.get_running_loop().create_future()
+        self._waiters[event_id] = future
+        return future
+
+    def forget(self, event_id: str) -> None:
+        self._waiters.pop(event_id, None)
+
+    def kick(self) -> None:
+        """Something was just sent: poll soon and fast."""
+        self._kicked_at = time.monotonic()
+        self._ensure_running()
+        self._wake.set()
+
+    async def wait_final(self) -> Task:
+        self._result_waiters += 1
+        try:
+            self.kick()
+            await self.final.wait()
+        finally:
+            self._result_waiters -= 1
+        if self.failure is not None:
+            raise self.failure
+        assert self.snapshot is not None
+        return self.snapshot
+
+    def subscribe(self) -> asyncio.Queue[TaskUpdate | None]:
+        queue: asyncio.Queue[TaskUpdate | None] = asyncio.Queue()
+        self._subscribers.add(queue)
+        if self.final.is_set():
+            queue.put_nowait(None)
+        else:
+            self.kick()
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[TaskUpdate | None]) -> None:
+        self._subscribers.discard(queue)
+
+    def _demand(self) -> bool:
+        return bool(self._waiters or self._result_waiters or self._subscribers or self._tool_runs)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _ensure_running(self) -> None:
+        if self.final.is_set():
+            return
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run(), name=f"smooth-poller-{self.task_id}")
+
+    async def aclose(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None and not runner.done():
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        for run in list(self._tool_runs.values()):
+            run.cancel()
+        for run in list(self._tool_runs.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await run
+        self._fail_waiters(SessionClosedError(f"Task {self.task_id}: the client stopped following it."))
+
+    # -- the loop -------------------------------------------------------------------------
+    async def _run(self) -> None:
+        try:
+            while not self.final.is_set():
+                if not self._demand():
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                if self._long_poll_ms is None:
+                    delay = self.settings.delay(time.monotonic() - self._kicked_at)
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                await self._poll_once()
+        except asyncio.CancelledError:
+            raise
+        except SmoothError as exc:
+            self.failure = exc
+            self._finish()
+        except Exception as exc:  # a bug of ours: surface it to every waiter rather than hang
+            log.exception("poller for %s crashed", self.task_id)
+            self.failure = exc
+            self._finish()
+
+    async def _poll_once(self) -> None:
+        params: dict[str, Any] = {}
+        timeout: float | None = None
+        if self._long_poll_ms is not None:
+            wait = min(self._long_poll_ms, self.settings.long_poll_ms)
+            params = {"event_t": self._last_t, "wait_ms": wait}
+            timeout = self.http.timeout + wait / 1000
+        else:
+            params = {"event_t": max(0, self._last_t - 1)}
+        reply = await self.http.request("GET", f"/task/{self.task_id}", params=params, timeout=timeout)
+        announced = reply.headers.get(LONG_POLL_HEADER)
+        if announced and announced.isdigit():
+            self._long_poll_ms = int(announced)
+        task = Task.model_validate(reply.value)
+        previous = self.snapshot
+        self.snapshot = task
+        for event in task.events or []:
+            self._handle_event(task, event)
+        if previous is None or previous.status != task.status or previous.live_url != task.live_url:
+            self._publish(task, None)
+        if not task.active:
+            self._finish()
+
+    def _handle_event(self, task: Task, event: TaskEvent) -> None:
+        key = event.id or f"{event.name}:{event.timestamp}:{json.dumps(event.payload, sort_keys=True)}"
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if event.timestamp is not None:
+            self._last_t = max(self._last_t, event.timestamp)
+        if event.name == "tool_call" and event.id is not None:
+            self._start_tool(event)
+        elif event.id is not None and event.id in self._waiters:
+            future = self._waiters.pop(event.id)
+            if not future.done():
+                future.set_result(event)
+        self._publish(task, event)
+
+    def _publish(self, task: Task, event: TaskEvent | None) -> None:
+        if not self._subscribers:
+            return
+        update = TaskUpdate(
+            task_id=self.task_id,
+            status=task.status,
+            live_url=task.live_url,
+            event=event,
+            elapsed=time.monotonic() - self._started,
+        )
+        for queue in self._subscribers:
+            queue.put_nowait(update)
+
+    def _finish(self) -> None:
+        self.final.set()
+        for queue in self._subscribers:
+            queue.put_nowait(None)
+        error = self.failure if isinstance(self.failure, Exception) else None
+        self._fail_waiters(error or SessionClosedError(self._ended_message()))
+
+    def _fail_waiters(self, error: Exception) -> None:
+        waiters, self._waiters = self._waiters, {}
+        for future in waiters.values():
+            if not future.done():
+                future.set_exception(error)
+
+    def _ended_message(self) -> str:
+        task = self.snapshot
+        if task is None:
+            return f"Task {self.task_id} has ended."
+        detail = f": {task.output}" if task.output not in (None, "") else ""
+        return f"Session {self.task_id} has ended ({task.status}){detail}. Open a new session to go on."
+
+    # -- custom tools -----------------------------------------------------------------------
+    def _start_tool(self, event: TaskEvent) -> None:
+        assert event.id is not None
+        if event.id in self._answered or event.id in self._tool_runs:
+            return
+        run = asyncio.create_task(self._run_tool(event), name=f"smooth-tool-{event.id}")
+        self._tool_runs[event.id] = run
+        run.add_done_callback(lambda _: self._tool_runs.pop(event.id or "", None))
+
+    async def _run_tool(self, event: TaskEvent) -> None:
+        assert event.id is not None
+        name = str(event.payload.get("name", ""))
+        arguments = event.payload.get("input") or {}
+        tool = self.tools.get(name)
+        code: int
+        output: Any
+        if tool is None:
+            code, output = 400, f"No custom tool named {name!r} was given to this task."
+        else:
+            try:
+                code, output = 200, _jsonable(await tool.invoke(arguments))
+            except ToolError as exc:
+                code, output = 400, str(exc)
+            except Exception as exc:
+                log.warning("custom tool %s failed: %s", name, exc)
+                code = 500 if tool.essential else 400
+                output = tool.error_message or f"{type(exc).__name__}: {exc}"
+                if tool.essential:
+                    self.tool_failure = exc
+        self._answered.add(event.id)
+        answer = {"id": event.id, "name": "tool_call", "payload": {"code": code, "output": output}}
+        # Answering the same call twice is harmless (the service keeps the first), so the POST
+        # may be retried like an idempotent request.
+        await self.http.request("POST", f"/task/{self.task_id}/event", json=answer, idempotent=True)
+        self.kick()

@@ -1,0 +1,202 @@
+"""``SmoothClient``: a blocking facade over ``AsyncSmoothClient``, with no second copy of logic.
+
+Every call runs on a private event loop thread (an anyio blocking portal), so the facade works
+from plain scripts, from sync LangChain tools, and from a thread that already runs an event loop
+(a notebook cell). Methods are the async ones, wrapped; handles are wrapped the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from .client import AsyncSmoothClient
+from .handles import AsyncSession, AsyncTaskHandle
+from .models import TaskUpdate
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _PortalBound:
+    _portal: BlockingPortal
+    _target: Any
+
+
+def _blocking(
+    method: Callable[Concatenate[Any, P], Awaitable[R]],
+) -> Callable[Concatenate[_PortalBound, P], R]:
+    """The sync twin of an async method: same parameters, same docs, run on the portal."""
+
+    @functools.wraps(method)
+    def call(self: _PortalBound, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._portal.call(functools.partial(method, self._target, *args, **kwargs))
+
+    return call
+
+
+def _property(name: str) -> property:
+    return property(lambda self: getattr(self._target, name), doc=f"See the async handle's ``{name}``.")
+
+
+class TaskHandle(_PortalBound):
+    """Blocking twin of ``AsyncTaskHandle``."""
+
+    def __init__(self, portal: BlockingPortal, handle: AsyncTaskHandle) -> None:
+        self._portal = portal
+        self._target = handle
+
+    id = _property("id")
+    task = _property("task")
+    status = _property("status")
+    live_url = _property("live_url")
+    result = _blocking(AsyncTaskHandle.result)
+    cancel = _blocking(AsyncTaskHandle.cancel)
+    wait_live_url = _blocking(AsyncTaskHandle.wait_live_url)
+    aclose = _blocking(AsyncTaskHandle.aclose)
+
+    def updates(self) -> Iterator[TaskUpdate]:
+        """Progress as it happens (blocking iterator)."""
+        with self._portal.wrap_async_context_manager(_aiter_as_context(self._target)) as iterator:
+            while True:
+                update = self._portal.call(_next_or_none, iterator)
+                if update is None:
+                    return
+                yield update
+
+    def __repr__(self) -> str:
+        return f"TaskHandle(id={self.id!r}, status={self.status!r})"
+
+
+class _aiter_as_context:
+    """Keeps an async generator open for the blocking iterator and closes it on exit."""
+
+    def __init__(self, handle: AsyncTaskHandle) -> None:
+        self._iterator = handle.updates()
+
+    async def __aenter__(self) -> Any:
+        return self._iterator
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._iterator.aclose()
+
+
+async def _next_or_none(iterator: Any) -> TaskUpdate | None:
+    try:
+        update: TaskUpdate = await iterator.__anext__()
+    except StopAsyncIteration:
+        return None
+    return update
+
+
+class Session(_PortalBound):
+    """Blocking twin of ``AsyncSession``; a context manager that closes the session."""
+
+    def __init__(self, portal: BlockingPortal, session: AsyncSession) -> None:
+        self._portal = portal
+        self._target = session
+
+    id = _property("id")
+    live_url = _property("live_url")
+    closed = _property("closed")
+    goto = _blocking(AsyncSession.goto)
+    extract = _blocking(AsyncSession.extract)
+    evaluate_js = _blocking(AsyncSession.evaluate_js)
+    run_task = _blocking(AsyncSession.run_task)
+    close = _blocking(AsyncSession.close)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close(force=exc_type is not None)
+
+    def __repr__(self) -> str:
+        return f"Session(id={self.id!r}, closed={self.closed})"
+
+
+class SmoothClient(_PortalBound):
+    """Blocking client for the Smooth API; takes the same arguments as ``AsyncSmoothClient``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._target = AsyncSmoothClient(*args, **kwargs)
+        self._portal_context: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
+        self._portal = self._portal_context.__enter__()
+
+    config = _property("config")
+    embedded = _property("embedded")
+    requests_sent = _property("requests_sent")
+    get_task = _blocking(AsyncSmoothClient.get_task)
+    list_tasks = _blocking(AsyncSmoothClient.list_tasks)
+    cancel_task = _blocking(AsyncSmoothClient.cancel_task)
+    create_profile = _blocking(AsyncSmoothClient.create_profile)
+    list_profiles = _blocking(AsyncSmoothClient.list_profiles)
+    delete_profile = _blocking(AsyncSmoothClient.delete_profile)
+    upload_file = _blocking(AsyncSmoothClient.upload_file)
+    delete_file = _blocking(AsyncSmoothClient.delete_file)
+    upload_extension = _blocking(AsyncSmoothClient.upload_extension)
+    list_extensions = _blocking(AsyncSmoothClient.list_extensions)
+    delete_extension = _blocking(AsyncSmoothClient.delete_extension)
+
+    @functools.wraps(AsyncSmoothClient.run)
+    def run(self, task: str, **options: Any) -> TaskHandle:
+        handle = self._portal.call(functools.partial(self._target.run, task, **options))
+        return TaskHandle(self._portal, handle)
+
+    def task(self, task_id: str) -> TaskHandle:
+        """A handle on an existing task."""
+        return TaskHandle(self._portal, self._portal.call(_connected_task, self._target, task_id))
+
+    @functools.wraps(AsyncSmoothClient.session)
+    def session(self, **options: Any) -> Session:
+        opener = self._target.session(**options)
+        return Session(self._portal, self._portal.call(_await, opener))
+
+    def open_session(self, options: dict[str, Any]) -> Session:
+        """Open a session from raw request options (see ``session`` for the usual way)."""
+        return Session(self._portal, self._portal.call(self._target.open_session, options))
+
+    def close(self) -> None:
+        """Close connections, the embedded server and the private loop; safe to repeat."""
+        context, self._portal_context = self._portal_context, None
+        if context is None:
+            return
+        try:
+            self._portal.call(self._target.close)
+        finally:
+            context.__exit__(None, None, None)
+
+    def __enter__(self) -> SmoothClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return repr(self._target).replace("AsyncSmoothClient", "SmoothClient")
+
+    def __del__(self) -> None:
+        # A forgotten client must not leave its loop thread (and a browser) running.
+        if getattr(self, "_portal_context", None) is not None:
+            # At interpreter shutdown there is nothing useful to report.
+            with contextlib.suppress(Exception):
+                self.close()
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+async def _connected_task(client: AsyncSmoothClient, task_id: str) -> AsyncTaskHandle:
+    await client._connect()
+    return client.task(task_id)
