@@ -63,24 +63,29 @@ class AsyncSmoothClient:
         poll: PollSettings | None = None,
         action_timeout: float = 300.0,
     ) -> None:
-        self.config: ClientConfig = resolve_config(
+        self._config: ClientConfig = resolve_config(
             api_key, base_url, timeout=timeout, max_retries=max_retries
         )
         self._transport = transport
         self._poll = poll or PollSettings()
-        self.action_timeout = action_timeout
+        self._action_timeout = action_timeout
         self._http: HttpCore | None = None
         self._embedded: EmbeddedServer | None = None
         self._start_lock: asyncio.Lock | None = None
         self._handles: set[AsyncTaskHandle | AsyncSession] = set()
 
     def __repr__(self) -> str:
-        where = "embedded local server" if self.config.embedded else self.config.api_url
+        where = "embedded local server" if self._config.embedded else self._config.api_url
         return f"AsyncSmoothClient({where})"
 
     @property
+    def config(self) -> ClientConfig:
+        """Where the client connects (the key inside is a SecretStr)."""
+        return self._config
+
+    @property
     def embedded(self) -> bool:
-        return self.config.embedded
+        return self._config.embedded
 
     @property
     def requests_sent(self) -> int:
@@ -108,12 +113,12 @@ class AsyncSmoothClient:
         return self._http
 
     async def _open_http(self) -> HttpCore:
-        retry = RetryPolicy(max_retries=self.config.max_retries)
-        if self.config.api_key is not None:
+        retry = RetryPolicy(max_retries=self._config.max_retries)
+        if self._config.api_key is not None:
             return HttpCore(
-                self.config.api_url,
-                self.config.api_key,
-                timeout=self.config.timeout,
+                self._config.api_url,
+                self._config.api_key,
+                timeout=self._config.timeout,
                 retry=retry,
                 transport=self._transport,
             )
@@ -131,7 +136,7 @@ class AsyncSmoothClient:
         return HttpCore(
             server.api_url,
             SecretStr(server.api_key),
-            timeout=self.config.timeout,
+            timeout=self._config.timeout,
             retry=retry,
             transport=self._transport or server.transport,
         )
@@ -280,7 +285,7 @@ class AsyncSmoothClient:
         poller = TaskPoller(
             http, opened.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=opened
         )
-        session = AsyncSession(http, poller, opened, action_timeout=self.action_timeout)
+        session = AsyncSession(http, poller, opened, action_timeout=self._action_timeout)
         self._handles.add(session)
         return session
 

@@ -159,8 +159,12 @@ class AsyncSession:
         self._http = http
         self._poller = poller
         self._task = task
-        self.action_timeout = action_timeout
-        self.closed = False
+        self._action_timeout = action_timeout
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def id(self) -> str:
@@ -221,7 +225,7 @@ class AsyncSession:
         """Close the session (gracefully by default, so a profile is saved); safe to repeat."""
         if self.closed:
             return
-        self.closed = True
+        self._closed = True
         try:
             if force or self._poller.final.is_set():
                 await self._delete()
@@ -261,7 +265,7 @@ class AsyncSession:
         except BadRequestError as exc:
             self._poller.forget(event_id)
             if "closed" in str(exc.detail).lower():
-                self.closed = True
+                self._closed = True
                 raise SessionClosedError(f"Session {self.id} is closed: {exc.detail}") from None
             raise
         except BaseException:
@@ -269,10 +273,10 @@ class AsyncSession:
             raise
         self._poller.kick()
         try:
-            event = await asyncio.wait_for(future, self.action_timeout)
+            event = await asyncio.wait_for(future, self._action_timeout)
         except TimeoutError:
             self._poller.forget(event_id)
-            raise ActionError(action, f"no result within {self.action_timeout:g} s") from None
+            raise ActionError(action, f"no result within {self._action_timeout:g} s") from None
         code = event.payload.get("code")
         output = event.payload.get("output")
         if code == 200:

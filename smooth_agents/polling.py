@@ -44,6 +44,8 @@ class PollSettings:
     growth: float = 0.5  # next delay = growth x time since the last kick
     max_delay: float = 1.0
     long_poll_ms: int = 10_000
+    # Use long polling when the server announces it; off: always poll on the timer.
+    long_poll: bool = True
 
     def delay(self, since_kick: float) -> float:
         return min(self.max_delay, max(self.first_delay, self.growth * since_kick))
@@ -192,7 +194,7 @@ class TaskPoller:
             params = {"event_t": max(0, self._last_t - 1)}
         reply = await self.http.request("GET", f"/task/{self.task_id}", params=params, timeout=timeout)
         announced = reply.headers.get(LONG_POLL_HEADER)
-        if announced and announced.isdigit():
+        if announced and announced.isdigit() and self.settings.long_poll:
             self._long_poll_ms = int(announced)
         task = Task.model_validate(reply.value)
         previous = self.snapshot

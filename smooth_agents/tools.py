@@ -75,6 +75,10 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
         return "", {}
     lines = inspect.cleandoc(doc).splitlines()
     summary: list[str] = []
+    for line in lines:
+        if not line.strip() or _ARGS_HEADER.match(line):
+            break
+        summary.append(line.strip())
     args: dict[str, str] = {}
     in_args = False
     current: str | None = None
@@ -82,22 +86,26 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
         if _ARGS_HEADER.match(line):
             in_args = True
             continue
-        if in_args:
-            if line and not line.startswith((" ", "\t")) and line.rstrip().endswith(":"):
-                in_args = False  # the next section (Returns:, Raises:) begins
-                continue
-            match = _ARG_LINE.match(line)
-            if match and (len(line) - len(line.lstrip())) <= 4:
-                current = match.group(1).lstrip("*")
-                args[current] = match.group(3).strip()
-            elif current and line.strip():
-                args[current] += " " + line.strip()
+        if not in_args:
             continue
-        if not summary or (summary and summary[-1] != "" and line.strip()):
-            summary.append(line.strip())
-        elif not line.strip() and summary:
-            break
-    return " ".join(s for s in summary if s), args
+        if line.strip() and not line.startswith((" ", "\t")):
+            break  # the next section (Returns:, Raises:) begins
+        match = _ARG_LINE.match(line)
+        indent = len(line) - len(line.lstrip())
+        if match and (current is None or indent <= _indent_of(lines, current)):
+            current = match.group(1).lstrip("*")
+            args[current] = match.group(3).strip()
+        elif current and line.strip():
+            args[current] += " " + line.strip()
+    return " ".join(summary), args
+
+
+def _indent_of(lines: list[str], argument: str) -> int:
+    for line in lines:
+        match = _ARG_LINE.match(line)
+        if match and match.group(1).lstrip("*") == argument:
+            return len(line) - len(line.lstrip())
+    return 0
 
 
 def _input_model(fn: ToolFunction, name: str, arg_docs: Mapping[str, str]) -> type[BaseModel]:

@@ -59,6 +59,31 @@ class SiteServer:
         self._thread.join(10)
 
 
+class AppServer:
+    """Any ASGI app on a loopback port, served by uvicorn (lifespan on) on a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def __enter__(self) -> AppServer:
+        self._thread.start()
+        while not self._server.started:
+            assert self._thread.is_alive(), "server thread died while starting"
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+
+
 def make_settings(tmp: Path, **overrides: Any) -> LocalServerSettings:
     options: dict[str, Any] = {
         "api_keys": frozenset({API_KEY}),

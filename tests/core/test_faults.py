@@ -1,0 +1,184 @@
+"""Fault injection at the HTTP boundary: retries, resets, slow answers, odd event streams.
+
+The local server runs behind ``FaultInjector`` (an ASGI middleware) on a loopback port; the
+client's transport is a real HTTP transport wrapped to drop connections on demand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smooth_agents import (
+    APIConnectionError,
+    AsyncSmoothClient,
+    InternalServerError,
+    PollSettings,
+)
+from smooth_agents.local import create_app
+from tests.faults import (
+    Fault,
+    FaultInjector,
+    ResettingTransport,
+    duplicate_events,
+    reverse_events,
+    same_timestamp,
+)
+from tests.helpers import API_KEY, AppServer, SiteServer, make_settings
+
+TASK = r"/api/v1/task/task_\w+"
+EVENT = r"/api/v1/task/task_\w+/event"
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FaultInjector, AppServer]]:
+    injector = FaultInjector(create_app(make_settings(Path(tmp_path_factory.mktemp("faulty")))))
+    with AppServer(injector) as server:
+        yield injector, server
+
+
+@pytest.fixture
+def injector(faulty: tuple[FaultInjector, AppServer]) -> Iterator[FaultInjector]:
+    faulty[0].clear()
+    yield faulty[0]
+    faulty[0].clear()
+
+
+@pytest.fixture
+def transport() -> ResettingTransport:
+    return ResettingTransport()
+
+
+@pytest.fixture(params=[True, False], ids=["long-poll", "timer-poll"])
+async def client(
+    request: pytest.FixtureRequest, faulty: tuple[FaultInjector, AppServer], transport: ResettingTransport
+) -> AsyncIterator[AsyncSmoothClient]:
+    poll = PollSettings(long_poll=request.param, max_delay=0.2)
+    async with AsyncSmoothClient(
+        api_key=API_KEY, base_url=faulty[1].base_url, transport=transport, poll=poll, timeout=5
+    ) as smooth:
+        # Retry quickly: these tests are about what is retried, not how long we wait.
+        assert smooth._http is not None
+        smooth._http.retry = type(smooth._http.retry)(max_retries=3, base_delay=0.01, max_delay=0.05)
+        yield smooth
+
+
+def script(*steps: dict[str, Any]) -> str:
+    return "script:" + json.dumps(list(steps))
+
+
+async def test_429_with_retry_after_creates_the_task_once(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    before = len(await client.list_tasks())
+    injector.add(Fault("POST", r"/api/v1/task", times=2, status=429, headers={"Retry-After": "0.05"}))
+    handle = await client.run(script({"action": "return", "output": "ok"}))
+    assert (await handle.result(timeout=20)).output == "ok"
+    assert injector.count("POST", r"/api/v1/task") == 3
+    assert len(await client.list_tasks()) == before + 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_5xx_on_polls_is_retried(
+    client: AsyncSmoothClient, injector: FaultInjector, status: int
+) -> None:
+    async with client.session() as session:
+        injector.add(Fault("GET", TASK, times=2, status=status))
+        assert (await session.evaluate_js("6 * 7")).output == 42
+        assert injector.count("GET", TASK) >= 3
+
+
+async def test_5xx_on_an_action_post_is_not_retried(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    async with client.session() as session:
+        injector.add(Fault("POST", EVENT, times=1, status=503))
+        with pytest.raises(InternalServerError, match="503"):
+            await session.evaluate_js("window.n = (window.n || 0) + 1")
+        assert injector.count("POST", EVENT) == 1
+        assert (await session.evaluate_js("window.n === undefined")).output is True
+
+
+async def test_retries_exhausted_raise_the_last_error(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    handle = await client.run(script({"action": "sleep", "seconds": 0.1}))
+    injector.add(Fault("GET", TASK, times=-1, status=503))
+    with pytest.raises(InternalServerError, match="503"):
+        await handle.result(timeout=20)
+    assert injector.count("GET", TASK) == 4  # the first try and three retries
+    injector.clear()
+    await handle.cancel()
+
+
+async def test_connection_reset_in_the_middle_of_polling(
+    client: AsyncSmoothClient, injector: FaultInjector, transport: ResettingTransport
+) -> None:
+    async with client.session() as session:
+        await session.evaluate_js("1")
+        transport.reset_next("GET", TASK, count=2)
+        assert (await session.evaluate_js("'after the reset'")).output == "after the reset"
+        assert transport.resets == 2
+
+
+async def test_reset_after_an_action_was_sent_is_reported_not_repeated(
+    client: AsyncSmoothClient, transport: ResettingTransport
+) -> None:
+    async with client.session() as session:
+        transport.reset_next("POST", EVENT, count=1)
+        with pytest.raises(APIConnectionError, match="reset"):
+            await session.evaluate_js("window.n = (window.n || 0) + 1")
+        assert (await session.evaluate_js("window.n")).output == 1
+
+
+async def test_refused_connection_before_sending_is_retried_even_for_post(
+    client: AsyncSmoothClient, transport: ResettingTransport, injector: FaultInjector
+) -> None:
+    before = len(await client.list_tasks())
+    transport.reset_next("POST", r"/api/v1/task", count=2, before_sending=True)
+    handle = await client.run(script({"action": "return", "output": 1}))
+    assert (await handle.result(timeout=20)).output == 1
+    assert len(await client.list_tasks()) == before + 1
+
+
+async def test_slow_answers_time_out_and_are_retried(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    async with client.session() as session:
+        assert client._http is not None
+        client._http.timeout = 0.5
+        injector.add(Fault("GET", TASK, times=1, delay=1.5))
+        assert (await session.evaluate_js("'patient'")).output == "patient"
+
+
+@pytest.mark.parametrize("rewrite", [duplicate_events, reverse_events, same_timestamp])
+async def test_odd_event_streams_lose_nothing_and_repeat_nothing(
+    client: AsyncSmoothClient, injector: FaultInjector, site: SiteServer, rewrite: Any
+) -> None:
+    calls: list[int] = []
+
+    def count(n: int) -> int:
+        """Record a call."""
+        calls.append(n)
+        return n * 10
+
+    steps = script(
+        {"action": "goto", "url": site.url("demo/index.html")},
+        {"action": "tool", "name": "count", "input": {"n": 1}},
+        {"action": "tool", "name": "count", "input": {"n": 2}},
+        {"action": "tool", "name": "count", "input": {"n": 3}},
+        {"action": "return", "from": "all"},
+    )
+    injector.add(Fault("GET", TASK, times=-1, rewrite=rewrite))
+    handle = await client.run(steps, custom_tools=[count])
+    result = await handle.result(timeout=30)
+    assert calls == [1, 2, 3]
+    assert result.output[1:] == [10, 20, 30]
+
+    async with client.session() as session:
+        values = [(await session.evaluate_js(f"{i} + 0")).output for i in range(5)]
+    assert values == [0, 1, 2, 3, 4]

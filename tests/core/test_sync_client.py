@@ -1,0 +1,110 @@
+"""SmoothClient: the blocking facade, the same public names, usable inside a running loop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+from pydantic import BaseModel
+
+from smooth_agents import (
+    ActionError,
+    AsyncSession,
+    AsyncSmoothClient,
+    AsyncTaskHandle,
+    Session,
+    SmoothClient,
+    TaskHandle,
+)
+from smooth_agents.local import ThreadedServer
+from tests.helpers import API_KEY, SiteServer
+
+
+class Product(BaseModel):
+    name: str
+    price: float
+
+
+def public(cls: type) -> set[str]:
+    return {n for n in dir(cls) if not n.startswith("_")}
+
+
+@pytest.mark.parametrize(
+    ("sync_cls", "async_cls"),
+    [(SmoothClient, AsyncSmoothClient), (TaskHandle, AsyncTaskHandle), (Session, AsyncSession)],
+)
+def test_sync_and_async_expose_the_same_public_names(sync_cls: type, async_cls: type) -> None:
+    assert public(sync_cls) == public(async_cls)
+    for name in public(async_cls) & public(sync_cls):
+        attribute = getattr(async_cls, name)
+        if inspect.iscoroutinefunction(attribute):
+            assert not inspect.iscoroutinefunction(getattr(sync_cls, name)), name
+
+
+@pytest.fixture
+def sync_client(local_server: ThreadedServer) -> Iterator[SmoothClient]:
+    with SmoothClient(api_key=API_KEY, base_url=local_server.base_url) as client:
+        yield client
+
+
+def test_sync_session_and_task(sync_client: SmoothClient, site: SiteServer) -> None:
+    with sync_client.session(url=site.url("demo/product.html")) as session:
+        assert session.evaluate_js("document.title").output == "Nimbus 14 Pro Laptop | Demo Store"
+        assert session.extract(Product).output == Product(name="Nimbus 14 Pro Laptop", price=1299.0)
+        assert session.goto(site.url("demo/table.html")).output["title"].startswith("Largest cities")
+        with pytest.raises(ActionError, match="boom"):
+            session.evaluate_js("throw new Error('boom')")
+        assert session.run_task("read it").output.startswith("# ")
+    assert session.closed
+    handle = sync_client.run("product", url=site.url("demo/product.html"), response_model=Product)
+    updates = list(handle.updates())
+    assert updates[-1].status == "done"
+    assert handle.result(timeout=30).output.price == 1299.0
+    assert sync_client.get_task(handle.id).status == "done"
+    assert sync_client.cancel_task(handle.id) is False
+    assert handle.id in [t.id for t in sync_client.list_tasks()]
+
+
+def test_sync_profiles_and_files(sync_client: SmoothClient) -> None:
+    profile = sync_client.create_profile()
+    assert profile.id in [p.id for p in sync_client.list_profiles()]
+    sync_client.delete_profile(profile.id)
+    uploaded = sync_client.upload_file(b"abc", name="a.txt")
+    sync_client.delete_file(uploaded.id)
+
+
+def test_sync_client_works_inside_a_running_event_loop(
+    local_server: ThreadedServer, site: SiteServer
+) -> None:
+    results: list[object] = []
+
+    async def notebook_cell() -> None:
+        # A notebook runs cells inside a loop; the facade must not need that loop.
+        with SmoothClient(api_key=API_KEY, base_url=local_server.base_url) as client:
+            with client.session(url=site.url("demo/index.html")) as session:
+                results.append(session.evaluate_js("1 + 1").output)
+
+    thread = threading.Thread(target=lambda: asyncio.run(notebook_cell()))
+    thread.start()
+    thread.join(60)
+    assert results == [2]
+
+
+def test_sync_custom_tool(sync_client: SmoothClient) -> None:
+    def double(n: int) -> int:
+        """Double it."""
+        return 2 * n
+
+    steps = "script:" + json.dumps([{"action": "tool", "name": "double", "input": {"n": 21}}])
+    assert sync_client.run(steps, custom_tools=[double]).result(timeout=30).output == 42
+
+
+def test_close_is_idempotent_and_repr_hides_the_key(local_server: ThreadedServer) -> None:
+    client = SmoothClient(api_key="sk-hidden-0001", base_url=local_server.base_url)
+    assert "sk-hidden-0001" not in repr(client)
+    client.close()
+    client.close()

@@ -1,0 +1,162 @@
+"""Fault injection at the HTTP boundary: an ASGI middleware and a client transport wrapper.
+
+``FaultInjector`` wraps the local server's app: per matching request it can answer an error
+status (with headers such as Retry-After), delay the answer, or rewrite the JSON answer (events
+duplicated, reordered, sharing one timestamp). ``ResettingTransport`` wraps the client's real
+transport and drops the connection after a matching request reached the server, as a reset in
+the middle of an exchange would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BodyRewrite = Callable[[Any], Any]
+
+
+@dataclass
+class Fault:
+    method: str
+    path: str  # a regex matched against the whole path
+    times: int = 1  # how many matching requests it applies to (-1: all)
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    rewrite: BodyRewrite | None = None
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times != -1 and self.hits >= self.times:
+            return False
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+class FaultInjector:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.faults: list[Fault] = []
+        self.seen: list[tuple[str, str, int]] = []  # (method, path, status answered)
+
+    def add(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self.seen.clear()
+
+    def count(self, method: str, path_regex: str) -> int:
+        return sum(1 for m, p, _ in self.seen if m == method and re.fullmatch(path_regex, p))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        fault = next((f for f in self.faults if f.matches(method, path)), None)
+        if fault is None:
+            await self._forward(scope, receive, send, method, path)
+            return
+        fault.hits += 1
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.status is not None:
+            self.seen.append((method, path, fault.status))
+            body = json.dumps({"detail": f"injected {fault.status}"}).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            headers += [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
+            await send({"type": "http.response.start", "status": fault.status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if fault.rewrite is not None:
+            await self._rewritten(scope, receive, send, method, path, fault.rewrite)
+            return
+        await self._forward(scope, receive, send, method, path)
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, method: str, path: str) -> None:
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.seen.append((method, path, message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, recording_send)
+
+    async def _rewritten(
+        self, scope: Scope, receive: Receive, send: Send, method: str, path: str, rewrite: BodyRewrite
+    ) -> None:
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def buffering_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, buffering_send)
+        body = json.dumps(rewrite(json.loads(b"".join(chunks)))).encode()
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        self.seen.append((method, path, start["status"]))
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def duplicate_events(body: Any) -> Any:
+    events = body["r"].get("events") or []
+    body["r"]["events"] = [e for e in events for _ in (0, 1)]
+    return body
+
+
+def reverse_events(body: Any) -> Any:
+    body["r"]["events"] = list(reversed(body["r"].get("events") or []))
+    return body
+
+
+def same_timestamp(body: Any) -> Any:
+    events = body["r"].get("events") or []
+    if events:
+        first = min(e["timestamp"] for e in events)
+        for event in events:
+            event["timestamp"] = first
+    return body
+
+
+class ResettingTransport(httpx2.AsyncBaseTransport):
+    """Forwards to a real transport; for the next ``count`` matching requests, lets the request
+    reach the server, then raises ``ReadError`` as if the connection had been reset."""
+
+    def __init__(self) -> None:
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.rules: list[list[Any]] = []  # [method, path regex, remaining, before_sending]
+        self.resets = 0
+
+    def reset_next(
+        self, method: str, path_regex: str, count: int = 1, *, before_sending: bool = False
+    ) -> None:
+        self.rules.append([method, path_regex, count, before_sending])
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        for rule in self.rules:
+            method, path_regex, remaining, before_sending = rule
+            if remaining > 0 and request.method == method and re.fullmatch(path_regex, request.url.path):
+                rule[2] -= 1
+                self.resets += 1
+                if before_sending:
+                    raise httpx2.ConnectError("injected: connection refused", request=request)
+                response = await self.inner.handle_async_request(request)
+                await response.aread()
+                raise httpx2.ReadError("injected: connection reset by peer", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
