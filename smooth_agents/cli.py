@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _local_serve(args: argparse.Namespace) -> int:
@@ -48,9 +51,99 @@ def _local_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_schema(text: str | None) -> dict[str, Any] | None:
+    """A JSON schema from a file path or inline JSON text."""
+    if text is None:
+        return None
+    candidate = Path(text)
+    raw = (
+        candidate.read_text(encoding="utf-8")
+        if not text.lstrip().startswith("{") and candidate.is_file()
+        else text
+    )
+    try:
+        schema = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"smooth-agents: --schema is neither a JSON file nor JSON text: {exc}") from None
+    if not isinstance(schema, dict):
+        raise SystemExit("smooth-agents: --schema must be a JSON object (a JSON schema).")
+    return schema
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+async def _run_task(args: argparse.Namespace) -> int:
+    from smooth_agents import AsyncSmoothClient, SmoothError
+    from smooth_agents.progress import Progress
+
+    schema = _load_schema(args.schema)
+    async with AsyncSmoothClient() as client:
+        try:
+            handle = await client.run(
+                args.task, url=args.url, response_model=schema, max_steps=args.max_steps
+            )
+            with Progress(f"task {handle.id}", quiet=args.quiet) as progress:
+                progress.show(handle.status, handle.live_url)
+                follower = asyncio.create_task(progress.follow(handle.updates()))
+                try:
+                    result = await handle.result(timeout=args.timeout)
+                finally:
+                    follower.cancel()
+        except SmoothError as exc:
+            print(f"smooth-agents: {exc}", file=sys.stderr)
+            return 1
+    if args.json:
+        _print_json(result.model_dump(mode="json"))
+    elif isinstance(result.output, str):
+        print(result.output)
+    else:
+        _print_json(result.output)
+    return 0
+
+
+async def _extract(args: argparse.Namespace) -> int:
+    from smooth_agents import AsyncSmoothClient, SmoothError
+    from smooth_agents.progress import Progress
+
+    schema = _load_schema(args.schema)
+    assert schema is not None
+    async with AsyncSmoothClient() as client:
+        try:
+            with Progress(f"extract {args.url}", quiet=args.quiet) as progress:
+                async with client.session() as session:
+                    progress.show("loading", session.live_url)
+                    await session.goto(args.url)
+                    progress.show("extracting")
+                    extracted = await session.extract(schema, prompt=args.prompt)
+        except SmoothError as exc:
+            print(f"smooth-agents: {exc}", file=sys.stderr)
+            return 1
+    _print_json(extracted.output)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smooth-agents", description="Delegate web work to Smooth.")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a one-shot task; progress on stderr, the result on stdout")
+    run.add_argument("task", help="what to do, in plain language")
+    run.add_argument("--url", help="the page to start from (required by the embedded local server)")
+    run.add_argument("--schema", help="JSON schema of the answer: a file path or inline JSON")
+    run.add_argument("--json", action="store_true", help="print the whole result (id, status, output...)")
+    run.add_argument("--max-steps", type=int, default=32)
+    run.add_argument("--timeout", type=float, default=None, help="seconds to wait before giving up")
+    run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.set_defaults(handler=lambda a: asyncio.run(_run_task(a)))
+
+    extract = commands.add_parser("extract", help="extract structured data from a page with a JSON schema")
+    extract.add_argument("url", help="the page to read")
+    extract.add_argument("--schema", required=True, help="JSON schema: a file path or inline JSON")
+    extract.add_argument("--prompt", help="what to look for, as a hint")
+    extract.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    extract.set_defaults(handler=lambda a: asyncio.run(_extract(a)))
 
     local = commands.add_parser("local", help="the self-hosted Smooth-compatible server")
     local_commands = local.add_subparsers(dest="local_command", required=True)
@@ -81,8 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    code: int = args.handler(args)
+    level = logging.INFO if args.command == "local" else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        # The task was cancelled remotely on the way out (result() cancels when abandoned).
+        print("smooth-agents: interrupted", file=sys.stderr)
+        return 130
     return code
 
 

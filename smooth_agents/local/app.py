@@ -58,7 +58,9 @@ def runtime_of(request: Request) -> LocalRuntime:
 
 
 def live_url_for(request: Request, task_id: str, token: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/live/{task_id}?token={token}"
+    settings: LocalServerSettings = request.app.state.runtime.settings
+    base = settings.public_url or str(request.base_url)
+    return f"{base.rstrip('/')}/live/{task_id}?token={token}"
 
 
 def _task_json(request: Request, task: Any, event_t: int | None) -> dict[str, Any]:

@@ -241,7 +241,16 @@ class BrowserSession:
             raise ActionFailed(f"JavaScript error: {_first_line(exc)}") from None
 
     async def html(self) -> str:
-        return await self.page.content()
+        """The page's current HTML, once a navigation in progress has settled."""
+        for _ in range(3):
+            try:
+                return await self.page.content()
+            except PlaywrightError as exc:
+                if "navigating" not in str(exc):
+                    raise ActionFailed(f"Could not read the page: {_first_line(exc)}") from None
+                with contextlib.suppress(PlaywrightError):
+                    await self.page.wait_for_load_state("load")
+        raise ActionFailed("Could not read the page: it keeps navigating.")
 
     async def set_input_files(self, selector: str, paths: list[Path]) -> None:
         try:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +32,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+class _GuestServer(uvicorn.Server):
+    """A uvicorn server running inside someone else's program: it leaves their signals alone
+    (plain uvicorn takes over Ctrl-C while it serves from the main thread)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class EmbeddedServer:
     """The local server inside the current event loop, reached through an ASGI transport.
 
@@ -44,6 +54,7 @@ class EmbeddedServer:
         settings: LocalServerSettings | None = None,
         *,
         agent_selector: AgentSelector | None = None,
+        live_view: bool = True,
     ) -> None:
         settings = settings or LocalServerSettings()
         if not settings.api_keys:
@@ -55,6 +66,11 @@ class EmbeddedServer:
         self.transport = httpx2.ASGITransport(app=self.app)
         self.base_url = f"http://{EMBEDDED_HOST}/api/"
         self.api_url = f"http://{EMBEDDED_HOST}/api/v1"
+        # API calls stay in process; a person watching a live view needs a real address, so the
+        # same app also listens on a loopback port (same loop, no extra thread).
+        self._live_view = live_view
+        self._listener: _GuestServer | None = None
+        self._listening: asyncio.Task[None] | None = None
 
     @property
     def api_key(self) -> str:
@@ -62,11 +78,23 @@ class EmbeddedServer:
 
     async def __aenter__(self) -> EmbeddedServer:
         await self.runtime.start()
+        if self._live_view:
+            port = free_port()
+            self.settings.public_url = f"http://127.0.0.1:{port}"
+            config = uvicorn.Config(
+                self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+            )
+            self._listener = _GuestServer(config)
+            self._listening = asyncio.create_task(self._listener.serve(), name="smooth-embedded-live-view")
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._listener is not None and self._listening is not None:
+            self._listener.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listening
         await self.runtime.aclose()
 
 

@@ -32,6 +32,8 @@ class LocalServerSettings:
     # Extra Host header values accepted besides loopback names and the bind host
     # (for a reverse proxy in front of the server, or the in-process transport).
     allowed_hosts: frozenset[str] = frozenset()
+    # Base URL people use to reach this server (live views); default: the request's own base.
+    public_url: str | None = None
     max_concurrent_sessions: int = 16
     session_idle_timeout: float = 300.0
     max_task_duration: float = 1800.0

@@ -163,3 +163,23 @@ async def test_embedded_server_in_process(site: SiteServer, tmp_path: Path) -> N
             assert events[0]["payload"]["output"]["output"] == "/demo/index.html"
             assert (await client.get("/task", headers={"apikey": "wrong"})).status_code == 401
     assert server.runtime.browsers.started is False  # closed on exit
+
+
+def test_embedded_server_leaves_ctrl_c_to_the_host_program() -> None:
+    program = (
+        "import asyncio, os, signal\n"
+        "from smooth_agents.local import EmbeddedServer\n"
+        "async def main():\n"
+        "    async with EmbeddedServer() as server:\n"
+        "        assert server.settings.public_url.startswith('http://127.0.0.1:')\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        await asyncio.sleep(10)\n"
+        "try:\n"
+        "    asyncio.run(main())\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "interrupted", done.stderr
