@@ -6,32 +6,102 @@ run the embedded local server (``smooth_agents.local``, imported only then). ``m
 ``langchain_tools`` expose the same tools to MCP hosts and LangChain agents.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .client import AsyncSmoothClient
-from .config import ClientConfig
-from .errors import (
-    ActionError,
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    SessionClosedError,
-    SmoothError,
-    TaskFailedError,
-    ToolError,
-    UnprocessableEntityError,
-)
-from .handles import AsyncSession, AsyncTaskHandle, TaskTimeoutError
-from .models import ActionResult, Extension, Profile, Task, TaskEvent, TaskResult, TaskUpdate, UploadedFile
-from .polling import PollSettings
-from .sync import Session, SmoothClient, TaskHandle
-from .tools import CustomTool, tool
+
+if TYPE_CHECKING:
+    from .client import AsyncSmoothClient
+    from .config import ClientConfig
+    from .errors import (
+        ActionError,
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        InternalServerError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        SessionClosedError,
+        SmoothError,
+        TaskFailedError,
+        ToolError,
+        UnprocessableEntityError,
+    )
+    from .handles import AsyncSession, AsyncTaskHandle, TaskTimeoutError
+    from .models import (
+        ActionResult,
+        Extension,
+        Profile,
+        Task,
+        TaskEvent,
+        TaskResult,
+        TaskUpdate,
+        UploadedFile,
+    )
+    from .polling import PollSettings
+    from .sync import Session, SmoothClient, TaskHandle
+    from .tools import CustomTool, tool
+
+# Names load on first use (PEP 562): `import smooth_agents` stays cheap for the CLI and the MCP
+# server's cold start, and the HTTP stack loads only when a client is made.
+_LAZY: dict[str, str] = {
+    "APIConnectionError": "errors",
+    "APIError": "errors",
+    "APITimeoutError": "errors",
+    "ActionError": "errors",
+    "ActionResult": "models",
+    "AsyncSession": "handles",
+    "AsyncSmoothClient": "client",
+    "AsyncTaskHandle": "handles",
+    "AuthenticationError": "errors",
+    "BadRequestError": "errors",
+    "ClientConfig": "config",
+    "ConflictError": "errors",
+    "CustomTool": "tools",
+    "Extension": "models",
+    "InternalServerError": "errors",
+    "NotFoundError": "errors",
+    "PermissionDeniedError": "errors",
+    "PollSettings": "polling",
+    "Profile": "models",
+    "RateLimitError": "errors",
+    "Session": "sync",
+    "SessionClosedError": "errors",
+    "SmoothClient": "sync",
+    "SmoothError": "errors",
+    "Task": "models",
+    "TaskEvent": "models",
+    "TaskFailedError": "errors",
+    "TaskHandle": "sync",
+    "TaskResult": "models",
+    "TaskTimeoutError": "handles",
+    "TaskUpdate": "models",
+    "ToolError": "errors",
+    "UnprocessableEntityError": "errors",
+    "UploadedFile": "models",
+    "tool": "tools",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'smooth_agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "APIConnectionError",

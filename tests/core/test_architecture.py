@@ -66,3 +66,24 @@ def test_local_package_exports_what_it_declares() -> None:
     assert sorted(local.__all__) == local.__all__
     for name in local.__all__:
         assert getattr(local, name) is not None
+
+
+def test_every_public_name_of_the_core_resolves() -> None:
+    import smooth_agents
+
+    assert sorted(smooth_agents.__all__) == smooth_agents.__all__
+    assert dir(smooth_agents) == smooth_agents.__all__
+    for name in smooth_agents.__all__:
+        assert getattr(smooth_agents, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = smooth_agents.NoSuchThing  # type: ignore[attr-defined]
+
+
+def test_importing_the_core_loads_no_http_stack_until_a_client_is_used() -> None:
+    probe = (
+        "import sys, smooth_agents; before = {'httpx2', 'pydantic'} & set(sys.modules); "
+        "smooth_agents.SmoothClient; after = {'httpx2', 'pydantic'} <= set(sys.modules); "
+        "print(sorted(before), after)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[] True"
