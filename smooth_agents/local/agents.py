@@ -155,6 +155,7 @@ class ScriptedAgent:
     ``sleep`` {seconds}, ``fail`` {message}, ``return`` {output} (or ``{"from": "last"}`` /
     ``{"from": "all"}``). Without a ``return`` the output is the last step's result. A step with
     ``"on_error": "continue"`` records a failed tool call's message as its result and goes on.
+    In a ``tool`` step's input, the value ``"$last"`` stands for the previous step's result.
     """
 
     def __init__(self, steps: Sequence[Mapping[str, Any]]) -> None:
@@ -183,14 +184,16 @@ class ScriptedAgent:
                     return results
                 return step.get("output")
             try:
-                results.append(await self._run_step(context, str(action), step))
+                results.append(await self._run_step(context, str(action), step, results))
             except (ToolCallError, ActionFailed) as exc:
                 if step.get("on_error") != "continue":
                     raise AgentError(str(exc)) from None
                 results.append({"error": str(exc)})
         return results[-1] if results else None
 
-    async def _run_step(self, context: AgentContext, action: str, step: Mapping[str, Any]) -> Any:
+    async def _run_step(
+        self, context: AgentContext, action: str, step: Mapping[str, Any], results: list[Any]
+    ) -> Any:
         if action == "goto":
             return await context.goto(str(step["url"]))
         if action == "evaluate_js":
@@ -200,7 +203,7 @@ class ScriptedAgent:
         if action == "read":
             return await context.read_page()
         if action == "tool":
-            return await context.call_tool(str(step["name"]), step.get("input") or {})
+            return await context.call_tool(str(step["name"]), _with_last(step.get("input") or {}, results))
         if action == "attach_files":
             await context.attach_files(str(step["selector"]), step.get("file_ids"))
             return None
@@ -213,6 +216,12 @@ class ScriptedAgent:
             f"Unknown script action {action!r}; use goto, evaluate_js, extract, read, tool, "
             "attach_files, sleep, fail or return."
         )
+
+
+def _with_last(tool_input: Mapping[str, Any], results: list[Any]) -> dict[str, Any]:
+    """Tool input with every value "$last" replaced by the previous step's result."""
+    last = results[-1] if results else None
+    return {key: last if value == "$last" else value for key, value in tool_input.items()}
 
 
 def default_agent_selector(enable_scripted: bool) -> AgentSelector:

@@ -29,6 +29,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .errors import ActionFailed
+from .jsonsafe import json_safe
 from .url_policy import BlockedUrlError, UrlPolicy
 
 log = logging.getLogger("smooth_agents.local.browser")
@@ -233,8 +234,8 @@ class BrowserSession:
     async def evaluate_js(self, js: str, args: Any = None) -> Any:
         try:
             if args is None:
-                return await self.page.evaluate(js)
-            return await self.page.evaluate(js, args)
+                return json_safe(await self.page.evaluate(js))
+            return json_safe(await self.page.evaluate(js, args))
         except PlaywrightTimeoutError:
             raise ActionFailed(f"The script ran longer than {self._timeout_ms / 1000:.0f} s.") from None
         except PlaywrightError as exc:

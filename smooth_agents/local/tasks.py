@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .browser import BrowserSession
+from .jsonsafe import json_safe
 from .schemas import TaskRequest
 
 TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
@@ -87,7 +88,7 @@ class Task:
     def emit(self, name: str, payload: dict[str, Any], event_id: str | None = None) -> TaskEvent:
         timestamp = max(now_ms(), self._last_timestamp + 1)
         self._last_timestamp = timestamp
-        event = TaskEvent(event_id or new_event_id(), name, payload, timestamp)
+        event = TaskEvent(event_id or new_event_id(), name, json_safe(payload), timestamp)
         self.events.append(event)
         self._notify()
         return event
@@ -127,7 +128,7 @@ class Task:
         if not self.active:
             return False
         self.status = status
-        self.output = output
+        self.output = json_safe(output)
         for future in self.tool_calls.values():
             if not future.done():
                 future.cancel()

@@ -224,3 +224,16 @@ def test_extract_from_each_fixture_page_in_the_browser(api: httpx2.Client, site:
     assert nothing["code"] == 400
     assert "isbn" in nothing["output"]
     api.delete(f"/task/{task_id}")
+
+
+def test_non_finite_numbers_come_back_as_null(api: httpx2.Client) -> None:
+    session = open_session(api)
+    result = act(
+        api,
+        session["id"],
+        "browser_action",
+        "evaluate_js",
+        {"js": "({a: NaN, b: [Infinity, 1], c: -Infinity})"},
+    )
+    assert result["output"]["output"] == {"a": None, "b": [None, 1], "c": None}
+    api.delete(f"/task/{session['id']}")
