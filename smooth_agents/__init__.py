@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     )
     from .polling import PollSettings
     from .sync import Session, SmoothClient, TaskHandle
-    from .tools import CustomTool, tool
+    from .custom_tools import CustomTool, tool
 
 # Names load on first use (PEP 562): `import smooth_agents` stays cheap for the CLI and the MCP
 # server's cold start, and the HTTP stack loads only when a client is made.
@@ -64,7 +64,7 @@ _LAZY: dict[str, str] = {
     "BadRequestError": "errors",
     "ClientConfig": "config",
     "ConflictError": "errors",
-    "CustomTool": "tools",
+    "CustomTool": "custom_tools",
     "Extension": "models",
     "InternalServerError": "errors",
     "NotFoundError": "errors",
@@ -86,7 +86,7 @@ _LAZY: dict[str, str] = {
     "ToolError": "errors",
     "UnprocessableEntityError": "errors",
     "UploadedFile": "models",
-    "tool": "tools",
+    "tool": "custom_tools",
 }
 
 

@@ -25,7 +25,7 @@ from .http import HttpCore
 from .models import Device, Extension, Profile, Task, UploadedFile
 from .polling import PollSettings, TaskPoller
 from .retry import RetryPolicy
-from .tools import CustomTool, ToolFunction, as_custom_tool
+from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 
 if TYPE_CHECKING:
     from .local import EmbeddedServer

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from .errors import SessionClosedError, SmoothError, ToolError
 from .http import HttpCore
 from .models import Task, TaskEvent, TaskUpdate
-from .tools import CustomTool
+from .custom_tools import CustomTool
 
 log = logging.getLogger("smooth_agents.polling")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from smooth_agents import AsyncSmoothClient, TaskFailedError, ToolError, tool
-from smooth_agents.tools import parse_docstring
+from smooth_agents.custom_tools import parse_docstring
 
 
 def script(*steps: dict[str, Any]) -> str:
