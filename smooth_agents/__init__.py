@@ -16,6 +16,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .client import AsyncSmoothClient
     from .config import ClientConfig
+    from .custom_tools import CustomTool, tool
     from .errors import (
         ActionError,
         APIConnectionError,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     )
     from .polling import PollSettings
     from .sync import Session, SmoothClient, TaskHandle
-    from .custom_tools import CustomTool, tool
 
 # Names load on first use (PEP 562): `import smooth_agents` stays cheap for the CLI and the MCP
 # server's cold start, and the HTTP stack loads only when a client is made.

@@ -124,6 +124,22 @@ async def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mcp(args: argparse.Namespace) -> int:
+    import importlib
+
+    try:
+        # By name: the core does not depend on its adapters; the MCP one is an optional extra.
+        cli = importlib.import_module("mcp_server.cli")
+    except ImportError:
+        print(
+            "smooth-agents: the MCP server is not installed: pip install 'smooth-agents[mcp]'",
+            file=sys.stderr,
+        )
+        return 2
+    code: int = cli.main(args.rest)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smooth-agents", description="Delegate web work to Smooth.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--prompt", help="what to look for, as a hint")
     extract.add_argument("--quiet", action="store_true", help="no progress on stderr")
     extract.set_defaults(handler=lambda a: asyncio.run(_extract(a)))
+
+    mcp = commands.add_parser(
+        "mcp", help="the MCP server (same as smooth-mcp; flags after 'mcp' go to it)", add_help=False
+    )
+    mcp.set_defaults(handler=_mcp)
 
     local = commands.add_parser("local", help="the self-hosted Smooth-compatible server")
     local_commands = local.add_subparsers(dest="local_command", required=True)
@@ -173,7 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "mcp" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     level = logging.INFO if args.command == "local" else logging.WARNING
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:

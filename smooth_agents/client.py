@@ -19,13 +19,13 @@ import httpx2
 from pydantic import BaseModel, SecretStr
 
 from .config import ClientConfig, resolve_config
+from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 from .errors import NotFoundError, SmoothError
 from .handles import AsyncSession, AsyncTaskHandle, schema_of
 from .http import HttpCore
 from .models import Device, Extension, Profile, Task, UploadedFile
 from .polling import PollSettings, TaskPoller
 from .retry import RetryPolicy
-from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 
 if TYPE_CHECKING:
     from .local import EmbeddedServer
@@ -286,6 +286,15 @@ class AsyncSmoothClient:
             http, opened.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=opened
         )
         session = AsyncSession(http, poller, opened, action_timeout=self._action_timeout)
+        self._handles.add(session)
+        return session
+
+    async def attach_session(self, session_id: str) -> AsyncSession:
+        """A handle on a session opened elsewhere (another process or replica)."""
+        http = await self._connect()
+        current = Task.model_validate((await http.request("GET", f"/task/{session_id}")).value)
+        poller = TaskPoller(http, current.id, settings=self._poll, snapshot=current)
+        session = AsyncSession(http, poller, current, action_timeout=self._action_timeout)
         self._handles.add(session)
         return session
 

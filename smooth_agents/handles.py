@@ -30,14 +30,26 @@ class TaskTimeoutError(SmoothError, TimeoutError):
 
 
 def schema_of(model: dict[str, Any] | type[BaseModel] | None) -> dict[str, Any] | None:
-    """A JSON schema from a dict or a pydantic model class."""
+    """A JSON schema from a dict or a pydantic model class; a broken schema fails here, before
+    anything is sent (and before any credit is spent)."""
     if model is None:
         return None
     if isinstance(model, type) and issubclass(model, BaseModel):
         return model.model_json_schema()
     if isinstance(model, dict):
+        check_json_schema(model)
         return model
     raise TypeError(f"response_model must be a JSON schema dict or a pydantic model class, not {model!r}")
+
+
+def check_json_schema(schema: dict[str, Any]) -> None:
+    import jsonschema  # loaded on first use: most programs never pass a raw schema
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
+        raise ValueError(f"Invalid JSON schema at {where}: {exc.message}") from None
 
 
 def parse_output(model: dict[str, Any] | type[BaseModel] | None, output: Any) -> Any:

@@ -26,10 +26,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .custom_tools import CustomTool
 from .errors import SessionClosedError, SmoothError, ToolError
 from .http import HttpCore
 from .models import Task, TaskEvent, TaskUpdate
-from .custom_tools import CustomTool
 
 log = logging.getLogger("smooth_agents.polling")
 
@@ -189,6 +189,8 @@ class TaskPoller:
         if self._long_poll_ms is not None:
             wait = min(self._long_poll_ms, self.settings.long_poll_ms)
             params = {"event_t": self._last_t, "wait_ms": wait}
+            if self.snapshot is not None:
+                params["known_status"] = self.snapshot.status
             timeout = self.http.timeout + wait / 1000
         else:
             params = {"event_t": max(0, self._last_t - 1)}

@@ -160,6 +160,10 @@ class SmoothClient(_PortalBound):
         opener = self._target.session(**options)
         return Session(self._portal, self._portal.call(_await, opener))
 
+    def attach_session(self, session_id: str) -> Session:
+        """A handle on a session opened elsewhere (another process or replica)."""
+        return Session(self._portal, self._portal.call(self._target.attach_session, session_id))
+
     def open_session(self, options: dict[str, Any]) -> Session:
         """Open a session from raw request options (see ``session`` for the usual way)."""
         return Session(self._portal, self._portal.call(self._target.open_session, options))

@@ -32,8 +32,9 @@ from .settings import LocalServerSettings
 log = logging.getLogger("smooth_agents.local")
 API_PREFIX = "/api/v1"
 DEMO_SITE = Path(__file__).parent / "demo_site"
-# GET /task/{id} accepts ``wait_ms`` and says so in this header; clients that see it may long-poll
-# instead of polling on a timer. Other servers ignore the parameter and send no such header.
+# GET /task/{id} accepts ``wait_ms`` (and ``known_status``, the status the caller last saw) and
+# says so in this header; clients that see it may long-poll instead of polling on a timer. Other
+# servers ignore the parameters and send no such header.
 LONG_POLL_HEADER = "x-smooth-long-poll-max-ms"
 MAX_LONG_POLL_MS = 20_000
 
@@ -105,7 +106,8 @@ async def get_task(request: Request) -> Response:
     wait_ms = _int_query(request, "wait_ms")
     if wait_ms:
         # Long poll (an extension of this server): hold the answer until there is news.
-        await task.wait_for_news(event_t, min(wait_ms, MAX_LONG_POLL_MS) / 1000)
+        known_status = request.query_params.get("known_status") or None
+        await task.wait_for_news(event_t, min(wait_ms, MAX_LONG_POLL_MS) / 1000, known_status)
     body = _task_json(request, task, event_t)
     response = ok(body, status_code=202 if task.active else 200)
     response.headers[LONG_POLL_HEADER] = str(MAX_LONG_POLL_MS)

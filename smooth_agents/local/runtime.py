@@ -235,7 +235,7 @@ class LocalRuntime:
                 raise AgentError(f"Could not start the browser: {type(exc).__name__}: {exc}") from None
             if not task.active:  # cancelled while the context opened
                 return
-            task.status = "running"
+            task.mark_running()
             task.touch()
             task.opened.set()
             if task.is_session:
@@ -426,8 +426,9 @@ class LocalRuntime:
     # -- cancel ---------------------------------------------------------------------------
     async def cancel(self, task_id: str) -> None:
         task = self.get(task_id)
-        if not task.active:
-            raise NotFound(f"Task {task_id!r} already completed ({task.status}).")
+        if not task.active or task.close_event_id is not None:
+            state = task.status if not task.active else "closed"
+            raise NotFound(f"Task {task_id!r} already completed ({state}).")
         await self._stop(task, "cancelled", task.output)
 
     async def _stop(self, task: Task, status: Any, output: Any) -> None:

@@ -93,15 +93,25 @@ class Task:
         self._notify()
         return event
 
+    def mark_running(self) -> None:
+        self.status = "running"
+        self._notify()  # long polls waiting on this task hear of the change
+
     def _notify(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    async def wait_for_news(self, event_t: int | None, seconds: float) -> None:
-        """Return once there is an event after ``event_t``, the task is final, or ``seconds`` pass."""
-        deadline = asyncio.get_running_loop().time() + seconds
-        while self.active and not (self.events and self.events[-1].timestamp > (event_t or 0)):
-            remaining = deadline - asyncio.get_running_loop().time()
+    async def wait_for_news(
+        self, event_t: int | None, seconds: float, known_status: str | None = None
+    ) -> None:
+        """Return once there is an event after ``event_t``, the status differs from
+        ``known_status`` (what the caller last saw), the task is final, or ``seconds`` pass."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while self.active and (known_status is None or self.status == known_status):
+            if self.events and self.events[-1].timestamp > (event_t or 0):
+                return
+            remaining = deadline - loop.time()
             if remaining <= 0:
                 return
             changed = self._changed

@@ -71,8 +71,8 @@ async def test_failed_actions_raise_with_the_remote_message(
             await session.evaluate_js("throw new Error('kaboom')")
         with pytest.raises(ActionError, match="only http and https"):
             await session.goto("file:///etc/passwd")
-        with pytest.raises(BadRequestError, match="schema"):
-            await session.extract({"type": 12})
+        with pytest.raises(ValueError, match="Invalid JSON schema"):
+            await session.extract({"type": 12})  # refused before anything is sent
         assert (await session.evaluate_js("'alive'")).output == "alive"
 
 

@@ -1,0 +1,87 @@
+"""SSE and streamable HTTP: the MCP app behind Host/Origin checks and an optional bearer token."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .runtime import ToolRuntime
+from .settings import LOOPBACK, MCPSettings
+
+log = logging.getLogger("smooth_agents.mcp")
+
+
+class BearerTokenGuard:
+    """Refuses HTTP requests without ``Authorization: Bearer <token>`` (401)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            presented = headers.get(b"authorization", b"")
+            scheme, _, value = presented.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self._token):
+                body = b'{"error": "missing or wrong bearer token"}'
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b"Bearer"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def security_settings(settings: MCPSettings) -> TransportSecuritySettings:
+    """Host and Origin allow-lists (DNS-rebinding guard): loopback names plus what is configured."""
+    names = set(LOOPBACK) | {settings.host} | set(settings.allowed_hosts)
+    hosts = set()
+    for name in names:
+        shown = f"[{name}]" if ":" in name else name
+        hosts |= {shown, f"{shown}:{settings.port}", f"{shown}:*"}
+    origins = {f"{scheme}://{h}" for scheme in ("http", "https") for h in hosts} | set(
+        settings.allowed_origins
+    )
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
+    )
+
+
+def http_app(server: MCPServer[ToolRuntime], settings: MCPSettings) -> ASGIApp:
+    security = security_settings(settings)
+    app: ASGIApp
+    if settings.transport == "sse":
+        app = server.sse_app(transport_security=security, host=settings.host)
+    else:
+        app = server.streamable_http_app(
+            transport_security=security, host=settings.host, stateless_http=settings.stateless_http
+        )
+    if settings.auth_token:
+        app = BearerTokenGuard(app, settings.auth_token)
+    return app
+
+
+async def serve_http(server: MCPServer[ToolRuntime], runtime: ToolRuntime, settings: MCPSettings) -> None:
+    """Serve until stopped; the runtime (client, sessions) lives as long as the process."""
+    await runtime.acquire()
+    try:
+        config = uvicorn.Config(
+            http_app(server, settings), host=settings.host, port=settings.port, log_level="warning"
+        )
+        await uvicorn.Server(config).serve()
+    finally:
+        await runtime.release()

@@ -1,0 +1,50 @@
+"""The MCP server: an ``MCPServer`` (mcp 2.x) holding one client, serving the core's tools."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp.server.mcpserver import MCPServer
+
+from smooth_agents import AsyncSmoothClient, __version__
+from smooth_agents.agent_tools import tools_for
+
+from .runtime import ToolRuntime
+from .settings import MCPSettings
+from .tools import mcp_tool
+
+INSTRUCTIONS = (
+    "Smooth runs web tasks in a real browser. smooth_browse does a whole task from a description; "
+    "smooth_extract reads one page into JSON; the smooth_session_* tools drive a browser step by step. "
+    "Results carry a live_url where a person can watch or take over. Close sessions you open."
+)
+
+
+def build_server(
+    settings: MCPSettings | None = None, *, client: AsyncSmoothClient | None = None
+) -> tuple[MCPServer[ToolRuntime], ToolRuntime]:
+    """The server and its runtime. The runtime starts with the first connection (or a transport
+    that holds it for the process) and closes with the last."""
+    settings = settings or MCPSettings()
+    runtime = ToolRuntime(settings, client)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[ToolRuntime]) -> AsyncIterator[ToolRuntime]:
+        await runtime.acquire()
+        try:
+            yield runtime
+        finally:
+            await runtime.release()
+
+    local_machine = settings.transport == "stdio"
+    server: MCPServer[ToolRuntime] = MCPServer(
+        "smooth",
+        title="Smooth browser agent",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        tools=[mcp_tool(definition, runtime) for definition in tools_for(local_machine=local_machine)],
+        lifespan=lifespan,
+        log_level="WARNING",
+    )
+    return server, runtime

@@ -1,0 +1,50 @@
+"""Settings of the MCP server, from flags and the environment alike (flags win)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+from smooth_agents.agent_tools import ToolSettings
+
+Transport = Literal["stdio", "sse", "streamable-http"]
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass
+class MCPSettings:
+    transport: Transport = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8765
+    # Required when binding beyond loopback; compared in constant time, never logged.
+    auth_token: str | None = field(default=None, repr=False)
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    stateless_http: bool = False
+    session_ttl: float = 900.0
+    max_sessions: int = 8
+    tools: ToolSettings = field(default_factory=ToolSettings)
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in LOOPBACK
+
+    def check(self) -> None:
+        """Refuse unsafe combinations before anything starts."""
+        if self.transport != "stdio" and not self.loopback and not self.auth_token:
+            raise SystemExit(
+                f"smooth-mcp: refusing to listen on {self.host} without a bearer token; "
+                "pass --auth-token (or set SMOOTH_MCP_AUTH_TOKEN), or bind 127.0.0.1."
+            )
+        if self.port <= 0 or self.port > 65535:
+            raise SystemExit(f"smooth-mcp: invalid port {self.port}")
+
+
+def env_default(name: str, fallback: str) -> str:
+    return os.environ.get(name, "").strip() or fallback
+
+
+def env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(part for part in raw.replace(",", os.pathsep).split(os.pathsep) if part.strip())

@@ -1,0 +1,68 @@
+"""The agent-facing tools, each defined once; ``mcp_server`` and ``langchain_tools`` adapt them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import (
+    ProgressSink,
+    ToolContext,
+    ToolDefinition,
+    ToolFailure,
+    ToolHints,
+    ToolSettings,
+    no_progress,
+)
+from .browse import BROWSE
+from .extract import EXTRACT
+from .files import FILE_UPLOAD
+from .profiles import PROFILE_CREATE, PROFILE_DELETE, PROFILE_LIST
+from .registry import SessionRegistry, TrackedSession
+from .sessions import (
+    SESSION_CLOSE,
+    SESSION_EVALUATE_JS,
+    SESSION_EXTRACT,
+    SESSION_GOTO,
+    SESSION_LIST,
+    SESSION_OPEN,
+    SESSION_RUN_TASK,
+)
+from .tasks import TASK_CANCEL, TASK_STATUS
+
+ALL_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
+    BROWSE,
+    EXTRACT,
+    SESSION_OPEN,
+    SESSION_GOTO,
+    SESSION_EXTRACT,
+    SESSION_EVALUATE_JS,
+    SESSION_RUN_TASK,
+    SESSION_CLOSE,
+    SESSION_LIST,
+    TASK_STATUS,
+    TASK_CANCEL,
+    PROFILE_CREATE,
+    PROFILE_LIST,
+    PROFILE_DELETE,
+    FILE_UPLOAD,
+)
+
+
+def tools_for(*, local_machine: bool) -> tuple[ToolDefinition[Any, Any], ...]:
+    """The tools to offer: those touching this machine's files only when the caller is local."""
+    return tuple(t for t in ALL_TOOLS if local_machine or not t.local_only)
+
+
+__all__ = [
+    "ALL_TOOLS",
+    "ProgressSink",
+    "SessionRegistry",
+    "ToolContext",
+    "ToolDefinition",
+    "ToolFailure",
+    "ToolHints",
+    "ToolSettings",
+    "TrackedSession",
+    "no_progress",
+    "tools_for",
+]

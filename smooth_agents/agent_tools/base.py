@@ -1,0 +1,113 @@
+"""What an agent-facing tool is, once: name, LLM description, input and output models, hints,
+and one async function over the client. ``mcp_server`` and ``langchain_tools`` only adapt these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from ..client import AsyncSmoothClient
+    from .registry import SessionRegistry
+
+InputT = TypeVar("InputT", bound=BaseModel)
+OutputT = TypeVar("OutputT", bound=BaseModel)
+
+
+class ToolFailure(Exception):
+    """A tool could not do what was asked; the message tells the model what to do next."""
+
+
+@dataclass(frozen=True)
+class ToolHints:
+    """Honest behaviour hints (MCP tool annotations)."""
+
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool = True
+
+
+class ProgressSink(Protocol):
+    async def __call__(
+        self, message: str, progress: float | None = None, total: float | None = None
+    ) -> None: ...
+
+
+async def no_progress(message: str, progress: float | None = None, total: float | None = None) -> None:
+    """The default sink: nobody listens."""
+
+
+@dataclass
+class ToolSettings:
+    """Bounds the tools work within; adapters fill them from flags and environment."""
+
+    # How long smooth_browse waits before answering "running" with the task id.
+    wait_seconds: float = 120.0
+    max_wait_seconds: float = 600.0
+    # Characters of text output per answer; the rest is fetched with start_index.
+    content_budget: int = 20_000
+    # smooth_file_upload reads only below these folders (none: the tool is refused).
+    file_roots: tuple[str, ...] = ()
+    # True when the client runs the embedded local server (descriptions say what it can do).
+    embedded: bool = False
+
+
+@dataclass
+class ToolContext:
+    """What one tool call gets: the client, the session registry, settings, progress."""
+
+    client: AsyncSmoothClient
+    sessions: SessionRegistry
+    settings: ToolSettings
+    progress: ProgressSink = field(default=no_progress)
+
+
+class ToolInput(BaseModel):
+    # Unknown arguments are refused, so a misspelt argument is reported rather than ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ToolOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class ToolDefinition(Generic[InputT, OutputT]):
+    name: str
+    title: str
+    description: str
+    input_model: type[InputT]
+    output_model: type[OutputT]
+    hints: ToolHints
+    run: Callable[[ToolContext, InputT], Awaitable[OutputT]]
+    # The short text form of a result (the structured result goes alongside it).
+    summarize: Callable[[OutputT], str]
+    # Added to the description when the embedded local server (no model) answers.
+    embedded_note: str = ""
+    # Tools that touch the caller's machine (file upload) are offered only over stdio.
+    local_only: bool = False
+
+    def describe(self, embedded: bool) -> str:
+        if embedded and self.embedded_note:
+            return f"{self.description}\n\n{self.embedded_note}"
+        return self.description
+
+    async def invoke(self, context: ToolContext, arguments: dict[str, Any]) -> OutputT:
+        """Validate raw arguments, run, and turn client errors into ``ToolFailure``."""
+        from .errors import as_tool_failure, validate_input
+
+        parsed = validate_input(self, arguments)
+        try:
+            return await self.run(context, parsed)
+        except ToolFailure:
+            raise
+        except Exception as exc:
+            failure = as_tool_failure(self.name, exc)
+            if failure is None:
+                raise
+            raise failure from exc

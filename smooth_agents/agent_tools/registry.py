@@ -1,0 +1,132 @@
+"""The sessions this process opened: found by their Smooth id, closed when idle or at shutdown.
+
+``SessionRegistry`` is the seam for state shared across replicas: the in-memory one here keeps
+the live handles of this process; a session opened elsewhere (another replica behind the same
+load balancer) is attached on first use, since its state lives in Smooth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NotFoundError, SmoothError
+from .base import ToolFailure
+
+if TYPE_CHECKING:
+    from ..client import AsyncSmoothClient
+    from ..handles import AsyncSession
+
+log = logging.getLogger("smooth_agents.sessions")
+
+
+@dataclass
+class TrackedSession:
+    session: AsyncSession
+    opened_at: float
+    last_used: float
+
+    @property
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self.last_used
+
+
+class SessionRegistry:
+    def __init__(self, client: AsyncSmoothClient, *, ttl: float = 900.0, max_sessions: int = 8) -> None:
+        if ttl <= 0 or max_sessions < 1:
+            raise ValueError("ttl must be positive and max_sessions at least 1")
+        self.client = client
+        self.ttl = ttl
+        self.max_sessions = max_sessions
+        self._sessions: dict[str, TrackedSession] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    async def open(self, **options: Any) -> AsyncSession:
+        if len(self._sessions) >= self.max_sessions:
+            oldest = min(self._sessions.values(), key=lambda t: t.last_used)
+            raise ToolFailure(
+                f"{len(self._sessions)} sessions are open, the most this server allows. Close one with "
+                f"smooth_session_close (the least recently used is {oldest.session.id})."
+            )
+        session: AsyncSession = await self.client.session(**options)
+        now = time.monotonic()
+        self._sessions[session.id] = TrackedSession(session, now, now)
+        return session
+
+    async def get(self, session_id: str) -> AsyncSession:
+        tracked = self._sessions.get(session_id)
+        if tracked is not None:
+            if tracked.session.closed:
+                self._sessions.pop(session_id, None)
+                raise ToolFailure(
+                    f"Session {session_id} is closed. Call smooth_session_open to start a new one."
+                )
+            tracked.last_used = time.monotonic()
+            return tracked.session
+        try:
+            session = await self.client.attach_session(session_id)
+        except NotFoundError:
+            raise ToolFailure(
+                f"Unknown session {session_id!r}. Call smooth_session_open for a new one, or "
+                "smooth_session_list to see the open ones."
+            ) from None
+        now = time.monotonic()
+        self._sessions[session.id] = TrackedSession(session, now, now)
+        return session
+
+    async def close(self, session_id: str) -> bool:
+        """Close a session; False when it was not open (closed already or unknown)."""
+        tracked = self._sessions.pop(session_id, None)
+        if tracked is None:
+            try:
+                return await self.client.cancel_task(session_id)
+            except NotFoundError:
+                return False
+        was_open = not tracked.session.closed
+        await tracked.session.close()
+        return was_open
+
+    def open_sessions(self) -> list[TrackedSession]:
+        return [t for t in self._sessions.values() if not t.session.closed]
+
+    async def reap(self) -> list[str]:
+        """Close sessions idle for longer than the TTL; return their ids."""
+        expired = [sid for sid, t in self._sessions.items() if t.idle_seconds > self.ttl or t.session.closed]
+        for session_id in expired:
+            tracked = self._sessions.pop(session_id)
+            if not tracked.session.closed:
+                log.info("closing idle session %s after %.0f s", session_id, tracked.idle_seconds)
+                with contextlib.suppress(SmoothError):
+                    await tracked.session.close()
+        return expired
+
+    def start_reaper(self, interval: float | None = None) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap_forever(interval or min(30.0, self.ttl / 4)))
+
+    async def _reap_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reap()
+            except Exception:  # keep reaping; one failed close must not stop the loop
+                log.exception("session reaper")
+
+    async def close_all(self) -> None:
+        """Stop the reaper and close every session this process holds."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+            self._reaper = None
+        sessions, self._sessions = self._sessions, {}
+        for tracked in sessions.values():
+            with contextlib.suppress(SmoothError):
+                await tracked.session.close()

@@ -1,0 +1,289 @@
+"""The MCP server through an MCP client, in process: every tool, schemas, annotations, results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from mcp.client import Client
+from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, Tool
+
+from mcp_server.runtime import ToolRuntime
+from smooth_agents import AsyncSmoothClient
+from smooth_agents.agent_tools import ALL_TOOLS
+from tests.helpers import SiteServer
+
+PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
+EXPECTED_NAMES = [
+    "smooth_browse",
+    "smooth_extract",
+    "smooth_session_open",
+    "smooth_session_goto",
+    "smooth_session_extract",
+    "smooth_session_evaluate_js",
+    "smooth_session_run_task",
+    "smooth_session_close",
+    "smooth_session_list",
+    "smooth_task_status",
+    "smooth_task_cancel",
+    "smooth_profile_create",
+    "smooth_profile_list",
+    "smooth_profile_delete",
+    "smooth_file_upload",
+]
+
+
+async def tools_by_name(mcp: Client) -> dict[str, Tool]:
+    return {t.name: t for t in (await mcp.list_tools()).tools}
+
+
+async def call(mcp: Client, tools: dict[str, Tool], name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Call a tool that must succeed; check its structured result against its output schema."""
+    result = await mcp.call_tool(name, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    schema = tools[name].output_schema
+    assert schema is not None
+    jsonschema.validate(result.structured_content, schema)
+    assert result.content[0].type == "text"
+    assert result.content[0].text  # type: ignore[union-attr]
+    return dict(result.structured_content)
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error
+    return str(result.content[0].text)  # type: ignore[union-attr]
+
+
+async def test_tool_list_schemas_and_annotations_come_from_the_core(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime],
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        tools = await tools_by_name(mcp)
+        assert list(tools) == EXPECTED_NAMES
+        for definition in ALL_TOOLS:
+            tool = tools[definition.name]
+            assert tool.input_schema == definition.input_model.model_json_schema(by_alias=True)
+            assert tool.output_schema is not None
+            assert tool.description == definition.description
+            assert tool.annotations is not None
+            assert tool.annotations.read_only_hint is definition.hints.read_only
+            assert tool.annotations.destructive_hint is definition.hints.destructive
+            assert tool.annotations.idempotent_hint is definition.hints.idempotent
+            assert tool.annotations.open_world_hint is definition.hints.open_world
+        # Arguments every provider accepts: no unions in the input schemas.
+        assert "anyOf" not in json.dumps([t.input_schema for t in tools.values()])
+
+
+async def test_extract_returns_structured_data(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], site: SiteServer
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        tools = await tools_by_name(mcp)
+        data = await call(
+            mcp, tools, "smooth_extract", {"url": site.url("demo/product.html"), "schema": PRODUCT}
+        )
+        assert data["data"] == {"name": "Nimbus 14 Pro Laptop", "price": 1299.0}
+
+
+async def test_session_tools_end_to_end(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], site: SiteServer
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        tools = await tools_by_name(mcp)
+        opened = await call(mcp, tools, "smooth_session_open", {"url": site.url("demo/index.html")})
+        sid = opened["session_id"]
+        assert opened["live_url"].startswith("http://127.0.0.1:")
+        listed = await call(mcp, tools, "smooth_session_list", {})
+        assert sid in [s["session_id"] for s in listed["sessions"]]
+        landed = await call(
+            mcp, tools, "smooth_session_goto", {"session_id": sid, "url": site.url("demo/product.html")}
+        )
+        assert landed["title"] == "Nimbus 14 Pro Laptop | Demo Store"
+        js = await call(
+            mcp,
+            tools,
+            "smooth_session_evaluate_js",
+            {"session_id": sid, "code": "(args) => args.n * 2", "args": {"n": 21}},
+        )
+        assert js["result"] == 42
+        extracted = await call(mcp, tools, "smooth_session_extract", {"session_id": sid, "schema": PRODUCT})
+        assert extracted["data"]["price"] == 1299.0
+        ran = await call(mcp, tools, "smooth_session_run_task", {"session_id": sid, "task": "read the page"})
+        assert ran["output"].startswith("# ")
+        assert ran["truncated"] is (len(ran["output"]) == 500)
+        closed = await call(mcp, tools, "smooth_session_close", {"session_id": sid})
+        assert closed == {"session_id": sid, "closed": True}
+        again = await call(mcp, tools, "smooth_session_close", {"session_id": sid})
+        assert again["closed"] is False
+        gone = await mcp.call_tool(
+            "smooth_session_goto", {"session_id": sid, "url": site.url("demo/index.html")}
+        )
+        assert "smooth_session_open" in error_text(gone)
+
+
+async def test_browse_answers_and_long_text_continues(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], site: SiteServer
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        tools = await tools_by_name(mcp)
+        answer = await call(
+            mcp, tools, "smooth_browse", {"task": "read it", "url": site.url("demo/article.html")}
+        )
+        assert answer["status"] == "done"
+        assert answer["truncated"] is True
+        assert len(answer["output"]) == 500
+        rest = await call(
+            mcp,
+            tools,
+            "smooth_task_status",
+            {"task_id": answer["task_id"], "start_index": answer["next_start_index"]},
+        )
+        assert rest["status"] == "done"
+        assert rest["output"]
+        assert rest["output"] != answer["output"]
+        structured = await call(
+            mcp,
+            tools,
+            "smooth_browse",
+            {"task": "product", "url": site.url("demo/product.html"), "response_schema": PRODUCT},
+        )
+        assert structured["output"] == {"name": "Nimbus 14 Pro Laptop", "price": 1299.0}
+
+
+async def test_browse_past_its_wait_returns_running_then_status_and_cancel(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime],
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        tools = await tools_by_name(mcp)
+        slow = 'script:[{"action": "sleep", "seconds": 30}]'
+        running = await call(mcp, tools, "smooth_browse", {"task": slow, "wait_seconds": 0.5})
+        assert running["status"] == "running"
+        assert "smooth_task_status" in running["message"]
+        status = await call(mcp, tools, "smooth_task_status", {"task_id": running["task_id"]})
+        assert status["status"] == "running"
+        cancelled = await call(mcp, tools, "smooth_task_cancel", {"task_id": running["task_id"]})
+        assert cancelled["cancelled"] is True
+        assert (await call(mcp, tools, "smooth_task_status", {"task_id": running["task_id"]}))[
+            "status"
+        ] == "cancelled"
+
+
+async def test_progress_notifications_while_a_task_runs(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], site: SiteServer
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        seen: list[tuple[float, float | None, str | None]] = []
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            seen.append((progress, total, message))
+
+        steps = (
+            'script:[{"action": "goto", "url": "' + site.url("demo/index.html") + '"},'
+            '{"action": "sleep", "seconds": 0.3}, {"action": "return", "output": "ok"}]'
+        )
+        result = await mcp.call_tool("smooth_browse", {"task": steps}, progress_callback=on_progress)
+        assert not result.is_error
+        messages = [m for _, _, m in seen if m]
+        assert any("running" in m for m in messages)
+        assert any("watch live: http://127.0.0.1:" in m for m in messages)
+
+
+async def test_cancelling_a_call_cancels_the_remote_task(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], smooth_client: AsyncSmoothClient
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        before = {t.id for t in await smooth_client.list_tasks()}
+        call_task = asyncio.create_task(
+            mcp.call_tool("smooth_browse", {"task": 'script:[{"action": "sleep", "seconds": 60}]'})
+        )
+        started: set[str] = set()
+        for _ in range(200):
+            started = {t.id for t in await smooth_client.list_tasks()} - before
+            if started:
+                break
+            await asyncio.sleep(0.02)
+        assert len(started) == 1
+        call_task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call_task
+        task_id = started.pop()
+        for _ in range(200):
+            if (await smooth_client.get_task(task_id)).status == "cancelled":
+                break
+            await asyncio.sleep(0.02)
+        assert (await smooth_client.get_task(task_id)).status == "cancelled"
+
+
+async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime]) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        tools = await tools_by_name(mcp)
+        created = await call(mcp, tools, "smooth_profile_create", {"profile_id": "mcp-profile"})
+        assert created == {"profile_id": "mcp-profile"}
+        assert "mcp-profile" in (await call(mcp, tools, "smooth_profile_list", {}))["profile_ids"]
+        assert (await call(mcp, tools, "smooth_profile_delete", {"profile_id": "mcp-profile"}))[
+            "deleted"
+        ] is True
+        root = Path(mcp_server[1].settings.tools.file_roots[0])
+        uploaded = await call(mcp, tools, "smooth_file_upload", {"path": str(root / "hello.txt")})
+        assert uploaded["name"] == "hello.txt"
+        assert uploaded["size"] == len("hello from the MCP host")
+        outside = await mcp.call_tool("smooth_file_upload", {"path": "/etc/passwd"})
+        assert "outside the allowed folders" in error_text(outside)
+        sneaky = await mcp.call_tool(
+            "smooth_file_upload", {"path": str(root / ".." / ".." / "etc" / "passwd")}
+        )
+        assert "outside the allowed folders" in error_text(sneaky)
+
+
+BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
+    ("smooth_extract", {"url": "http://127.0.0.1/", "schema": {"type": 42}}, "schema"),
+    ("smooth_extract", {"url": "http://127.0.0.1/"}, "schema"),
+    ("smooth_extract", {"url": 7, "schema": PRODUCT}, "url"),
+    ("smooth_browse", {"task": ""}, "task"),
+    ("smooth_browse", {"task": "x", "max_steps": "many"}, "max_steps"),
+    ("smooth_session_goto", {"session_id": "task_unknown", "url": "http://127.0.0.1/"}, "Unknown session"),
+    ("smooth_session_evaluate_js", {"session_id": "", "code": "1"}, "session_id"),
+    ("smooth_task_status", {"task_id": "task_unknown"}, "Not found"),
+    ("smooth_profile_delete", {"profile_id": "never-made"}, "Not found"),
+    ("smooth_profile_create", {"profile_id": "../bad"}, "Invalid profile id"),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "mentions"), BAD_CALLS)
+async def test_bad_input_is_an_error_result_and_the_server_keeps_serving(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime],
+    name: str,
+    arguments: dict[str, Any],
+    mentions: str,
+) -> None:
+    async with Client(mcp_server[0]) as mcp:
+        result = await mcp.call_tool(name, arguments)
+        assert mentions in error_text(result)
+        assert not (await mcp.call_tool("smooth_session_list", {})).is_error
+
+
+async def test_session_cap_ttl_and_shutdown(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], smooth_client: AsyncSmoothClient
+) -> None:
+    server, runtime = mcp_server
+    async with Client(server) as mcp:
+        tools = await tools_by_name(mcp)
+        ids = [(await call(mcp, tools, "smooth_session_open", {}))["session_id"] for _ in range(3)]
+        capped = await mcp.call_tool("smooth_session_open", {})
+        assert "smooth_session_close" in error_text(capped)
+        runtime.sessions.ttl = 0.01
+        await asyncio.sleep(0.05)
+        closed = await runtime.sessions.reap()
+        assert set(closed) == set(ids)
+        for session_id in ids:
+            assert (await smooth_client.get_task(session_id)).status in ("done", "cancelled")
+        runtime.sessions.ttl = 900
+        kept = (await call(mcp, tools, "smooth_session_open", {}))["session_id"]
+    # The client disconnected: every session this server opened is closed.
+    assert (await smooth_client.get_task(kept)).status in ("done", "cancelled")
