@@ -25,8 +25,8 @@ def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("name", ["session.py", "local_session_demo.py"])
-def test_session_examples_print_the_product(name: str) -> None:
+@pytest.mark.parametrize("name", ["session.py", "mcp_roundtrip.py"])
+def test_examples_print_the_product(name: str) -> None:
     done = run_example(name)
     assert done.returncode == 0, done.stderr
     product = json.loads(done.stdout)

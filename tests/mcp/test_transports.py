@@ -1,0 +1,259 @@
+"""The MCP server as a real subprocess: stdio, SSE and streamable HTTP, through MCP clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp.client import Client
+from mcp.client.sse import sse_client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from smooth_agents import AsyncSmoothClient
+from smooth_agents.local import ThreadedServer
+from smooth_agents.local.server import free_port
+from tests.helpers import API_KEY, SiteServer
+
+PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
+
+
+def server_env(local_server: ThreadedServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMOOTH_", "CIRCLEMIND_"))}
+    env.update(
+        {"SMOOTH_API_KEY": API_KEY, "SMOOTH_BASE_URL": local_server.base_url, "SMOOTH_TELEMETRY": "off"}
+    )
+    return env
+
+
+@contextmanager
+def http_server(
+    env: dict[str, str], transport: str, *extra: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    command = [sys.executable, "-m", "mcp_server", "--transport", transport, "--port", str(port), *extra]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx2.get(base + "/", timeout=2)
+                break
+            except httpx2.TransportError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        finally:
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+
+
+Connector = Callable[[], AbstractAsyncContextManager[Client]]
+
+
+@pytest.fixture(params=["stdio", "sse", "streamable-http"])
+def connect(request: pytest.FixtureRequest, local_server: ThreadedServer) -> Iterator[Connector]:
+    env = server_env(local_server)
+    if request.param == "stdio":
+        parameters = StdioServerParameters(command=sys.executable, args=["-m", "mcp_server"], env=env)
+
+        @asynccontextmanager
+        async def stdio() -> AsyncIterator[Client]:
+            async with Client(parameters) as client:
+                yield client
+
+        yield stdio
+        return
+    with http_server(env, request.param) as (base, _):
+
+        @asynccontextmanager
+        async def over_http() -> AsyncIterator[Client]:
+            if request.param == "sse":
+                transport: Any = sse_client(base + "/sse")
+            else:
+                transport = streamable_http_client(base + "/mcp")
+            async with Client(transport) as client:
+                yield client
+
+        yield over_http
+
+
+async def test_list_extract_progress_and_cancel(
+    connect: Connector, site: SiteServer, local_server: ThreadedServer
+) -> None:
+    async with connect() as mcp:
+        names = {t.name for t in (await mcp.list_tools()).tools}
+        assert {"smooth_browse", "smooth_extract", "smooth_session_open"} <= names
+        extracted = await mcp.call_tool(
+            "smooth_extract", {"url": site.url("demo/product.html"), "schema": PRODUCT}
+        )
+        assert not extracted.is_error, extracted.content
+        assert extracted.structured_content is not None
+        assert extracted.structured_content["data"] == {"name": "Nimbus 14 Pro Laptop", "price": 1299.0}
+
+        seen: list[str] = []
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            seen.append(message or "")
+
+        steps = json.dumps(
+            [{"action": "goto", "url": site.url("demo/index.html")}, {"action": "sleep", "seconds": 0.5}]
+        )
+        result = await mcp.call_tool(
+            "smooth_browse", {"task": "script:" + steps}, progress_callback=on_progress
+        )
+        assert not result.is_error, result.content
+        assert any("running" in m for m in seen)
+
+        async with AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url) as smooth:
+            before = {t.id for t in await smooth.list_tasks()}
+            call = asyncio.create_task(
+                mcp.call_tool("smooth_browse", {"task": 'script:[{"action": "sleep", "seconds": 60}]'})
+            )
+            started: set[str] = set()
+            for _ in range(300):
+                started = {t.id for t in await smooth.list_tasks()} - before
+                if started:
+                    break
+                await asyncio.sleep(0.02)
+            assert len(started) == 1
+            await asyncio.sleep(0.2)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            task_id = started.pop()
+            for _ in range(300):
+                if (await smooth.get_task(task_id)).status == "cancelled":
+                    break
+                await asyncio.sleep(0.05)
+            assert (await smooth.get_task(task_id)).status == "cancelled"
+
+
+def test_stdio_writes_only_protocol_to_stdout(local_server: ThreadedServer, tmp_path: Path) -> None:
+    env = server_env(local_server)
+    env.pop("SMOOTH_API_KEY")
+    env.pop("SMOOTH_BASE_URL")  # the embedded server: it announces itself, on stderr
+    env["SMOOTH_LOCAL_DATA_DIR"] = str(tmp_path)
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "smooth_profile_list", "arguments": {}},
+        },
+    ]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mcp_server"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    answers = []
+    for message in messages:
+        server.stdin.write(json.dumps(message) + "\n")
+        server.stdin.flush()
+        if "id" in message:
+            # Every stdout line is a JSON-RPC message; read until this request's answer.
+            while True:
+                answer = json.loads(server.stdout.readline())
+                assert answer["jsonrpc"] == "2.0"
+                answers.append(answer)
+                if answer.get("id") == message["id"]:
+                    break
+    server.stdin.close()
+    server.wait(30)
+    rest = server.stdout.read()
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines() if line.strip())
+    assert isinstance(answers[-1]["result"]["structuredContent"]["profile_ids"], list)
+    stderr = server.stderr.read() if server.stderr else ""
+    server.stdout.close()
+    if server.stderr:
+        server.stderr.close()
+    assert "embedded local Smooth server" in stderr
+
+
+def test_non_loopback_bind_without_a_token_is_refused(local_server: ThreadedServer) -> None:
+    env = server_env(local_server)
+    for transport in ("sse", "streamable-http"):
+        done = subprocess.run(
+            [sys.executable, "-m", "mcp_server", "--transport", transport, "--host", "0.0.0.0"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode != 0
+        assert "without a bearer token" in done.stderr
+
+
+async def test_tokens_hosts_and_origins_over_http(local_server: ThreadedServer) -> None:
+    env = server_env(local_server)
+    with http_server(env, "streamable-http", "--auth-token", "tok-secret-123") as (base, process):
+        url = base + "/mcp"
+        initialize = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+        async with httpx2.AsyncClient(timeout=10) as raw:
+            assert (await raw.post(url, json=initialize, headers=headers)).status_code == 401
+            wrong = {**headers, "authorization": "Bearer nope"}
+            assert (await raw.post(url, json=initialize, headers=wrong)).status_code == 401
+            good = {**headers, "authorization": "Bearer tok-secret-123"}
+            foreign_host = await raw.post(url, json=initialize, headers={**good, "host": "evil.example"})
+            assert foreign_host.status_code in (400, 403, 421)
+            foreign_origin = await raw.post(
+                url, json=initialize, headers={**good, "origin": "http://evil.example"}
+            )
+            assert foreign_origin.status_code in (400, 403)
+        http_client = create_mcp_http_client(headers={"authorization": "Bearer tok-secret-123"})
+        async with http_client, Client(streamable_http_client(url, http_client=http_client)) as mcp:
+            assert (await mcp.list_tools()).tools
+        process.terminate()
+        process.wait(20)
+        assert process.stderr is not None
+        assert process.stdout is not None
+        logs = process.stderr.read() + process.stdout.read()
+    assert "tok-secret-123" not in logs
+    assert API_KEY not in logs
