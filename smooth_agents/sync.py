@@ -7,6 +7,7 @@ from plain scripts, from sync LangChain tools, and from a thread that already ru
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Iterator
@@ -167,6 +168,22 @@ class SmoothClient(_PortalBound):
     def open_session(self, options: dict[str, Any]) -> Session:
         """Open a session from raw request options (see ``session`` for the usual way)."""
         return Session(self._portal, self._portal.call(self._target.open_session, options))
+
+    # -- facade-only: for adapters (LangChain tools) that run core coroutines on this loop --
+    @property
+    def async_client(self) -> AsyncSmoothClient:
+        """The async client this facade drives (use it only through ``call`` / ``submit``)."""
+        client: AsyncSmoothClient = self._target
+        return client
+
+    def call(self, function: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``await function(*args, **kwargs)`` on the client's loop and wait for it."""
+        return self._portal.call(functools.partial(function, *args, **kwargs))
+
+    def submit(self, function: Callable[..., Awaitable[R]], *args: Any) -> concurrent.futures.Future[R]:
+        """Start ``function(*args)`` on the client's loop; await the returned future with
+        ``asyncio.wrap_future`` from another loop. Cancelling the future cancels the call."""
+        return self._portal.start_task_soon(function, *args)
 
     def close(self) -> None:
         """Close connections, the embedded server and the private loop; safe to repeat."""

@@ -4,7 +4,7 @@ and one async function over the client. ``mcp_server`` and ``langchain_tools`` o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from ..client import AsyncSmoothClient
+    from ..custom_tools import CustomTool
     from .registry import SessionRegistry
 
 InputT = TypeVar("InputT", bound=BaseModel)
@@ -59,12 +60,14 @@ class ToolSettings:
 
 @dataclass
 class ToolContext:
-    """What one tool call gets: the client, the session registry, settings, progress."""
+    """What one tool call gets: the client, the session registry, settings, progress, and the
+    caller's own tools to offer the remote agent (LangChain tools, for instance)."""
 
     client: AsyncSmoothClient
     sessions: SessionRegistry
     settings: ToolSettings
     progress: ProgressSink = field(default=no_progress)
+    custom_tools: Sequence[CustomTool] = ()
 
 
 class ToolInput(BaseModel):
@@ -98,10 +101,15 @@ class ToolDefinition(Generic[InputT, OutputT]):
         return self.description
 
     async def invoke(self, context: ToolContext, arguments: dict[str, Any]) -> OutputT:
-        """Validate raw arguments, run, and turn client errors into ``ToolFailure``."""
-        from .errors import as_tool_failure, validate_input
+        """Validate raw arguments (named as on the wire), run, map client errors to ``ToolFailure``."""
+        from .errors import validate_input
 
-        parsed = validate_input(self, arguments)
+        return await self.invoke_parsed(context, validate_input(self, arguments))
+
+    async def invoke_parsed(self, context: ToolContext, parsed: InputT) -> OutputT:
+        """Run on input already validated against ``input_model``."""
+        from .errors import as_tool_failure
+
         try:
             return await self.run(context, parsed)
         except ToolFailure:

@@ -81,6 +81,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         device=args.device,
         allowed_urls=args.allowed_urls or None,
         profile_id=args.profile_id or None,
+        custom_tools=list(context.custom_tools) or None,
     )
     follower = asyncio.create_task(report_progress(context, handle))
     try:

@@ -41,6 +41,7 @@ async def session_open(context: ToolContext, args: SessionOpenInput) -> SessionO
         profile_id=args.profile_id or None,
         device=args.device,
         allowed_urls=args.allowed_urls or None,
+        custom_tools=list(context.custom_tools) or None,
     )
     return SessionOutput(
         session_id=session.id,

@@ -1,0 +1,96 @@
+"""``SmoothTool``: a LangChain ``BaseTool`` over one core tool definition, and nothing more.
+
+Name, description, argument schema and behaviour all come from the definition in
+``smooth_agents.agent_tools``; this class only connects LangChain's calling conventions to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.tools import BaseTool, ToolException
+from langchain_core.utils import secret_from_env
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from smooth_agents.agent_tools import ToolDefinition, ToolFailure
+from smooth_agents.custom_tools import CustomTool
+
+from .bridge import as_custom_tool
+from .progress import async_sink, sync_sink
+from .runtime import SmoothRuntime
+
+
+class SmoothTool(BaseTool):
+    """Base of the Smooth tools. Give ``api_key`` (else ``SMOOTH_API_KEY``), or a shared
+    ``runtime`` (what ``SmoothToolkit`` does); with no key the embedded local server is used."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    definition: ClassVar[ToolDefinition[Any, Any]]
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(["SMOOTH_API_KEY", "CIRCLEMIND_API_KEY"], default=None)
+    )
+    base_url: str | None = Field(default_factory=lambda: None)
+    runtime: SmoothRuntime | None = Field(default=None, exclude=True)
+    custom_tools: list[BaseTool] = Field(
+        default_factory=list,
+        description="LangChain tools the remote agent may call; they run here, once per call.",
+    )
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    handle_tool_error: bool | str | Any = True
+    handle_validation_error: bool | str | Any = True
+    _bridged: list[CustomTool] | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        definition = type(self).definition
+        kwargs.setdefault("name", definition.name)
+        kwargs.setdefault("description", definition.description)
+        kwargs.setdefault("args_schema", definition.input_model)
+        super().__init__(**kwargs)
+
+    def model_post_init(self, context: Any, /) -> None:
+        super().model_post_init(context)
+        if self.runtime is not None:
+            self.description = self.definition.describe(self.runtime.settings.embedded)
+
+    def _runtime(self) -> SmoothRuntime:
+        if self.runtime is None:
+            # Made on first use, so building a tool never starts a browser or a thread.
+            self.runtime = SmoothRuntime(api_key=self.api_key, base_url=self.base_url)
+        return self.runtime
+
+    def _parsed(self, arguments: dict[str, Any]) -> BaseModel:
+        # LangChain hands over field names (``schema_``), already validated against args_schema.
+        parsed: BaseModel = self.definition.input_model.model_validate(arguments, by_name=True)
+        return parsed
+
+    def _bridge(self) -> list[CustomTool]:
+        if self._bridged is None:
+            self._bridged = [as_custom_tool(t) for t in self.custom_tools]
+        return self._bridged
+
+    def _answer(self, output: BaseModel) -> tuple[str, dict[str, Any]]:
+        return self.definition.summarize(output), output.model_dump(mode="json", by_alias=True)
+
+    def _run(
+        self, *, run_manager: CallbackManagerForToolRun | None = None, **arguments: Any
+    ) -> tuple[str, dict[str, Any]]:
+        try:
+            output = self._runtime().run(
+                self.definition, self._parsed(arguments), sync_sink(self.name, run_manager), self._bridge()
+            )
+        except ToolFailure as failure:
+            raise ToolException(str(failure)) from None
+        return self._answer(output)
+
+    async def _arun(
+        self, *, run_manager: AsyncCallbackManagerForToolRun | None = None, **arguments: Any
+    ) -> tuple[str, dict[str, Any]]:
+        try:
+            output = await self._runtime().arun(
+                self.definition, self._parsed(arguments), async_sink(self.name, run_manager), self._bridge()
+            )
+        except ToolFailure as failure:
+            raise ToolException(str(failure)) from None
+        return self._answer(output)

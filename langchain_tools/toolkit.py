@@ -1,0 +1,82 @@
+"""``SmoothToolkit``: the Smooth tools sharing one client and one session registry."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from langchain_core.tools import BaseTool, BaseToolkit
+from langchain_core.utils import secret_from_env
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+
+from smooth_agents import SmoothClient
+from smooth_agents.agent_tools import ToolSettings
+
+from .base import SmoothTool
+from .runtime import SmoothRuntime
+from .tools import (
+    SESSION_TOOL_CLASSES,
+    SmoothBrowseTool,
+    SmoothExtractTool,
+    SmoothTaskCancelTool,
+    SmoothTaskStatusTool,
+)
+
+
+class SmoothToolkit(BaseToolkit):
+    """``get_tools()`` gives smooth_browse, smooth_extract, the session tools and task status and
+    cancel, all sharing one client: a session one tool opens, the next uses. ``close()`` (or the
+    ``with`` block's end) closes the sessions they opened; abandoned ones expire after
+    ``session_ttl`` seconds."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    client: SmoothClient | None = Field(default=None, exclude=True)
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(["SMOOTH_API_KEY", "CIRCLEMIND_API_KEY"], default=None)
+    )
+    base_url: str | None = None
+    custom_tools: list[BaseTool] = Field(
+        default_factory=list, description="LangChain tools the remote agent may call (run here)."
+    )
+    wait_seconds: float = 120.0
+    content_budget: int = 20_000
+    session_ttl: float = 900.0
+    max_sessions: int = 8
+    _runtime: SmoothRuntime | None = PrivateAttr(default=None)
+
+    @property
+    def runtime(self) -> SmoothRuntime:
+        if self._runtime is None:
+            self._runtime = SmoothRuntime(
+                self.client,
+                api_key=self.api_key,
+                base_url=self.base_url,
+                settings=ToolSettings(wait_seconds=self.wait_seconds, content_budget=self.content_budget),
+                session_ttl=self.session_ttl,
+                max_sessions=self.max_sessions,
+            )
+        return self._runtime
+
+    def get_tools(self) -> list[BaseTool]:
+        classes: list[type[SmoothTool]] = [
+            SmoothBrowseTool,
+            SmoothExtractTool,
+            *SESSION_TOOL_CLASSES,
+            SmoothTaskStatusTool,
+            SmoothTaskCancelTool,
+        ]
+        shared: dict[str, Any] = {"runtime": self.runtime, "custom_tools": self.custom_tools}
+        return [cls(**shared) for cls in classes]
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+
+    def __enter__(self) -> SmoothToolkit:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
