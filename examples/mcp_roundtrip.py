@@ -56,7 +56,7 @@ async def main() -> None:
             )
         )
         async with Client(server) as mcp:
-            result = await mcp.call_tool("smooth_extract", {"url": page, "schema": PRODUCT_SCHEMA})
+            result = await mcp.call_tool("smooth_extract", {"url": page, "json_schema": PRODUCT_SCHEMA})
         site.shutdown()
     if result.is_error:
         raise SystemExit(f"smooth_extract failed: {result.content}")

@@ -61,8 +61,9 @@ class SmoothTool(BaseTool):
         return self.runtime
 
     def _parsed(self, arguments: dict[str, Any]) -> BaseModel:
-        # LangChain hands over field names (``schema_``), already validated against args_schema.
-        parsed: BaseModel = self.definition.input_model.model_validate(arguments, by_name=True)
+        # Already validated against args_schema by LangChain; validated again here so the core
+        # always receives its own model.
+        parsed: BaseModel = self.definition.input_model.model_validate(arguments)
         return parsed
 
     def _bridge(self) -> list[CustomTool]:

@@ -30,8 +30,7 @@ def session_id_field() -> Any:
 
 
 def schema_field() -> Any:
-    # ``schema`` on the wire; the attribute has another name because pydantic models own ``schema``.
-    return Field(alias="schema", description=SCHEMA_HELP)
+    return Field(description=SCHEMA_HELP)
 
 
 def optional_schema_field() -> Any:

@@ -13,7 +13,7 @@ from .common import prompt_field, schema_field, text_of
 
 class ExtractInput(ToolInput):
     url: str = Field(min_length=1, description="The page to read (https://...).")
-    schema_: dict[str, Any] = schema_field()
+    json_schema: dict[str, Any] = schema_field()
     prompt: str = prompt_field()
 
 
@@ -23,12 +23,12 @@ class ExtractOutput(ToolOutput):
 
 
 async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
-    check_json_schema(args.schema_)  # before a browser is opened for nothing
+    check_json_schema(args.json_schema)  # before a browser is opened for nothing
     async with context.client.session() as session:
         await context.progress(f"opening {args.url}", None, None)
         landed = await session.goto(args.url)
         await context.progress("extracting", None, None)
-        result = await session.extract(args.schema_, prompt=args.prompt or None)
+        result = await session.extract(args.json_schema, prompt=args.prompt or None)
     final_url = landed.output.get("url", args.url) if isinstance(landed.output, dict) else args.url
     return ExtractOutput(url=final_url, data=result.output)
 

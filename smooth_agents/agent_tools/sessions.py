@@ -111,7 +111,7 @@ SESSION_GOTO = ToolDefinition(
 
 class SessionExtractInput(ToolInput):
     session_id: str = session_id_field()
-    schema_: dict[str, Any] = schema_field()
+    json_schema: dict[str, Any] = schema_field()
     prompt: str = prompt_field()
 
 
@@ -122,7 +122,7 @@ class SessionExtractOutput(ToolOutput):
 
 async def session_extract(context: ToolContext, args: SessionExtractInput) -> SessionExtractOutput:
     session = await context.sessions.get(args.session_id)
-    result = await session.extract(args.schema_, prompt=args.prompt or None)
+    result = await session.extract(args.json_schema, prompt=args.prompt or None)
     return SessionExtractOutput(session_id=session.id, data=result.output)
 
 

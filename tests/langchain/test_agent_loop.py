@@ -40,7 +40,7 @@ def session_script(url: str) -> ScriptedChatModel:
 
     def extract(messages: Sequence[BaseMessage]) -> AIMessage:
         session_id = last_tool_message(messages).artifact["session_id"]
-        return call("smooth_session_extract", {"session_id": session_id, "schema": PRODUCT}, "c2")
+        return call("smooth_session_extract", {"session_id": session_id, "json_schema": PRODUCT}, "c2")
 
     def close(messages: Sequence[BaseMessage]) -> AIMessage:
         opened = next(m for m in messages if isinstance(m, ToolMessage))

@@ -49,10 +49,10 @@ class World:
         site = self.site
         examples: dict[str, dict[str, Any]] = {
             "smooth_browse": {"task": "read the article", "url": site.url("demo/article.html")},
-            "smooth_extract": {"url": site.url("demo/product.html"), "schema": PRODUCT},
+            "smooth_extract": {"url": site.url("demo/product.html"), "json_schema": PRODUCT},
             "smooth_session_open": {"url": site.url("demo/index.html")},
             "smooth_session_goto": {"session_id": self.session_id, "url": site.url("demo/table.html")},
-            "smooth_session_extract": {"session_id": self.session_id, "schema": PRODUCT},
+            "smooth_session_extract": {"session_id": self.session_id, "json_schema": PRODUCT},
             "smooth_session_evaluate_js": {"session_id": self.session_id, "code": "document.title"},
             "smooth_session_run_task": {"session_id": self.session_id, "task": "read the page"},
             "smooth_session_close": {"session_id": self.session_id},

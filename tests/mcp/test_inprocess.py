@@ -86,7 +86,7 @@ async def test_extract_returns_structured_data(
     async with Client(mcp_server[0]) as mcp:
         tools = await tools_by_name(mcp)
         data = await call(
-            mcp, tools, "smooth_extract", {"url": site.url("demo/product.html"), "schema": PRODUCT}
+            mcp, tools, "smooth_extract", {"url": site.url("demo/product.html"), "json_schema": PRODUCT}
         )
         assert data["data"] == {"name": "Nimbus 14 Pro Laptop", "price": 1299.0}
 
@@ -112,7 +112,9 @@ async def test_session_tools_end_to_end(
             {"session_id": sid, "code": "(args) => args.n * 2", "args": {"n": 21}},
         )
         assert js["result"] == 42
-        extracted = await call(mcp, tools, "smooth_session_extract", {"session_id": sid, "schema": PRODUCT})
+        extracted = await call(
+            mcp, tools, "smooth_session_extract", {"session_id": sid, "json_schema": PRODUCT}
+        )
         assert extracted["data"]["price"] == 1299.0
         ran = await call(mcp, tools, "smooth_session_run_task", {"session_id": sid, "task": "read the page"})
         assert ran["output"].startswith("# ")
@@ -242,9 +244,9 @@ async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime]
 
 
 BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
-    ("smooth_extract", {"url": "http://127.0.0.1/", "schema": {"type": 42}}, "schema"),
-    ("smooth_extract", {"url": "http://127.0.0.1/"}, "schema"),
-    ("smooth_extract", {"url": 7, "schema": PRODUCT}, "url"),
+    ("smooth_extract", {"url": "http://127.0.0.1/", "json_schema": {"type": 42}}, "Invalid JSON schema"),
+    ("smooth_extract", {"url": "http://127.0.0.1/"}, "json_schema"),
+    ("smooth_extract", {"url": 7, "json_schema": PRODUCT}, "url"),
     ("smooth_browse", {"task": ""}, "task"),
     ("smooth_browse", {"task": "x", "max_steps": "many"}, "max_steps"),
     ("smooth_session_goto", {"session_id": "task_unknown", "url": "http://127.0.0.1/"}, "Unknown session"),

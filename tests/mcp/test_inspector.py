@@ -57,7 +57,7 @@ def test_inspector_calls_extract(tmp_path: Path, site: SiteServer) -> None:
         "--tool-arg",
         f"url={site.url('demo/product.html')}",
         "--tool-arg",
-        f"schema={schema}",
+        f"json_schema={schema}",
     )
     assert answer["isError"] is False
     assert answer["structuredContent"]["data"] == {"price": 1299}  # type: ignore[index]

@@ -103,7 +103,7 @@ async def test_list_extract_progress_and_cancel(
         names = {t.name for t in (await mcp.list_tools()).tools}
         assert {"smooth_browse", "smooth_extract", "smooth_session_open"} <= names
         extracted = await mcp.call_tool(
-            "smooth_extract", {"url": site.url("demo/product.html"), "schema": PRODUCT}
+            "smooth_extract", {"url": site.url("demo/product.html"), "json_schema": PRODUCT}
         )
         assert not extracted.is_error, extracted.content
         assert extracted.structured_content is not None
