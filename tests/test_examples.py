@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,3 +38,9 @@ def test_custom_tool_example_converts_the_price() -> None:
     done = run_example("custom_tool.py")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"amount": 1195.08, "currency": "EUR"}
+
+
+def test_langgraph_agent_example_answers_with_the_extracted_product() -> None:
+    done = run_example("langgraph_agent.py")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"name": "Nimbus 14 Pro Laptop", "price": 1299.0}
