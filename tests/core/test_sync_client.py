@@ -110,3 +110,27 @@ def test_close_is_idempotent_and_repr_hides_the_key(local_server: ThreadedServer
     assert "sk-hidden-0001" not in repr(client)
     client.close()
     client.close()
+
+
+def test_sync_handles_extensions_and_attach(sync_client: SmoothClient, site: SiteServer) -> None:
+    import io
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("manifest.json", '{"manifest_version": 3, "name": "x", "version": "1"}')
+    extension = sync_client.upload_extension(archive.getvalue(), name="x.zip")
+    assert extension.id in [e.id for e in sync_client.list_extensions()]
+    sync_client.delete_extension(extension.id)
+
+    opened = sync_client.session(url=site.url("demo/index.html"))
+    elsewhere = sync_client.attach_session(opened.id)  # as another process or replica would
+    assert elsewhere.evaluate_js("location.pathname").output == "/demo/index.html"
+    elsewhere.close()
+    assert sync_client.get_task(opened.id).status == "done"
+
+    handle = sync_client.run('script:[{"action": "sleep", "seconds": 30}]')
+    again = sync_client.task(handle.id)
+    assert again.wait_live_url() is not None
+    assert again.cancel() is True
+    assert handle.cancel() is False
