@@ -41,6 +41,7 @@ class SmoothTool(BaseTool):
     handle_tool_error: bool | str | Any = True
     handle_validation_error: bool | str | Any = True
     _bridged: list[CustomTool] | None = PrivateAttr(default=None)
+    _owns_runtime: bool = PrivateAttr(default=False)
 
     def __init__(self, **kwargs: Any) -> None:
         definition = type(self).definition
@@ -54,10 +55,22 @@ class SmoothTool(BaseTool):
         if self.runtime is not None:
             self.description = self.definition.describe(self.runtime.settings.embedded)
 
+    def close(self) -> None:
+        """Close what this tool opened on its own (not a runtime it was given by a toolkit)."""
+        if self.runtime is not None and self._owns_runtime:
+            self.runtime.close()
+
+    def __enter__(self) -> SmoothTool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _runtime(self) -> SmoothRuntime:
         if self.runtime is None:
             # Made on first use, so building a tool never starts a browser or a thread.
             self.runtime = SmoothRuntime(api_key=self.api_key, base_url=self.base_url)
+            self._owns_runtime = True
         return self.runtime
 
     def _parsed(self, arguments: dict[str, Any]) -> BaseModel:

@@ -17,13 +17,18 @@ def sync_sink(tool: str, run_manager: CallbackManagerForToolRun | None) -> Progr
     if run_manager is None:
         return no_progress
 
-    async def report(message: str, progress: float | None = None, total: float | None = None) -> None:
+    def deliver(message: str, progress: float | None) -> None:
         try:
             run_manager.get_child().on_custom_event(
                 EVENT, {"tool": tool, "message": message, "progress": progress}, run_id=run_manager.run_id
             )
         except Exception:  # progress is best effort: a listener's failure must not fail the tool
             log.debug("progress event not delivered", exc_info=True)
+
+    async def report(message: str, progress: float | None = None, total: float | None = None) -> None:
+        # Sync handlers are the caller's code: run them off the client's loop, which serves
+        # every other call and poll meanwhile.
+        await asyncio.to_thread(deliver, message, progress)
 
     return report
 

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--auth-token",
         default=os.environ.get("SMOOTH_MCP_AUTH_TOKEN") or None,
-        help="bearer token HTTP clients must send (required off loopback; env SMOOTH_MCP_AUTH_TOKEN)",
+        help="bearer token HTTP clients must send (required off loopback); prefer the environment "
+        "variable SMOOTH_MCP_AUTH_TOKEN: a flag is visible to other users in the process list",
     )
     parser.add_argument("--allow-host", action="append", default=list(env_list("SMOOTH_MCP_ALLOWED_HOSTS")))
     parser.add_argument(

@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--api-key",
         action="append",
-        help="accepted API key (repeatable; default $SMOOTH_LOCAL_API_KEY, else one is generated)",
+        help="accepted API key (repeatable; default $SMOOTH_LOCAL_API_KEY, else one is generated); "
+        "prefer the environment variable: a flag is visible to other users in the process list",
     )
     serve.add_argument("--allow-host", action="append", help="extra Host header value to accept")
     serve.add_argument("--data-dir", help="where profiles and files live (default ~/.smooth-agents/local)")

@@ -141,6 +141,11 @@ class AsyncSmoothClient:
             transport=self._transport or server.transport,
         )
 
+    def _track(self, handle: AsyncTaskHandle | AsyncSession, poller: TaskPoller) -> None:
+        """Remember a live handle for close(); forget it once its task has ended."""
+        self._handles.add(handle)
+        poller.on_final.append(lambda: self._handles.discard(handle))
+
     async def close(self) -> None:
         """Stop following tasks, close connections and the embedded server, if any."""
         for handle in list(self._handles):
@@ -212,7 +217,7 @@ class AsyncSmoothClient:
             http, submitted.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=submitted
         )
         handle = AsyncTaskHandle(http, poller, submitted, response_model)
-        self._handles.add(handle)
+        self._track(handle, poller)
         poller.kick()
         return handle
 
@@ -223,7 +228,9 @@ class AsyncSmoothClient:
                 "Connect first: use the client as a context manager or call a method before task()."
             )
         poller = TaskPoller(self._http, task_id, settings=self._poll)
-        return AsyncTaskHandle(self._http, poller, Task(id=task_id, status="running"))
+        handle = AsyncTaskHandle(self._http, poller, Task(id=task_id, status="running"))
+        self._track(handle, poller)
+        return handle
 
     async def get_task(self, task_id: str, *, event_t: int | None = None) -> Task:
         params = {"event_t": event_t} if event_t is not None else None
@@ -286,7 +293,7 @@ class AsyncSmoothClient:
             http, opened.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=opened
         )
         session = AsyncSession(http, poller, opened, action_timeout=self._action_timeout)
-        self._handles.add(session)
+        self._track(session, poller)
         return session
 
     async def attach_session(self, session_id: str) -> AsyncSession:
@@ -295,7 +302,7 @@ class AsyncSmoothClient:
         current = Task.model_validate((await http.request("GET", f"/task/{session_id}")).value)
         poller = TaskPoller(http, current.id, settings=self._poll, snapshot=current)
         session = AsyncSession(http, poller, current, action_timeout=self._action_timeout)
-        self._handles.add(session)
+        self._track(session, poller)
         return session
 
     # -- profiles -------------------------------------------------------------------------

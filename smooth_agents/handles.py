@@ -157,6 +157,11 @@ class AsyncTaskHandle:
                     return update.live_url
         return self.live_url
 
+    def follow_to_end(self) -> None:
+        """Keep following the task in the background until it ends (so its custom tools keep
+        being answered) even though nobody awaits it; the client's close() stops this."""
+        self._poller.follow_to_end()
+
     async def aclose(self) -> None:
         """Stop following the task (the remote task is not touched)."""
         await self._poller.aclose()
@@ -176,7 +181,8 @@ class AsyncSession:
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        """True once closed here, or once the session was seen to end remotely."""
+        return self._closed or self._poller.final.is_set()
 
     @property
     def id(self) -> str:
@@ -235,7 +241,7 @@ class AsyncSession:
 
     async def close(self, *, force: bool = False) -> None:
         """Close the session (gracefully by default, so a profile is saved); safe to repeat."""
-        if self.closed:
+        if self._closed:
             return
         self._closed = True
         try:
@@ -261,7 +267,7 @@ class AsyncSession:
         *,
         allow_closed: bool = False,
     ) -> ActionResult:
-        if self.closed and not allow_closed:
+        if self._closed and not allow_closed:
             raise SessionClosedError(f"Session {self.id} is closed; open a new session to go on.")
         event_id = "evt_" + secrets.token_hex(8)
         future = self._poller.expect(event_id)

@@ -20,14 +20,14 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from .custom_tools import CustomTool
-from .errors import SessionClosedError, SmoothError, ToolError
+from .errors import APIError, SessionClosedError, SmoothError, ToolError
 from .http import HttpCore
 from .models import Task, TaskEvent, TaskUpdate
 
@@ -46,6 +46,11 @@ class PollSettings:
     long_poll_ms: int = 10_000
     # Use long polling when the server announces it; off: always poll on the timer.
     long_poll: bool = True
+    # A poll that fails after the HTTP retries (a 5xx, a reset) is tried again, backing off up
+    # to ``max_failure_backoff``; only after ``give_up_after`` seconds of nothing but failures do
+    # waiters get the error. 401/403/404 are final at once.
+    give_up_after: float = 60.0
+    max_failure_backoff: float = 5.0
 
     def delay(self, since_kick: float) -> float:
         return min(self.max_delay, max(self.first_delay, self.growth * since_kick))
@@ -91,6 +96,11 @@ class TaskPoller:
         self._answered: set[str] = set()
         self._long_poll_ms: int | None = None
         self._started = time.monotonic()
+        self._stopped = False  # aclose() was called: never poll again
+        self._finished = False
+        self._failing_since: float | None = None
+        self._follow_to_end = False  # keep polling with nobody waiting (tools still to answer)
+        self.on_final: list[Callable[[], None]] = []
         if snapshot is not None and not snapshot.active:
             self.final.set()
 
@@ -136,17 +146,32 @@ class TaskPoller:
     def unsubscribe(self, queue: asyncio.Queue[TaskUpdate | None]) -> None:
         self._subscribers.discard(queue)
 
+    def follow_to_end(self) -> None:
+        """Keep polling until the task ends even with nobody waiting, so its custom tools keep
+        being answered (for a task left running in the background)."""
+        self._follow_to_end = True
+        self.kick()
+
     def _demand(self) -> bool:
-        return bool(self._waiters or self._result_waiters or self._subscribers or self._tool_runs)
+        return bool(
+            self._waiters
+            or self._result_waiters
+            or self._subscribers
+            or self._tool_runs
+            or self._follow_to_end
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     def _ensure_running(self) -> None:
-        if self.final.is_set():
+        if self.final.is_set() or self._stopped:
             return
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run(), name=f"smooth-poller-{self.task_id}")
 
     async def aclose(self) -> None:
+        """Stop following the task; whoever still waits on it is told so (the remote task is
+        not touched)."""
+        self._stopped = True
         runner, self._runner = self._runner, None
         if runner is not None and not runner.done():
             runner.cancel()
@@ -157,7 +182,11 @@ class TaskPoller:
         for run in list(self._tool_runs.values()):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await run
-        self._fail_waiters(SessionClosedError(f"Task {self.task_id}: the client stopped following it."))
+        if not self.final.is_set():
+            self.failure = SessionClosedError(
+                f"Task {self.task_id}: the client stopped following it (closed)."
+            )
+            self._finish()
 
     # -- the loop -------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -172,7 +201,12 @@ class TaskPoller:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), delay)
-                await self._poll_once()
+                try:
+                    await self._poll_once()
+                except SmoothError as exc:
+                    await self._survive(exc)
+                else:
+                    self._failing_since = None
         except asyncio.CancelledError:
             raise
         except SmoothError as exc:
@@ -182,6 +216,19 @@ class TaskPoller:
             log.exception("poller for %s crashed", self.task_id)
             self.failure = exc
             self._finish()
+
+    async def _survive(self, exc: SmoothError) -> None:
+        """A poll failed after the HTTP retries: wait and go on, or give up (re-raise)."""
+        if isinstance(exc, APIError) and exc.status_code in (401, 403, 404):
+            raise exc
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        failing_for = now - self._failing_since
+        if failing_for >= self.settings.give_up_after:
+            raise exc
+        log.warning("polling %s failed (%s); trying again", self.task_id, exc)
+        await asyncio.sleep(min(self.settings.max_failure_backoff, 0.25 + failing_for / 2))
 
     async def _poll_once(self) -> None:
         params: dict[str, Any] = {}
@@ -237,7 +284,12 @@ class TaskPoller:
             queue.put_nowait(update)
 
     def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
         self.final.set()
+        for callback in self.on_final:
+            callback()
         for queue in self._subscribers:
             queue.put_nowait(None)
         error = self.failure if isinstance(self.failure, Exception) else None
@@ -261,6 +313,9 @@ class TaskPoller:
         assert event.id is not None
         if event.id in self._answered or event.id in self._tool_runs:
             return
+        if str(event.payload.get("name", "")) not in self.tools:
+            # Not ours to answer: another handle (the one that declared the tool) owns it.
+            return
         run = asyncio.create_task(self._run_tool(event), name=f"smooth-tool-{event.id}")
         self._tool_runs[event.id] = run
         run.add_done_callback(lambda _: self._tool_runs.pop(event.id or "", None))
@@ -269,22 +324,19 @@ class TaskPoller:
         assert event.id is not None
         name = str(event.payload.get("name", ""))
         arguments = event.payload.get("input") or {}
-        tool = self.tools.get(name)
+        tool = self.tools[name]
         code: int
         output: Any
-        if tool is None:
-            code, output = 400, f"No custom tool named {name!r} was given to this task."
-        else:
-            try:
-                code, output = 200, _jsonable(await tool.invoke(arguments))
-            except ToolError as exc:
-                code, output = 400, str(exc)
-            except Exception as exc:
-                log.warning("custom tool %s failed: %s", name, exc)
-                code = 500 if tool.essential else 400
-                output = tool.error_message or f"{type(exc).__name__}: {exc}"
-                if tool.essential:
-                    self.tool_failure = exc
+        try:
+            code, output = 200, _jsonable(await tool.invoke(arguments))
+        except ToolError as exc:
+            code, output = 400, str(exc)
+        except Exception as exc:
+            log.warning("custom tool %s failed: %s", name, exc)
+            code = 500 if tool.essential else 400
+            output = tool.error_message or f"{type(exc).__name__}: {exc}"
+            if tool.essential:
+                self.tool_failure = exc
         self._answered.add(event.id)
         answer = {"id": event.id, "name": "tool_call", "payload": {"code": code, "output": output}}
         # Answering the same call twice is harmless (the service keeps the first), so the POST

@@ -7,15 +7,18 @@ from plain scripts, from sync LangChain tools, and from a thread that already ru
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import contextlib
 import functools
+import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+import anyio
+from anyio.from_thread import BlockingPortal
 
 from .client import AsyncSmoothClient
 from .handles import AsyncSession, AsyncTaskHandle
@@ -60,6 +63,10 @@ class TaskHandle(_PortalBound):
     result = _blocking(AsyncTaskHandle.result)
     cancel = _blocking(AsyncTaskHandle.cancel)
     wait_live_url = _blocking(AsyncTaskHandle.wait_live_url)
+
+    def follow_to_end(self) -> None:
+        """Keep following the task until it ends (see the async handle)."""
+        self._portal.call(self._target.follow_to_end)
     aclose = _blocking(AsyncTaskHandle.aclose)
 
     def updates(self) -> Iterator[TaskUpdate]:
@@ -129,8 +136,9 @@ class SmoothClient(_PortalBound):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._target = AsyncSmoothClient(*args, **kwargs)
-        self._portal_context: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
-        self._portal = self._portal_context.__enter__()
+        self._loop_thread: _LoopThread | None = _LoopThread()
+        self._portal = self._loop_thread.portal
+        _open_clients.add(self)
 
     config = _property("config")
     embedded = _property("embedded")
@@ -186,14 +194,17 @@ class SmoothClient(_PortalBound):
         return self._portal.start_task_soon(function, *args)
 
     def close(self) -> None:
-        """Close connections, the embedded server and the private loop; safe to repeat."""
-        context, self._portal_context = self._portal_context, None
-        if context is None:
+        """Close connections, the embedded server and the private loop; safe to repeat.
+
+        Calls still running on the loop (an agent thread waiting on a task) are cancelled."""
+        loop_thread, self._loop_thread = self._loop_thread, None
+        if loop_thread is None:
             return
+        _open_clients.discard(self)
         try:
             self._portal.call(self._target.close)
         finally:
-            context.__exit__(None, None, None)
+            loop_thread.stop()
 
     def __enter__(self) -> SmoothClient:
         return self
@@ -208,10 +219,54 @@ class SmoothClient(_PortalBound):
 
     def __del__(self) -> None:
         # A forgotten client must not leave its loop thread (and a browser) running.
-        if getattr(self, "_portal_context", None) is not None:
+        if getattr(self, "_loop_thread", None) is not None:
             # At interpreter shutdown there is nothing useful to report.
             with contextlib.suppress(Exception):
                 self.close()
+
+
+class _LoopThread:
+    """A private event loop on a daemon thread, reached through an anyio blocking portal.
+
+    Daemon, so a program that forgets close() still exits; the atexit hook below closes such
+    clients first (sessions, connections, the embedded browser) while their loop still runs.
+    """
+
+    def __init__(self) -> None:
+        ready = threading.Event()
+        self._portal: BlockingPortal | None = None
+
+        async def serve() -> None:
+            async with BlockingPortal() as portal:
+                self._portal = portal
+                ready.set()
+                await portal.sleep_until_stopped()
+
+        self._thread = threading.Thread(
+            target=anyio.run, args=(serve,), name="smooth-client-loop", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+
+    @property
+    def portal(self) -> BlockingPortal:
+        assert self._portal is not None
+        return self._portal
+
+    def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # already stopped
+            self.portal.call(self.portal.stop, True)
+        self._thread.join(timeout=30)
+
+
+_open_clients: weakref.WeakSet[SmoothClient] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_forgotten_clients() -> None:
+    for client in list(_open_clients):
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 async def _await(awaitable: Any) -> Any:

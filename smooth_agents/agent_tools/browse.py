@@ -84,21 +84,26 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         custom_tools=list(context.custom_tools) or None,
     )
     follower = asyncio.create_task(report_progress(context, handle))
+    left_running = False
     try:
         result = await handle.result(timeout=wait)
     except TaskTimeoutError:
-        return TaskOutput(
-            task_id=handle.id,
-            status=handle.status,
-            live_url=handle.live_url,
-            message=f"Still running after {wait:g} s. Call smooth_task_status with task_id={handle.id!r} "
-            "later, or smooth_task_cancel to stop it.",
+        left_running = True
+        message = (
+            f"Still running after {wait:g} s. Call smooth_task_status with task_id={handle.id!r} "
+            "later, or smooth_task_cancel to stop it."
         )
+        if context.custom_tools:
+            # Its custom tools live here: keep answering them until the task ends.
+            handle.follow_to_end()
+            message += " This server keeps answering its tool calls meanwhile."
+        return TaskOutput(task_id=handle.id, status=handle.status, live_url=handle.live_url, message=message)
     finally:
         follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await follower
-        await handle.aclose()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await follower  # progress is best effort: a failed report never fails the call
+        if not left_running or not context.custom_tools:
+            await handle.aclose()
     return task_output(result.id, result.status, result.output, result.live_url, 0, settings.content_budget)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Literal
 
 from pydantic import Field
@@ -11,6 +12,7 @@ from ..handles import AsyncTaskHandle
 from .base import ToolContext
 
 Device = Literal["desktop", "mobile", "desktop-lg"]
+log = logging.getLogger("smooth_agents.tools")
 
 SESSION_ID_HELP = "The session id returned by smooth_session_open."
 SCHEMA_HELP = (
@@ -60,4 +62,7 @@ async def report_progress(context: ToolContext, handle: AsyncTaskHandle) -> None
         if update.live_url and not live_url_sent:
             live_url_sent = True
             parts.append(f"watch live: {update.live_url}")
-        await context.progress(" · ".join(parts), float(steps), None)
+        try:
+            await context.progress(" · ".join(parts), float(steps), None)
+        except Exception:  # the listener went away (a closed stream): the task goes on
+            log.debug("progress not delivered", exc_info=True)

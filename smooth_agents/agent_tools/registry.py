@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +30,11 @@ class TrackedSession:
     session: AsyncSession
     opened_at: float
     last_used: float
+    busy: int = 0  # calls in progress: a busy session is never idle
 
     @property
     def idle_seconds(self) -> float:
-        return time.monotonic() - self.last_used
+        return 0.0 if self.busy else time.monotonic() - self.last_used
 
 
 class SessionRegistry:
@@ -44,21 +46,43 @@ class SessionRegistry:
         self.max_sessions = max_sessions
         self._sessions: dict[str, TrackedSession] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._opening = 0  # slots reserved by opens still in flight
+        self._lock = asyncio.Lock()
 
     def __len__(self) -> int:
         return len(self._sessions)
 
     async def open(self, **options: Any) -> AsyncSession:
-        if len(self._sessions) >= self.max_sessions:
-            oldest = min(self._sessions.values(), key=lambda t: t.last_used)
-            raise ToolFailure(
-                f"{len(self._sessions)} sessions are open, the most this server allows. Close one with "
-                f"smooth_session_close (the least recently used is {oldest.session.id})."
-            )
-        session: AsyncSession = await self.client.session(**options)
+        async with self._lock:  # the count and the reservation happen together
+            live = self.open_sessions()
+            if len(live) + self._opening >= self.max_sessions:
+                oldest = min(live, key=lambda t: t.last_used).session.id if live else "one still opening"
+                raise ToolFailure(
+                    f"{len(live) + self._opening} sessions are open, the most this server allows. Close one "
+                    f"with smooth_session_close (the least recently used is {oldest})."
+                )
+            self._opening += 1
+        try:
+            session: AsyncSession = await self.client.session(**options)
+        finally:
+            self._opening -= 1
         now = time.monotonic()
         self._sessions[session.id] = TrackedSession(session, now, now)
         return session
+
+    @contextlib.asynccontextmanager
+    async def use(self, session_id: str) -> AsyncIterator[AsyncSession]:
+        """A session for the length of one call: not idle while in use, fresh when done."""
+        session = await self.get(session_id)
+        tracked = self._sessions.get(session.id)
+        if tracked is not None:
+            tracked.busy += 1
+        try:
+            yield session
+        finally:
+            if tracked is not None:
+                tracked.busy -= 1
+                tracked.last_used = time.monotonic()
 
     async def get(self, session_id: str) -> AsyncSession:
         tracked = self._sessions.get(session_id)
@@ -94,14 +118,21 @@ class SessionRegistry:
         return was_open
 
     def open_sessions(self) -> list[TrackedSession]:
-        return [t for t in self._sessions.values() if not t.session.closed]
+        # Ended sessions (closed here, or seen to end remotely) hold no slot.
+        for session_id in [sid for sid, t in self._sessions.items() if t.session.closed and not t.busy]:
+            self._sessions.pop(session_id, None)
+        return list(self._sessions.values())
 
     async def reap(self) -> list[str]:
         """Close sessions idle for longer than the TTL; return their ids."""
-        expired = [sid for sid, t in self._sessions.items() if t.idle_seconds > self.ttl or t.session.closed]
+        expired = [
+            sid
+            for sid, t in self._sessions.items()
+            if not t.busy and (t.idle_seconds > self.ttl or t.session.closed)
+        ]
         for session_id in expired:
-            tracked = self._sessions.pop(session_id)
-            if not tracked.session.closed:
+            tracked = self._sessions.pop(session_id, None)
+            if tracked is not None and not tracked.session.closed:
                 log.info("closing idle session %s after %.0f s", session_id, tracked.idle_seconds)
                 with contextlib.suppress(SmoothError):
                     await tracked.session.close()

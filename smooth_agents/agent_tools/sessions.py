@@ -82,8 +82,8 @@ class GotoOutput(ToolOutput):
 
 
 async def session_goto(context: ToolContext, args: GotoInput) -> GotoOutput:
-    session = await context.sessions.get(args.session_id)
-    result = await session.goto(args.url)
+    async with context.sessions.use(args.session_id) as session:
+        result = await session.goto(args.url)
     landed: dict[str, Any] = result.output if isinstance(result.output, dict) else {}
     return GotoOutput(
         session_id=session.id,
@@ -121,8 +121,8 @@ class SessionExtractOutput(ToolOutput):
 
 
 async def session_extract(context: ToolContext, args: SessionExtractInput) -> SessionExtractOutput:
-    session = await context.sessions.get(args.session_id)
-    result = await session.extract(args.json_schema, prompt=args.prompt or None)
+    async with context.sessions.use(args.session_id) as session:
+        result = await session.extract(args.json_schema, prompt=args.prompt or None)
     return SessionExtractOutput(session_id=session.id, data=result.output)
 
 
@@ -160,8 +160,8 @@ class EvaluateJsOutput(ToolOutput):
 
 
 async def session_evaluate_js(context: ToolContext, args: EvaluateJsInput) -> EvaluateJsOutput:
-    session = await context.sessions.get(args.session_id)
-    result = await session.evaluate_js(args.code, args.args or None)
+    async with context.sessions.use(args.session_id) as session:
+        result = await session.evaluate_js(args.code, args.args or None)
     return EvaluateJsOutput(session_id=session.id, result=result.output)
 
 
@@ -199,9 +199,9 @@ class SessionRunTaskOutput(ToolOutput):
 
 
 async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> SessionRunTaskOutput:
-    session = await context.sessions.get(args.session_id)
-    await context.progress(f"running a task in session {session.id}", None, None)
-    result = await session.run_task(args.task, args.response_schema or None, max_steps=args.max_steps)
+    async with context.sessions.use(args.session_id) as session:
+        await context.progress(f"running a task in session {session.id}", None, None)
+        result = await session.run_task(args.task, args.response_schema or None, max_steps=args.max_steps)
     part, more, next_index = cut(result.output, 0, context.settings.content_budget)
     message = f"The answer was cut at {next_index} characters." if more else ""
     return SessionRunTaskOutput(session_id=session.id, output=part, truncated=more, message=message)

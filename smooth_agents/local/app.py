@@ -109,6 +109,7 @@ async def get_task(request: Request) -> Response:
         known_status = request.query_params.get("known_status") or None
         await task.wait_for_news(event_t, min(wait_ms, MAX_LONG_POLL_MS) / 1000, known_status)
     body = _task_json(request, task, event_t)
+    task.note_delivered(body["events"])
     response = ok(body, status_code=202 if task.active else 200)
     response.headers[LONG_POLL_HEADER] = str(MAX_LONG_POLL_MS)
     return response

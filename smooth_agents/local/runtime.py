@@ -98,9 +98,11 @@ class LocalRuntime:
             await self.reap()
 
     async def reap(self) -> None:
-        """End sessions idle past the idle timeout and tasks past the maximum duration."""
+        """End sessions idle past the idle timeout and tasks past the maximum duration; forget
+        finished tasks past their retention."""
         now = time.monotonic()
         wall = time.time()
+        self._forget_finished(now)
         for task in list(self.tasks.values()):
             if not task.active:
                 continue
@@ -123,6 +125,16 @@ class LocalRuntime:
                     f"The session was closed after {self.settings.session_idle_timeout:g} s without actions "
                     "(idle timeout).",
                 )
+
+    def _forget_finished(self, now: float) -> None:
+        finished = sorted(
+            (t for t in self.tasks.values() if not t.active and t.finished_at is not None),
+            key=lambda t: t.finished_at or 0.0,
+        )
+        excess = len(finished) - self.settings.max_finished_tasks
+        for index, task in enumerate(finished):
+            if index < excess or now - (task.finished_at or now) > self.settings.task_retention:
+                self.tasks.pop(task.id, None)
 
     # -- tasks ----------------------------------------------------------------------------
     def active_count(self) -> int:

@@ -37,6 +37,9 @@ class LocalServerSettings:
     max_concurrent_sessions: int = 16
     session_idle_timeout: float = 300.0
     max_task_duration: float = 1800.0
+    # Finished tasks (their events and outputs) are kept this long, and at most this many.
+    task_retention: float = 3600.0
+    max_finished_tasks: int = 1000
     # How long one browser action (goto, extract, evaluate_js) may take.
     action_timeout: float = 30.0
     # Browser: a local executable, or an existing browser grid.

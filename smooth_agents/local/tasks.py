@@ -67,6 +67,7 @@ class Task:
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     last_activity: float = field(default_factory=time.monotonic)
     busy: bool = False
+    finished_at: float | None = None  # monotonic; finished tasks are forgotten after a while
     # Set once a poll has carried the result of a graceful close (see LocalRuntime._serve_session).
     close_event_id: str | None = None
     # Client event ids already accepted, and tool calls already answered: a retried POST of
@@ -129,9 +130,12 @@ class Task:
             while start > 0 and self.events[start - 1].timestamp > event_t:
                 start -= 1
             found = self.events[start:]
-        if self.close_event_id is not None and any(e.id == self.close_event_id for e in found):
-            self.close_delivered.set()
         return found
+
+    def note_delivered(self, events: list[dict[str, Any]]) -> None:
+        """A GET /task/{id} answer carried these events: release a graceful close waiting on it."""
+        if self.close_event_id is not None and any(e["id"] == self.close_event_id for e in events):
+            self.close_delivered.set()
 
     def finish(self, status: TaskStatus, output: Any) -> bool:
         """Move to a final status once; later calls change nothing and return False."""
@@ -139,6 +143,7 @@ class Task:
             return False
         self.status = status
         self.output = json_safe(output)
+        self.finished_at = time.monotonic()
         for future in self.tool_calls.values():
             if not future.done():
                 future.cancel()

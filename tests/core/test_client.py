@@ -25,7 +25,7 @@ from smooth_agents import (
     UnprocessableEntityError,
 )
 from smooth_agents.local import ThreadedServer
-from tests.helpers import SiteServer
+from tests.helpers import API_KEY, SiteServer
 
 
 class Product(BaseModel):
@@ -233,3 +233,40 @@ async def test_embedded_local_server_when_no_key(
             title = await session.evaluate_js("document.querySelector('h1').textContent")
             assert "Nordic" in title.output
     assert "embedded local Smooth server" in capsys.readouterr().err
+
+
+async def test_closing_the_client_wakes_whoever_waits(local_server: ThreadedServer) -> None:
+    client = AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url)
+    handle = await client.run(script({"action": "sleep", "seconds": 30}))
+    waiter = asyncio.create_task(handle.result())
+    updates: list[Any] = []
+
+    async def follow() -> None:
+        updates.extend([u async for u in handle.updates()])
+
+    follower = asyncio.create_task(follow())
+    await asyncio.sleep(0.3)
+    await client.close()
+    _done, pending = await asyncio.wait({waiter, follower}, timeout=5)
+    assert not pending
+    with pytest.raises(SessionClosedError, match="stopped following"):
+        waiter.result()
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url) as other:
+        assert await other.cancel_task(handle.id) is True  # close() left the remote task alone
+
+
+def test_a_forgotten_blocking_client_does_not_hang_the_exit(local_server: ThreadedServer) -> None:
+    import subprocess
+    import sys
+
+    program = (
+        "from smooth_agents import SmoothClient\n"
+        f"client = SmoothClient(api_key={API_KEY!r}, base_url={local_server.base_url!r})\n"
+        "session = client.session()\n"
+        "print(session.evaluate_js('6 * 7').output)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"

@@ -7,6 +7,7 @@ client's transport is a real HTTP transport wrapped to drop connections on deman
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def transport() -> ResettingTransport:
 async def client(
     request: pytest.FixtureRequest, faulty: tuple[FaultInjector, AppServer], transport: ResettingTransport
 ) -> AsyncIterator[AsyncSmoothClient]:
-    poll = PollSettings(long_poll=request.param, max_delay=0.2)
+    poll = PollSettings(long_poll=request.param, max_delay=0.2, give_up_after=1.0, max_failure_backoff=0.1)
     async with AsyncSmoothClient(
         api_key=API_KEY, base_url=faulty[1].base_url, transport=transport, poll=poll, timeout=5
     ) as smooth:
@@ -108,9 +109,12 @@ async def test_retries_exhausted_raise_the_last_error(
 ) -> None:
     handle = await client.run(script({"action": "sleep", "seconds": 0.1}))
     injector.add(Fault("GET", TASK, times=-1, status=503))
+    started = time.monotonic()
     with pytest.raises(InternalServerError, match="503"):
         await handle.result(timeout=20)
-    assert injector.count("GET", TASK) == 4  # the first try and three retries
+    # The HTTP layer tries 4 times per poll; the poller polls again until give_up_after (1 s).
+    assert injector.count("GET", TASK) > 4
+    assert time.monotonic() - started >= 1.0
     injector.clear()
     await handle.cancel()
 
@@ -182,3 +186,14 @@ async def test_odd_event_streams_lose_nothing_and_repeat_nothing(
     async with client.session() as session:
         values = [(await session.evaluate_js(f"{i} + 0")).output for i in range(5)]
     assert values == [0, 1, 2, 3, 4]
+
+
+async def test_a_poll_failing_past_its_retries_is_tried_again(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    async with client.session() as session:
+        await session.evaluate_js("1")
+        # Five failures in a row: more than the HTTP retries (3), so the poller itself retries.
+        injector.add(Fault("GET", TASK, times=5, status=503))
+        assert (await session.evaluate_js("'survived'")).output == "survived"
+        assert not session.closed

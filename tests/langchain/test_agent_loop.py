@@ -170,3 +170,27 @@ def test_importing_langchain_tools_does_not_import_mcp() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_custom_tools_are_still_answered_after_browse_returns_running(lc_runtime: SmoothRuntime) -> None:
+    runs: list[str] = []
+
+    @tool
+    def approve(order: str) -> str:
+        """Approve an order."""
+        runs.append(order)
+        return f"{order} approved"
+
+    browse = SmoothBrowseTool(runtime=lc_runtime, custom_tools=[approve])
+    steps = [
+        {"action": "sleep", "seconds": 1.0},
+        {"action": "tool", "name": "approve", "input": {"order": "A-1"}},
+        {"action": "return", "from": "last"},
+    ]
+    args = {"task": "script:" + json.dumps(steps), "wait_seconds": 0.2}
+    first = browse.invoke({"type": "tool_call", "id": "1", "name": browse.name, "args": args})
+    assert first.artifact["status"] in ("waiting", "running")
+    assert "keeps answering" in first.artifact["message"]
+    final = lc_runtime.client.task(first.artifact["task_id"]).result(timeout=30)
+    assert final.output == "A-1 approved"
+    assert runs == ["A-1"]

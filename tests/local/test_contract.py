@@ -250,3 +250,21 @@ def test_a_retried_action_post_runs_the_action_once(api: httpx2.Client) -> None:
     counted = act(api, task_id, "browser_action", "evaluate_js", {"js": "window.n"})
     assert counted["output"]["output"] == 1
     api.delete(f"/task/{task_id}")
+
+
+def test_listing_tasks_does_not_end_a_graceful_close_early(api: httpx2.Client) -> None:
+    session = open_session(api)
+    task_id = session["id"]
+    sent = api.post(f"/task/{task_id}/event", json={"name": "session_action", "payload": {"name": "close"}})
+    event_id = sent.json()["r"]["id"]
+    import time
+
+    time.sleep(0.5)  # the close has run; its result waits for the session's own poll
+    api.get("/task")  # a list carries no events: it must not count as delivery
+    assert api.get(f"/task/{task_id}", params={"event_t": 10**15}).json()["r"]["status"] == "running"
+    body = api.get(f"/task/{task_id}", params={"event_t": 0}).json()["r"]
+    assert [e["id"] for e in body["events"]] == [event_id]
+    deadline = time.monotonic() + 10
+    while api.get(f"/task/{task_id}").json()["r"]["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)

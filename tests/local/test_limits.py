@@ -183,3 +183,21 @@ def test_embedded_server_leaves_ctrl_c_to_the_host_program() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stdout.strip() == "interrupted", done.stderr
+
+
+async def test_finished_tasks_are_forgotten_after_their_retention(tmp_path: Path) -> None:
+    from smooth_agents.local import LocalRuntime
+
+    runtime = LocalRuntime(make_settings(tmp_path, task_retention=60.0, max_finished_tasks=2))
+    try:
+        tasks = [await runtime.submit(runtime.parse_task_request({"task": None})) for _ in range(4)]
+        for task in tasks:
+            await runtime.cancel(task.id)
+        await runtime.reap()
+        assert set(runtime.tasks) == {t.id for t in tasks[-2:]}  # the newest two stay
+        for task in tasks[-2:]:
+            task.finished_at = (task.finished_at or 0) - 61
+        await runtime.reap()
+        assert runtime.tasks == {}
+    finally:
+        await runtime.aclose()

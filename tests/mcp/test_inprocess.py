@@ -289,3 +289,15 @@ async def test_session_cap_ttl_and_shutdown(
         kept = (await call(mcp, tools, "smooth_session_open", {}))["session_id"]
     # The client disconnected: every session this server opened is closed.
     assert (await smooth_client.get_task(kept)).status in ("done", "cancelled")
+
+
+async def test_the_session_cap_holds_under_concurrent_opens(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime],
+) -> None:
+    server, runtime = mcp_server
+    async with Client(server) as mcp:
+        results = await asyncio.gather(*(mcp.call_tool("smooth_session_open", {}) for _ in range(6)))
+        opened = [r for r in results if not r.is_error]
+        refused = [r for r in results if r.is_error]
+        assert len(opened) == runtime.sessions.max_sessions == 3
+        assert all("smooth_session_close" in error_text(r) for r in refused)

@@ -171,6 +171,13 @@ def test_stdio_writes_only_protocol_to_stdout(local_server: ThreadedServer, tmp_
             "method": "tools/call",
             "params": {"name": "smooth_profile_list", "arguments": {}},
         },
+        # The browser path too: a session starts Chromium, runs a script, closes.
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "smooth_session_open", "arguments": {}},
+        },
     ]
     server = subprocess.Popen(
         [sys.executable, "-m", "mcp_server"],
@@ -194,11 +201,36 @@ def test_stdio_writes_only_protocol_to_stdout(local_server: ThreadedServer, tmp_
                 answers.append(answer)
                 if answer.get("id") == message["id"]:
                     break
+    profiles = next(a for a in answers if a.get("id") == 3)
+    assert isinstance(profiles["result"]["structuredContent"]["profile_ids"], list)
+    opened = next(a for a in answers if a.get("id") == 4)
+    session_id = opened["result"]["structuredContent"]["session_id"]
+    for number, (name, arguments) in enumerate(
+        [
+            ("smooth_session_evaluate_js", {"session_id": session_id, "code": "console.log('noise'); 6 * 7"}),
+            ("smooth_session_close", {"session_id": session_id}),
+        ],
+        start=5,
+    ):
+        request = {
+            "jsonrpc": "2.0",
+            "id": number,
+            "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        }
+        server.stdin.write(json.dumps(request) + "\n")
+        server.stdin.flush()
+        while True:
+            answer = json.loads(server.stdout.readline())
+            assert answer["jsonrpc"] == "2.0"
+            if answer.get("id") == number:
+                break
+        assert not answer["result"].get("isError"), answer
+    assert answer["result"]["structuredContent"]["closed"] is True
     server.stdin.close()
     server.wait(30)
     rest = server.stdout.read()
     assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines() if line.strip())
-    assert isinstance(answers[-1]["result"]["structuredContent"]["profile_ids"], list)
     stderr = server.stderr.read() if server.stderr else ""
     server.stdout.close()
     if server.stderr:
