@@ -67,6 +67,7 @@ class TaskHandle(_PortalBound):
     def follow_to_end(self) -> None:
         """Keep following the task until it ends (see the async handle)."""
         self._portal.call(self._target.follow_to_end)
+
     aclose = _blocking(AsyncTaskHandle.aclose)
 
     def updates(self) -> Iterator[TaskUpdate]:
