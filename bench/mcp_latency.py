@@ -83,30 +83,49 @@ def p50(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
+async def alternate(first: Any, second: Any, rounds: int) -> tuple[float, float, float]:
+    """p50 of each, and the p50 of per-pair differences (second - first), calls alternating."""
+    await first()
+    await second()
+    a, b = [], []
+    for _ in range(rounds):
+        a += await timed_calls(first, 1)
+        b += await timed_calls(second, 1)
+    return p50(a), p50(b), p50([y - x for x, y in zip(a, b, strict=True)])
+
+
 async def added_latency(base_url: str, env: dict[str, str], rounds: int) -> dict[str, float]:
+    """evaluate_js on one session: the core call and the MCP call alternate, so that drift on a
+    noisy machine hits both alike; 'added' is the median of the paired differences."""
     figures: dict[str, float] = {}
     async with AsyncSmoothClient(api_key=KEY, base_url=base_url) as client:
-        async with client.session() as session:
-            await session.evaluate_js("1")
-            figures["direct core call"] = p50(await timed_calls(lambda: session.evaluate_js("1"), rounds))
         server, _ = build_server(MCPSettings(), client=client)
         async with Client(server) as mcp:
             sid = (await mcp.call_tool("smooth_session_open", {})).structured_content["session_id"]  # type: ignore[index]
+            session = await client.attach_session(sid)
             args = {"session_id": sid, "code": "1"}
-            await mcp.call_tool("smooth_session_evaluate_js", args)
-            figures["MCP in process"] = p50(
-                await timed_calls(lambda: mcp.call_tool("smooth_session_evaluate_js", args), rounds)
+            core, through_mcp, added = await alternate(
+                lambda: session.evaluate_js("1"),
+                lambda: mcp.call_tool("smooth_session_evaluate_js", args),
+                rounds,
             )
+            figures["direct core call"] = core
+            figures["MCP in process"] = through_mcp
+            figures["MCP in process, added (paired p50)"] = added
             list_only = p50(await timed_calls(lambda: mcp.call_tool("smooth_session_list", {}), rounds))
             figures["MCP in process, no Smooth call (session_list)"] = list_only
     parameters = StdioServerParameters(command=sys.executable, args=["-m", "mcp_server"], env=env)
-    async with Client(parameters) as mcp:
+    async with AsyncSmoothClient(api_key=KEY, base_url=base_url) as client, Client(parameters) as mcp:
         sid = (await mcp.call_tool("smooth_session_open", {})).structured_content["session_id"]  # type: ignore[index]
+        session = await client.attach_session(sid)
         args = {"session_id": sid, "code": "1"}
-        await mcp.call_tool("smooth_session_evaluate_js", args)
-        figures["MCP over stdio"] = p50(
-            await timed_calls(lambda: mcp.call_tool("smooth_session_evaluate_js", args), rounds)
+        _, over_stdio, added = await alternate(
+            lambda: session.evaluate_js("1"),
+            lambda: mcp.call_tool("smooth_session_evaluate_js", args),
+            rounds,
         )
+        figures["MCP over stdio"] = over_stdio
+        figures["MCP over stdio, added (paired p50)"] = added
     return figures
 
 
@@ -187,16 +206,10 @@ def main() -> int:
         print("cold start over stdio, spawn to the first tools/list answer (median s)")
         print(f"  smooth-mcp {ours:.3f}   bare MCPServer {bare:.3f}   ratio {ours / bare:.2f}")
 
-        latency = asyncio.run(added_latency(local.base_url, env, rounds=50))
-        direct = latency["direct core call"]
-        print("\nsmooth_session_evaluate_js p50 (ms) and what MCP adds over the direct core call")
+        latency = asyncio.run(added_latency(local.base_url, env, rounds=100))
+        print("\nsmooth_session_evaluate_js p50 (ms), core and MCP calls alternating on one session")
         for label, value in latency.items():
-            extra = (
-                f"  (+{value - direct:.2f} ms)"
-                if label.startswith("MCP") and "no Smooth" not in label
-                else ""
-            )
-            print(f"  {label:<48}{value:>8.2f}{extra}")
+            print(f"  {label:<48}{value:>8.2f}")
 
         wall, errors, median = asyncio.run(concurrent_http(env))
         print(
