@@ -26,8 +26,8 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]
     settings = make_settings(
         tmp_path_factory.mktemp("limited"),
         max_concurrent_sessions=2,
-        session_idle_timeout=1.0,
-        max_task_duration=3.0,
+        session_idle_timeout=2.0,
+        max_task_duration=4.0,
     )
     with (
         ThreadedServer(settings) as server,
