@@ -103,7 +103,7 @@ async def test_result_timeout_leaves_the_task_running(client: AsyncSmoothClient)
     handle = await client.run(script({"action": "sleep", "seconds": 30}))
     with pytest.raises(TaskTimeoutError, match="still"):
         await handle.result(timeout=0.3)
-    assert (await client.get_task(handle.id)).status == "running"
+    assert (await client.get_task(handle.id)).status in ("waiting", "running")  # not over
     assert await handle.cancel() is True
     assert await handle.cancel() is False
 
