@@ -32,6 +32,9 @@ def _local_serve(args: argparse.Namespace) -> int:
         session_idle_timeout=args.idle_timeout,
         max_task_duration=args.max_task_duration,
         enable_scripted_agent=args.scripted_agent,
+        browser_executable=args.browser,
+        browser_cdp_endpoint=args.browser_cdp_endpoint,
+        browser_ws_endpoint=args.browser_ws_endpoint,
     )
     if args.data_dir:
         settings.data_dir = Path(args.data_dir)
@@ -189,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='run tasks whose text starts with "script:" as JSON step lists (tests, demos)',
     )
+    serve.add_argument("--browser", help="Chromium executable (default: Playwright's, else chromium on PATH)")
+    serve.add_argument(
+        "--browser-cdp-endpoint", help="use a running browser (a grid node) over CDP, e.g. http://host:9222"
+    )
+    serve.add_argument("--browser-ws-endpoint", help="use a Playwright browser server at this ws:// URL")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(handler=_local_serve)
     return parser
