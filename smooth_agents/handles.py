@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from .http import HttpCore
 
 
+# How long close() waits for the service to report a gracefully closed session as ended.
+CLOSE_SETTLE_SECONDS = 15.0
+
+
 class TaskTimeoutError(SmoothError, TimeoutError):
     """``result(timeout=...)`` ran out; the task goes on remotely (fetch it later or cancel it)."""
 
@@ -252,6 +256,11 @@ class AsyncSession:
                     await self._action("session_action", "close", None, allow_closed=True)
                 except (SessionClosedError, ActionError):
                     await self._delete()
+                else:
+                    # Return once the service reports the session over, so whoever looks next
+                    # (this program, a profile's next session) finds it closed.
+                    with contextlib.suppress(SmoothError, TimeoutError):
+                        await asyncio.wait_for(self._poller.wait_final(), CLOSE_SETTLE_SECONDS)
         finally:
             await self._poller.aclose()
 
