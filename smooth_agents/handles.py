@@ -46,14 +46,24 @@ def schema_of(model: dict[str, Any] | type[BaseModel] | None) -> dict[str, Any] 
     raise TypeError(f"response_model must be a JSON schema dict or a pydantic model class, not {model!r}")
 
 
-def check_json_schema(schema: dict[str, Any]) -> None:
+def json_schema_problem(schema: dict[str, Any]) -> tuple[str, str] | None:
+    """Where a JSON schema is broken and why ("" for the top level), or None when it is valid.
+
+    The one schema check of the project; callers word the error for their own audience."""
     import jsonschema  # loaded on first use: most programs never pass a raw schema
 
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
-        raise ValueError(f"Invalid JSON schema at {where}: {exc.message}") from None
+        return "/".join(str(p) for p in exc.absolute_path), exc.message
+    return None
+
+
+def check_json_schema(schema: dict[str, Any]) -> None:
+    problem = json_schema_problem(schema)
+    if problem is not None:
+        where, message = problem
+        raise ValueError(f"Invalid JSON schema at {where or 'the top level'}: {message}")
 
 
 def parse_output(model: dict[str, Any] | type[BaseModel] | None, output: Any) -> Any:

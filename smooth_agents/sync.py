@@ -29,8 +29,11 @@ R = TypeVar("R")
 
 
 class _PortalBound:
-    _portal: BlockingPortal
-    _target: Any
+    """Something async (``_target``) driven through a blocking portal."""
+
+    def __init__(self, portal: BlockingPortal, target: Any) -> None:
+        self._portal = portal
+        self._target = target
 
 
 def _blocking(
@@ -51,10 +54,6 @@ def _property(name: str) -> property:
 
 class TaskHandle(_PortalBound):
     """Blocking twin of ``AsyncTaskHandle``."""
-
-    def __init__(self, portal: BlockingPortal, handle: AsyncTaskHandle) -> None:
-        self._portal = portal
-        self._target = handle
 
     id = _property("id")
     task = _property("task")
@@ -107,10 +106,6 @@ async def _next_or_none(iterator: Any) -> TaskUpdate | None:
 class Session(_PortalBound):
     """Blocking twin of ``AsyncSession``; a context manager that closes the session."""
 
-    def __init__(self, portal: BlockingPortal, session: AsyncSession) -> None:
-        self._portal = portal
-        self._target = session
-
     id = _property("id")
     live_url = _property("live_url")
     closed = _property("closed")
@@ -136,9 +131,8 @@ class SmoothClient(_PortalBound):
     """Blocking client for the Smooth API; takes the same arguments as ``AsyncSmoothClient``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._target = AsyncSmoothClient(*args, **kwargs)
         self._loop_thread: _LoopThread | None = _LoopThread()
-        self._portal = self._loop_thread.portal
+        super().__init__(self._loop_thread.portal, AsyncSmoothClient(*args, **kwargs))
         _open_clients.add(self)
 
     config = _property("config")

@@ -21,10 +21,6 @@ class BadRequest(ApiError):
     status_code = 400
 
 
-class Unauthorized(ApiError):
-    status_code = 401
-
-
 class Forbidden(ApiError):
     status_code = 403
 

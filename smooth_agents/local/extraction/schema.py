@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema.exceptions
 import jsonschema.validators
 
+from ...handles import json_schema_problem
 from .errors import ExtractionError, InvalidSchemaError
 
 Schema = Mapping[str, Any]
@@ -17,12 +18,10 @@ def check_schema(schema: object) -> None:
     """Raise InvalidSchemaError unless ``schema`` is a dict holding a valid JSON Schema."""
     if not isinstance(schema, dict):
         raise InvalidSchemaError(f"schema must be a JSON object, got {type(schema).__name__}")
-    validator_class = jsonschema.validators.validator_for(schema)
-    try:
-        validator_class.check_schema(schema)
-    except jsonschema.exceptions.SchemaError as exc:
-        where = "/".join(str(part) for part in exc.path) or "(root)"
-        raise InvalidSchemaError(f"invalid JSON Schema at {where}: {exc.message}") from exc
+    problem = json_schema_problem(schema)
+    if problem is not None:
+        where, message = problem
+        raise InvalidSchemaError(f"invalid JSON Schema at {where or '(root)'}: {message}")
 
 
 def validate(data: Any, schema: Schema) -> None:
