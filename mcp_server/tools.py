@@ -64,8 +64,9 @@ def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime) -> Tool
             structured_content=result.model_dump(mode="json", by_alias=True),
         )
 
+    description = definition.describe(runtime.settings.tools.embedded)
     call.__name__ = definition.name
-    call.__doc__ = definition.describe(runtime.settings.tools.embedded)
+    call.__doc__ = description
     call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         _parameters(definition),
         return_annotation=Annotated[CallToolResult, definition.output_model],
@@ -74,7 +75,7 @@ def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime) -> Tool
         call,
         name=definition.name,
         title=definition.title,
-        description=definition.describe(runtime.settings.tools.embedded),
+        description=description,
         annotations=annotations_of(definition),
     )
     # The advertised input schema is the core's model, exactly (validation happens there too).

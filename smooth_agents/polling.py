@@ -231,7 +231,7 @@ class TaskPoller:
         await asyncio.sleep(min(self.settings.max_failure_backoff, 0.25 + failing_for / 2))
 
     async def _poll_once(self) -> None:
-        params: dict[str, Any] = {}
+        params: dict[str, Any]
         timeout: float | None = None
         if self._long_poll_ms is not None:
             wait = min(self._long_poll_ms, self.settings.long_poll_ms)
