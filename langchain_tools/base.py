@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 from smooth_agents.agent_tools import ToolDefinition, ToolFailure
+from smooth_agents.agent_tools.errors import validate_input
 from smooth_agents.custom_tools import CustomTool
 
 from .bridge import as_custom_tool
@@ -47,7 +49,9 @@ class SmoothTool(BaseTool):
         definition = type(self).definition
         kwargs.setdefault("name", definition.name)
         kwargs.setdefault("description", definition.description)
-        kwargs.setdefault("args_schema", definition.input_model)
+        # The published schema (every provider accepts it); LangChain passes the arguments through
+        # untouched, and the core validates them once, refusing unknown names.
+        kwargs.setdefault("args_schema", definition.input_schema())
         super().__init__(**kwargs)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -73,10 +77,14 @@ class SmoothTool(BaseTool):
             self._owns_runtime = True
         return self.runtime
 
+    def get_input_schema(self, config: RunnableConfig | None = None) -> type[BaseModel]:
+        """The core's input model (what the arguments are validated against)."""
+        model: type[BaseModel] = self.definition.input_model
+        return model
+
     def _parsed(self, arguments: dict[str, Any]) -> BaseModel:
-        # Already validated against args_schema by LangChain; validated again here so the core
-        # always receives its own model.
-        parsed: BaseModel = self.definition.input_model.model_validate(arguments)
+        # The one validation of the arguments (a ToolFailure naming the field and the reason).
+        parsed: BaseModel = validate_input(self.definition, arguments)
         return parsed
 
     def _bridge(self) -> list[CustomTool]:
@@ -85,7 +93,8 @@ class SmoothTool(BaseTool):
         return self._bridged
 
     def _answer(self, output: BaseModel) -> tuple[str, dict[str, Any]]:
-        return self.definition.summarize(output), output.model_dump(mode="json", by_alias=True)
+        rendered = self.definition.render(output, self._runtime().settings.content_budget)
+        return rendered.text, rendered.structured
 
     def _run(
         self, *, run_manager: CallbackManagerForToolRun | None = None, **arguments: Any

@@ -43,7 +43,10 @@ def build_server(
         title="Smooth browser agent",
         instructions=INSTRUCTIONS,
         version=__version__,
-        tools=[mcp_tool(definition, runtime) for definition in tools_for(local_machine=local_machine)],
+        tools=[
+            mcp_tool(definition, runtime)
+            for definition in tools_for(local_machine=local_machine, file_roots=settings.tools.file_roots)
+        ],
         lifespan=lifespan,
         log_level="WARNING",
     )

@@ -1,8 +1,11 @@
 """The adapter: each core tool definition registered as an MCP tool, nothing re-described.
 
-Every call returns ``structuredContent`` (validated against the tool's ``outputSchema``) plus the
-definition's short text form; a ``ToolFailure`` becomes an ``isError`` result carrying its
-message; progress from the core goes out as MCP progress notifications.
+The published input schema is the core definition's own, and the arguments a client sends reach
+the core as sent: the SDK's argument model (which pre-parses strings that look like JSON and drops
+unknown names) is bypassed, so the core validates once and refuses what it does not know. Every
+call answers with the core renderer's text and ``structuredContent`` (checked against the tool's
+``outputSchema``); a ``ToolFailure`` becomes an ``isError`` result carrying its message; progress
+from the core goes out as MCP progress notifications.
 """
 
 from __future__ import annotations
@@ -11,27 +14,14 @@ import inspect
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from smooth_agents.agent_tools import ToolContext, ToolDefinition, ToolFailure
 
 from .runtime import ToolRuntime
-
-# Every argument defaults to None, meaning "not given": no core input takes null, so an explicit
-# null is dropped the same way and the core's defaults apply.
-
-
-def _parameters(definition: ToolDefinition[Any, Any]) -> list[inspect.Parameter]:
-    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    for name, info in definition.input_model.model_fields.items():
-        params.append(
-            inspect.Parameter(
-                info.alias or name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any
-            )
-        )
-    return params
 
 
 def annotations_of(definition: ToolDefinition[Any, Any]) -> ToolAnnotations:
@@ -45,39 +35,52 @@ def annotations_of(definition: ToolDefinition[Any, Any]) -> ToolAnnotations:
     )
 
 
+class VerbatimTool(Tool):
+    """An MCP tool whose function receives the client's arguments untouched."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            result = await self.fn(context, arguments)
+            return self.fn_metadata.convert_result(result) if convert_result else result
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:  # a bug: its text stays in the server's log
+            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+
+
 def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime) -> Tool:
     """One MCP tool for one core definition."""
 
-    async def call(ctx: Context, **arguments: Any) -> CallToolResult:
-        given = {k: v for k, v in arguments.items() if v is not None}
-
+    async def call(ctx: Context, arguments: dict[str, Any]) -> CallToolResult:
         async def report(message: str, progress: float | None = None, total: float | None = None) -> None:
             await ctx.report_progress(progress if progress is not None else 0.0, total, message)
 
         context: ToolContext = runtime.context(report)
         try:
-            result = await definition.invoke(context, given)
+            result = await definition.invoke(context, arguments)
         except ToolFailure as failure:
             raise ToolError(str(failure)) from None
+        rendered = definition.render(result, runtime.settings.tools.content_budget)
         return CallToolResult(
-            content=[TextContent(type="text", text=definition.summarize(result))],
-            structured_content=result.model_dump(mode="json", by_alias=True),
+            content=[TextContent(type="text", text=rendered.text)],
+            structured_content=rendered.structured,
         )
 
-    description = definition.describe(runtime.settings.tools.embedded)
-    call.__name__ = definition.name
-    call.__doc__ = description
-    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        _parameters(definition),
+    async def template(ctx: Context) -> CallToolResult:
+        raise NotImplementedError  # only its signature is read: it gives the output schema
+
+    template.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)],
         return_annotation=Annotated[CallToolResult, definition.output_model],
     )
-    tool = Tool.from_function(
-        call,
+    description = definition.describe(runtime.settings.tools.embedded)
+    built = Tool.from_function(
+        template,
         name=definition.name,
         title=definition.title,
         description=description,
         annotations=annotations_of(definition),
     )
-    # The advertised input schema is the core's model, exactly (validation happens there too).
-    tool.parameters = definition.input_model.model_json_schema(by_alias=True)
-    return tool
+    fields = {name: getattr(built, name) for name in Tool.model_fields}
+    fields.update(fn=call, parameters=definition.input_schema(), context_kwarg=None)
+    return VerbatimTool(**fields)

@@ -317,7 +317,9 @@ class AsyncSession:
         code = event.payload.get("code")
         output = event.payload.get("output")
         if code == 200:
-            return parse_action_output(output)
+            result = parse_action_output(output)
+            result.event_id = event_id
+            return result
         if code == 400:
             raise ActionError(action, str(output))
         raise ActionError(action, f"the service failed (code {code}): {output}")

@@ -58,6 +58,8 @@ class ActionResult(_Open):
     output: Any = None
     credits_used: float = 0.0
     duration: float = 0.0
+    # The action's event id in the session (its result can be read again from the task's events).
+    event_id: str | None = None
 
 
 class Profile(_Open):

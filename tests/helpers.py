@@ -12,7 +12,7 @@ import httpx2
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -24,17 +24,69 @@ DEMO_DIR = Path(__file__).parent.parent / "smooth_agents" / "local" / "demo_site
 API_KEY = "sk-test-key-0123456789"
 
 
+# Words of a generated article: several scripts, so a cut that split a character would show.
+_WORDS = "browser agent naïve café Zürich 東京 データ emoji 🚀 déjà-vu señor Ελλάδα résumé".split()
+
+
+def long_article(chars: int) -> str:
+    """An article page whose text runs to about ``chars`` characters, in numbered paragraphs."""
+    paragraphs: list[str] = []
+    size = 0
+    while size < chars:
+        n = len(paragraphs)
+        words = [_WORDS[(n * 7 + i) % len(_WORDS)] for i in range(60)]
+        text = f"Paragraph {n}: " + " ".join(words) + "."
+        paragraphs.append(f"<p>{text}</p>")
+        size += len(text) + 2
+    body = "\n".join(paragraphs)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>A very long article</title></head>"
+        f"<body><header><nav><a href='/'>Home</a></nav></header><main><article><h1>A very long article</h1>"
+        f"{body}</article></main><footer>Footer</footer></body></html>"
+    )
+
+
+def listing_page(rows: int) -> str:
+    """A product listing with ``rows`` cards (name, price, rating)."""
+    cards = "".join(
+        f"<li class='product-card'><h3 class='product-name'><a href='/p/{i}'>Widget model {i:03d}</a></h3>"
+        f"<div class='rating'>★ {3 + (i % 20) / 10:.1f}</div><p class='price'>${10 + i * 3}.99</p></li>"
+        for i in range(rows)
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Widgets | Test Store</title></head>"
+        f"<body><main><h1>Widgets</h1><ul class='results'>{cards}</ul></main></body></html>"
+    )
+
+
 class SiteServer:
-    """A static web site on its own loopback port (a second origin besides the Smooth server)."""
+    """A static web site on its own loopback port (a second origin besides the Smooth server), plus
+    generated pages: ``/long?chars=N`` (a long article), ``/listing?rows=N`` (a product listing),
+    ``/status/CODE`` (a page answering that HTTP status)."""
 
     def __init__(self) -> None:
         async def slow(request: Request) -> Response:
             await asyncio.sleep(float(request.query_params.get("s", "2")))
             return PlainTextResponse("slow done")
 
+        async def long(request: Request) -> Response:
+            return HTMLResponse(long_article(int(request.query_params.get("chars", "180000"))))
+
+        async def listing(request: Request) -> Response:
+            return HTMLResponse(listing_page(int(request.query_params.get("rows", "20"))))
+
+        async def status(request: Request) -> Response:
+            code = int(request.path_params["code"])
+            return HTMLResponse(
+                f"<html><head><title>Error {code}</title></head><body>{code}</body></html>", code
+            )
+
         app = Starlette(
             routes=[
                 Route("/slow", slow),
+                Route("/long", long),
+                Route("/listing", listing),
+                Route("/status/{code}", status),
                 Mount("/demo", StaticFiles(directory=DEMO_DIR)),
                 Mount("/", StaticFiles(directory=SITE_DIR)),
             ]

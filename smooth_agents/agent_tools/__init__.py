@@ -18,6 +18,8 @@ from .extract import EXTRACT
 from .files import FILE_UPLOAD
 from .profiles import PROFILE_CREATE, PROFILE_DELETE, PROFILE_LIST
 from .registry import SessionRegistry, TrackedSession
+from .render import LongOutput, Rendered, render
+from .schemas import published_schema
 from .sessions import (
     SESSION_CLOSE,
     SESSION_EVALUATE_JS,
@@ -48,14 +50,20 @@ ALL_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
 )
 
 
-def tools_for(*, local_machine: bool) -> tuple[ToolDefinition[Any, Any], ...]:
-    """The tools to offer: those touching this machine's files only when the caller is local."""
-    return tuple(t for t in ALL_TOOLS if local_machine or not t.local_only)
+def tools_for(
+    *, local_machine: bool, file_roots: tuple[str, ...] = ()
+) -> tuple[ToolDefinition[Any, Any], ...]:
+    """The tools to offer: those touching this machine's files only when the caller is local and
+    some folder is open to them (a tool that can only fail is not offered)."""
+    can_read_files = local_machine and bool(file_roots)
+    return tuple(t for t in ALL_TOOLS if can_read_files or not t.local_only)
 
 
 __all__ = [
     "ALL_TOOLS",
+    "LongOutput",
     "ProgressSink",
+    "Rendered",
     "SessionRegistry",
     "ToolContext",
     "ToolDefinition",
@@ -64,5 +72,7 @@ __all__ = [
     "ToolSettings",
     "TrackedSession",
     "no_progress",
+    "published_schema",
+    "render",
     "tools_for",
 ]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..client import AsyncSmoothClient
     from ..custom_tools import CustomTool
     from .registry import SessionRegistry
+    from .render import Rendered
 
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)
@@ -50,7 +51,11 @@ class ToolSettings:
     # How long smooth_browse waits before answering "running" with the task id.
     wait_seconds: float = 120.0
     max_wait_seconds: float = 600.0
-    # Characters of text output per answer; the rest is fetched with start_index.
+    # Characters per answer, bounding the text and the structured form alike; a longer result is
+    # cut and read on with smooth_task_status(start_index=...). 20,000 characters (about 5,000
+    # tokens) hold a typical article or a listing of dozens of rows whole, and keep one answer far
+    # below the 25,000 tokens at which Claude Code refuses MCP output, and small next to any
+    # context window.
     content_budget: int = 20_000
     # smooth_file_upload reads only below these folders (none: the tool is refused).
     file_roots: tuple[str, ...] = ()
@@ -88,12 +93,24 @@ class ToolDefinition(Generic[InputT, OutputT]):
     output_model: type[OutputT]
     hints: ToolHints
     run: Callable[[ToolContext, InputT], Awaitable[OutputT]]
-    # The short text form of a result (the structured result goes alongside it).
-    summarize: Callable[[OutputT], str]
+    # The first line of a result's text: what it is (the renderer adds the result itself).
+    lead: Callable[[OutputT], str]
     # Added to the description when the embedded local server (no model) answers.
     embedded_note: str = ""
     # Tools that touch the caller's machine (file upload) are offered only over stdio.
     local_only: bool = False
+
+    def input_schema(self) -> dict[str, Any]:
+        """The argument schema both surfaces publish (the subset every provider accepts)."""
+        from .schemas import published_schema
+
+        return published_schema(self.input_model)
+
+    def render(self, output: OutputT, budget: int) -> Rendered:
+        """The text and structured form of a result, within ``budget`` characters each."""
+        from .render import render
+
+        return render(self.lead(output), output, budget)
 
     def describe(self, embedded: bool) -> str:
         if embedded and self.embedded_note:

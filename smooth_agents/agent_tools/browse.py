@@ -9,9 +9,18 @@ from typing import Any
 from pydantic import Field
 
 from ..handles import TaskTimeoutError
-from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
-from .budget import cut
-from .common import Device, optional_schema_field, report_progress, text_of
+from ..models import Device
+from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
+from .common import (
+    device_field,
+    files_field,
+    max_steps,
+    max_steps_field,
+    optional_schema_field,
+    report_progress,
+)
+from .render import LongOutput
+from .schemas import JsonObject
 
 
 class BrowseInput(ToolInput):
@@ -22,52 +31,48 @@ class BrowseInput(ToolInput):
     )
     url: str = Field(
         default="",
-        description="Optional page to start from (https://...). Leave empty to let the agent find it.",
+        description="Page to start from (https://...); empty to let the agent find it.",
     )
-    response_schema: dict[str, Any] = optional_schema_field()
-    max_steps: int = Field(default=32, ge=2, le=128, description="Most browser steps the agent may take.")
+    response_schema: JsonObject = optional_schema_field()
+    max_steps: int = max_steps_field()
     wait_seconds: float = Field(
         default=0,
         ge=0,
-        description="How long to wait for the answer before returning status 'running' with the task id "
-        "(0: the server's default). Fetch a running task later with smooth_task_status.",
+        description="Seconds to wait for the answer before returning status 'running' with the task_id; "
+        "0 for the server's default. Read a running task later with smooth_task_status.",
     )
-    device: Device = Field(default="desktop", description="Browser viewport: desktop, mobile or desktop-lg.")
+    device: Device = device_field()
     allowed_urls: list[str] = Field(
         default_factory=list,
-        description="Optional URL glob patterns the browser may load, e.g. ['https://**.example.com/**'].",
+        description="URL glob patterns the browser may load, e.g. ['https://**.example.com/**']; "
+        "empty for no limit.",
     )
-    profile_id: str = Field(default="", description="Optional browser profile id (cookies, logins) to use.")
+    profile_id: str = Field(
+        default="", description="Browser profile id (cookies, logins) to use; empty for a fresh browser."
+    )
+    files: list[str] = files_field()
 
 
-class TaskOutput(ToolOutput):
+LIVE_URL_HELP = (
+    "Where a person can watch the browser (with the Smooth cloud, also take over; the local "
+    "server shows a picture that refreshes)."
+)
+
+
+class TaskOutput(LongOutput):
     task_id: str
+    event_id: str = Field(
+        default="", description="Set when the answer is one session action's result (read on with it)."
+    )
     status: str = Field(description="waiting, running, done, failed or cancelled")
     output: Any = Field(default=None, description="The answer: text, or JSON matching the schema.")
-    live_url: str | None = Field(default=None, description="Where a person can watch or take over.")
-    truncated: bool = Field(default=False, description="True when only part of a long text answer is here.")
-    next_start_index: int | None = Field(
-        default=None, description="start_index for smooth_task_status to read on."
-    )
+    live_url: str | None = Field(default=None, description=LIVE_URL_HELP)
     message: str = Field(default="", description="What happened and what to do next.")
 
-
-def task_output(
-    task_id: str, status: str, output: Any, live_url: str | None, start: int, budget: int
-) -> TaskOutput:
-    part, more, next_index = cut(output, start, budget)
-    message = ""
-    if more:
-        message = f"The answer is long; call smooth_task_status with start_index={next_index} for more."
-    return TaskOutput(
-        task_id=task_id,
-        status=status,
-        output=part,
-        live_url=live_url,
-        truncated=more,
-        next_start_index=next_index,
-        message=message,
-    )
+    def reader_arguments(self) -> dict[str, Any] | None:
+        if self.event_id:
+            return {"task_id": self.task_id, "event_id": self.event_id}
+        return {"task_id": self.task_id}
 
 
 async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
@@ -77,10 +82,11 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         args.task,
         url=args.url or None,
         response_model=args.response_schema or None,
-        max_steps=args.max_steps,
+        max_steps=max_steps(args.max_steps),
         device=args.device,
         allowed_urls=args.allowed_urls or None,
         profile_id=args.profile_id or None,
+        files=args.files or None,
         custom_tools=list(context.custom_tools) or None,
     )
     follower = asyncio.create_task(report_progress(context, handle))
@@ -104,14 +110,21 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
             await follower  # progress is best effort: a failed report never fails the call
         if not left_running or not context.custom_tools:
             await handle.aclose()
-    return task_output(result.id, result.status, result.output, result.live_url, 0, settings.content_budget)
+    return TaskOutput(task_id=result.id, status=result.status, output=result.output, live_url=result.live_url)
 
 
-def summarize(result: TaskOutput) -> str:
+def lead(result: TaskOutput) -> str:
+    """The first line of a task's answer."""
     if result.status in ("waiting", "running"):
         return f"Task {result.task_id} is {result.status}. {result.message} Live view: {result.live_url}"
-    text = f"Task {result.task_id} {result.status}: {text_of(result.output)}"
-    return f"{text}\n{result.message}" if result.message else text
+    what = (
+        f"result {result.event_id} of session {result.task_id}"
+        if result.event_id
+        else f"task {result.task_id}"
+    )
+    kind = "text" if isinstance(result.output, str) else "JSON"
+    text = f"Answer of {what} ({result.status}; {kind}):"
+    return f"{result.message} {text}" if result.message else text
 
 
 BROWSE = ToolDefinition(
@@ -129,7 +142,7 @@ BROWSE = ToolDefinition(
     output_model=TaskOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=False),
     run=browse,
-    summarize=summarize,
+    lead=lead,
     embedded_note=(
         "This server runs the built-in local browser without a model: it answers only when `url` is "
         "given, by reading that page as text, or by extracting JSON when `response_schema` is given."

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
 from ..handles import AsyncTaskHandle
-from .base import ToolContext
+from .base import ToolContext, ToolFailure
 
-Device = Literal["desktop", "mobile", "desktop-lg"]
 log = logging.getLogger("smooth_agents.tools")
 
 SESSION_ID_HELP = "The session id returned by smooth_session_open."
 SCHEMA_HELP = (
-    "A JSON schema (an object) describing the data to return, e.g. "
+    "A JSON schema, as JSON text, describing the data to return, e.g. "
     '{"type": "object", "properties": {"price": {"type": "number"}}}. '
     "Property names and descriptions guide what is picked from the page."
 )
 OPTIONAL_SCHEMA_HELP = (
-    "Optional JSON schema (an object) for a structured answer; leave empty for a text answer. "
+    "Optional JSON schema, as JSON text, for a structured answer; empty for a text answer. "
     'Example: {"type": "object", "properties": {"title": {"type": "string"}}}.'
 )
-PROMPT_HELP = "Optional hint of what to pick from the page, in plain words."
+PROMPT_HELP = "Optional hint of what to pick from the page, in plain words; empty for none."
+DEVICE_HELP = "Browser viewport: desktop (the usual choice), mobile or desktop-lg."
+MAX_STEPS_HELP = "Most browser steps the agent may take, 2 to 128; 0 for the default (32)."
+FILES_HELP = (
+    "Ids of files uploaded with smooth_file_upload that the browser may use (e.g. for a file "
+    "input on a form); empty for none."
+)
+DEFAULT_MAX_STEPS = 32
 
 
 def session_id_field() -> Any:
@@ -43,10 +48,32 @@ def prompt_field() -> Any:
     return Field(default="", description=PROMPT_HELP)
 
 
-def text_of(value: Any, limit: int = 600) -> str:
-    """A short text form of any output, for the text part of a tool result."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def device_field() -> Any:
+    return Field(default="desktop", description=DEVICE_HELP)
+
+
+def max_steps_field() -> Any:
+    return Field(default=0, ge=0, le=128, description=MAX_STEPS_HELP)
+
+
+def files_field() -> Any:
+    return Field(default_factory=list, description=FILES_HELP)
+
+
+def max_steps(value: int) -> int:
+    """The step limit to send: 0 means the default; 1 is too few for any task."""
+    if value == 0:
+        return DEFAULT_MAX_STEPS
+    if value < 2:
+        raise ToolFailure("max_steps must be 0 (the default, 32) or between 2 and 128.")
+    return value
+
+
+def http_status_note(status: int | None) -> str:
+    """Words for an HTTP error status of a loaded page ("" for success or unknown)."""
+    if status is None or status < 400:
+        return ""
+    return f"The page answered HTTP {status}: it may be an error page, not the content asked for."
 
 
 async def report_progress(context: ToolContext, handle: AsyncTaskHandle) -> None:

@@ -7,19 +7,30 @@ from typing import Any
 from pydantic import Field
 
 from ..handles import check_json_schema
-from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
-from .common import prompt_field, schema_field, text_of
+from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
+from .common import http_status_note, prompt_field, schema_field
+from .render import LongOutput
+from .schemas import JsonObject
 
 
 class ExtractInput(ToolInput):
     url: str = Field(min_length=1, description="The page to read (https://...).")
-    json_schema: dict[str, Any] = schema_field()
+    json_schema: JsonObject = schema_field()
     prompt: str = prompt_field()
 
 
-class ExtractOutput(ToolOutput):
+class ExtractOutput(LongOutput):
+    long_field = "data"
+
     url: str = Field(description="The page the data was read from (after redirects).")
+    status_code: int | None = Field(default=None, description="The HTTP status the page answered with.")
+    session_id: str = Field(description="The (now closed) session that read the page.")
+    event_id: str = Field(description="The extract result's id in that session (to read on).")
     data: Any = Field(description="The extracted data, matching the schema.")
+    message: str = Field(default="", description="What to know about the result.")
+
+    def reader_arguments(self) -> dict[str, Any] | None:
+        return {"task_id": self.session_id, "event_id": self.event_id}
 
 
 async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
@@ -29,8 +40,21 @@ async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
         landed = await session.goto(args.url)
         await context.progress("extracting", None, None)
         result = await session.extract(args.json_schema, prompt=args.prompt or None)
-    final_url = landed.output.get("url", args.url) if isinstance(landed.output, dict) else args.url
-    return ExtractOutput(url=final_url, data=result.output)
+    page: dict[str, Any] = landed.output if isinstance(landed.output, dict) else {}
+    status = page.get("status")
+    return ExtractOutput(
+        url=str(page.get("url") or args.url),
+        status_code=status if isinstance(status, int) else None,
+        session_id=session.id,
+        event_id=result.event_id or "",
+        data=result.output,
+        message=http_status_note(status if isinstance(status, int) else None),
+    )
+
+
+def lead(result: ExtractOutput) -> str:
+    text = f"Data from {result.url} (JSON):"
+    return f"{result.message} {text}" if result.message else text
 
 
 EXTRACT = ToolDefinition(
@@ -46,5 +70,5 @@ EXTRACT = ToolDefinition(
     output_model=ExtractOutput,
     hints=ToolHints(read_only=True, destructive=False, idempotent=True),
     run=extract,
-    summarize=lambda r: f"Data from {r.url}: {text_of(r.data)}",
+    lead=lead,
 )

@@ -17,7 +17,9 @@ class FileUploadInput(ToolInput):
 
 
 class FileUploadOutput(ToolOutput):
-    file_id: str = Field(description="Pass it in a task's files to make the file available there.")
+    file_id: str = Field(
+        description="Pass it in `files` of smooth_browse or smooth_session_open to give the browser the file."
+    )
     name: str
     size: int
 
@@ -48,13 +50,14 @@ FILE_UPLOAD = ToolDefinition(
     name="smooth_file_upload",
     title="Upload a local file",
     description=(
-        "Upload a file from this machine so browser tasks can use it (e.g. to attach to a form). "
-        "Only files inside the folders this server was allowed to read can be sent."
+        "Upload a file from this machine so the browser can use it (e.g. to attach to a form): pass "
+        "the returned file_id in `files` of smooth_browse or smooth_session_open. Only files inside "
+        "the folders this server was allowed to read can be sent."
     ),
     input_model=FileUploadInput,
     output_model=FileUploadOutput,
     hints=ToolHints(read_only=False, destructive=False, idempotent=False),
     run=file_upload,
-    summarize=lambda r: f"Uploaded {r.name} ({r.size} bytes) as {r.file_id}.",
+    lead=lambda r: f"Uploaded {r.name} ({r.size} bytes) as {r.file_id}.",
     local_only=True,
 )

@@ -31,7 +31,7 @@ PROFILE_CREATE = ToolDefinition(
     output_model=ProfileOutput,
     hints=ToolHints(read_only=False, destructive=False, idempotent=False),
     run=profile_create,
-    summarize=lambda r: f"Profile {r.profile_id} created.",
+    lead=lambda r: f"Profile {r.profile_id} created.",
 )
 
 
@@ -55,7 +55,7 @@ PROFILE_LIST = ToolDefinition(
     output_model=ProfileListOutput,
     hints=ToolHints(read_only=True, destructive=False, idempotent=True),
     run=profile_list,
-    summarize=lambda r: "Profiles: " + (", ".join(r.profile_ids) or "none"),
+    lead=lambda r: f"{len(r.profile_ids)} profile(s):",
 )
 
 
@@ -81,5 +81,5 @@ PROFILE_DELETE = ToolDefinition(
     output_model=ProfileDeleteOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=False),
     run=profile_delete,
-    summarize=lambda r: f"Profile {r.profile_id} deleted.",
+    lead=lambda r: f"Profile {r.profile_id} deleted.",
 )

@@ -52,6 +52,9 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._sessions
+
     async def open(self, **options: Any) -> AsyncSession:
         async with self._lock:  # the count and the reservation happen together
             live = self.open_sessions()

@@ -6,48 +6,97 @@ from typing import Any
 
 from pydantic import Field
 
+from ..models import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
-from .budget import cut
+from .browse import LIVE_URL_HELP
 from .common import (
-    Device,
+    device_field,
+    files_field,
+    http_status_note,
+    max_steps,
+    max_steps_field,
     optional_schema_field,
     prompt_field,
     schema_field,
     session_id_field,
-    text_of,
 )
+from .render import LongOutput
+from .schemas import JsonObject
 
 # -- open ------------------------------------------------------------------------------------
 
 
 class SessionOpenInput(ToolInput):
-    url: str = Field(default="", description="Optional page to open first (https://...).")
-    profile_id: str = Field(default="", description="Optional browser profile id (keeps cookies and logins).")
-    device: Device = Field(default="desktop", description="Browser viewport: desktop, mobile or desktop-lg.")
-    allowed_urls: list[str] = Field(
-        default_factory=list, description="Optional URL glob patterns the browser may load."
+    url: str = Field(default="", description="Page to open first (https://...); empty for a blank page.")
+    profile_id: str = Field(
+        default="", description="Browser profile id (keeps cookies and logins); empty for a fresh browser."
     )
+    device: Device = device_field()
+    allowed_urls: list[str] = Field(
+        default_factory=list, description="URL glob patterns the browser may load; empty for no limit."
+    )
+    files: list[str] = files_field()
 
 
 class SessionOutput(ToolOutput):
     session_id: str
-    live_url: str | None = Field(default=None, description="Where a person can watch or take over.")
+    live_url: str | None = Field(default=None, description=LIVE_URL_HELP)
+    url: str = Field(default="", description="The page shown (after redirects), when a url was given.")
+    title: str = ""
+    status_code: int | None = Field(default=None, description="The HTTP status the first page answered with.")
     message: str = ""
 
 
 async def session_open(context: ToolContext, args: SessionOpenInput) -> SessionOutput:
-    session = await context.sessions.open(
-        url=args.url or None,
+    opened = await context.sessions.open(
         profile_id=args.profile_id or None,
         device=args.device,
         allowed_urls=args.allowed_urls or None,
+        files=args.files or None,
         custom_tools=list(context.custom_tools) or None,
     )
+    how = "Use this session_id with the smooth_session_* tools; close it with smooth_session_close."
+    if not args.url:
+        return SessionOutput(session_id=opened.id, live_url=opened.live_url, message=how)
+    # The first page is loaded as an action, so a page that does not load is an error here
+    # (not a session showing a browser error page), and its status is known.
+    try:
+        async with context.sessions.use(opened.id) as session:
+            landed = await session.goto(args.url)
+    except Exception:
+        await context.sessions.close(opened.id)
+        raise
+    page = _page(landed.output, args.url)
+    note = http_status_note(page.status_code)
     return SessionOutput(
-        session_id=session.id,
-        live_url=session.live_url,
-        message="Use this session_id with the smooth_session_* tools; close it with smooth_session_close.",
+        session_id=opened.id,
+        live_url=opened.live_url,
+        url=page.url,
+        title=page.title,
+        status_code=page.status_code,
+        message=f"{note} {how}" if note else how,
     )
+
+
+class _Page(ToolOutput):
+    url: str
+    title: str = ""
+    status_code: int | None = None
+
+
+def _page(output: Any, asked: str) -> _Page:
+    landed: dict[str, Any] = output if isinstance(output, dict) else {}
+    status = landed.get("status")
+    return _Page(
+        url=str(landed.get("url") or asked),
+        title=str(landed.get("title") or ""),
+        status_code=status if isinstance(status, int) else None,
+    )
+
+
+def _open_lead(r: SessionOutput) -> str:
+    shows = f" It shows {r.url} ({r.title!r}, HTTP {r.status_code})." if r.url else ""
+    return f"Session {r.session_id} is open.{shows} Live view: {r.live_url}"
 
 
 SESSION_OPEN = ToolDefinition(
@@ -63,7 +112,7 @@ SESSION_OPEN = ToolDefinition(
     output_model=SessionOutput,
     hints=ToolHints(read_only=False, destructive=False, idempotent=False),
     run=session_open,
-    summarize=lambda r: f"Session {r.session_id} open. Live view: {r.live_url}",
+    lead=_open_lead,
 )
 
 # -- goto ------------------------------------------------------------------------------------
@@ -78,32 +127,40 @@ class GotoOutput(ToolOutput):
     session_id: str
     url: str = Field(description="The page now shown (after redirects).")
     title: str = ""
-    status_code: int | None = None
+    status_code: int | None = Field(default=None, description="The HTTP status the page answered with.")
+    message: str = ""
 
 
 async def session_goto(context: ToolContext, args: GotoInput) -> GotoOutput:
     async with context.sessions.use(args.session_id) as session:
         result = await session.goto(args.url)
-    landed: dict[str, Any] = result.output if isinstance(result.output, dict) else {}
+    page = _page(result.output, args.url)
     return GotoOutput(
         session_id=session.id,
-        url=str(landed.get("url") or args.url),
-        title=str(landed.get("title") or ""),
-        status_code=landed.get("status"),
+        url=page.url,
+        title=page.title,
+        status_code=page.status_code,
+        message=http_status_note(page.status_code),
     )
+
+
+def _goto_lead(r: GotoOutput) -> str:
+    text = f"Session {r.session_id} now shows {r.url} ({r.title!r}, HTTP {r.status_code})."
+    return f"{text} {r.message}" if r.message else text
 
 
 SESSION_GOTO = ToolDefinition(
     name="smooth_session_goto",
     title="Go to a page in a session",
     description=(
-        "Open a URL in an open browser session and wait for it to load. Returns the final URL and title."
+        "Open a URL in an open browser session and wait for it to load. Returns the final URL, the "
+        "title and the HTTP status."
     ),
     input_model=GotoInput,
     output_model=GotoOutput,
     hints=ToolHints(read_only=False, destructive=False, idempotent=True),
     run=session_goto,
-    summarize=lambda r: f"Session {r.session_id} now shows {r.url} ({r.title!r}).",
+    lead=_goto_lead,
 )
 
 # -- extract ---------------------------------------------------------------------------------
@@ -111,19 +168,30 @@ SESSION_GOTO = ToolDefinition(
 
 class SessionExtractInput(ToolInput):
     session_id: str = session_id_field()
-    json_schema: dict[str, Any] = schema_field()
+    json_schema: JsonObject = schema_field()
     prompt: str = prompt_field()
 
 
-class SessionExtractOutput(ToolOutput):
+class SessionResult(LongOutput):
+    """One session action's long result, read on from the session's events."""
+
     session_id: str
+    event_id: str = Field(default="", description="The action's id in the session (to read on).")
+
+    def reader_arguments(self) -> dict[str, Any] | None:
+        return {"task_id": self.session_id, "event_id": self.event_id} if self.event_id else None
+
+
+class SessionExtractOutput(SessionResult):
+    long_field = "data"
+
     data: Any = Field(description="The extracted data, matching the schema.")
 
 
 async def session_extract(context: ToolContext, args: SessionExtractInput) -> SessionExtractOutput:
     async with context.sessions.use(args.session_id) as session:
         result = await session.extract(args.json_schema, prompt=args.prompt or None)
-    return SessionExtractOutput(session_id=session.id, data=result.output)
+    return SessionExtractOutput(session_id=session.id, event_id=result.event_id or "", data=result.output)
 
 
 SESSION_EXTRACT = ToolDefinition(
@@ -137,7 +205,7 @@ SESSION_EXTRACT = ToolDefinition(
     output_model=SessionExtractOutput,
     hints=ToolHints(read_only=True, destructive=False, idempotent=True),
     run=session_extract,
-    summarize=lambda r: f"Data from session {r.session_id}: {text_of(r.data)}",
+    lead=lambda r: f"Data from session {r.session_id} (JSON):",
 )
 
 # -- evaluate_js -----------------------------------------------------------------------------
@@ -151,18 +219,23 @@ class EvaluateJsInput(ToolInput):
         "taking `args` ((args) => document.querySelectorAll(args.selector).length). "
         "The value comes back as JSON.",
     )
-    args: dict[str, Any] = Field(default_factory=dict, description="Optional arguments passed to a function.")
+    args: JsonObject = Field(
+        default_factory=dict,
+        description='Arguments for a function, as a JSON object in text (e.g. {"selector": "h2"}); '
+        "empty for none.",
+    )
 
 
-class EvaluateJsOutput(ToolOutput):
-    session_id: str
+class EvaluateJsOutput(SessionResult):
+    long_field = "result"
+
     result: Any = Field(description="The script's value, as JSON.")
 
 
 async def session_evaluate_js(context: ToolContext, args: EvaluateJsInput) -> EvaluateJsOutput:
     async with context.sessions.use(args.session_id) as session:
         result = await session.evaluate_js(args.code, args.args or None)
-    return EvaluateJsOutput(session_id=session.id, result=result.output)
+    return EvaluateJsOutput(session_id=session.id, event_id=result.event_id or "", result=result.output)
 
 
 SESSION_EVALUATE_JS = ToolDefinition(
@@ -176,7 +249,7 @@ SESSION_EVALUATE_JS = ToolDefinition(
     output_model=EvaluateJsOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=False),
     run=session_evaluate_js,
-    summarize=lambda r: f"Result: {text_of(r.result)}",
+    lead=lambda r: f"Value of the script in session {r.session_id} (JSON):",
 )
 
 # -- run_task --------------------------------------------------------------------------------
@@ -187,24 +260,26 @@ class SessionRunTaskInput(ToolInput):
     task: str = Field(
         min_length=1, description="What the agent should do in this browser, in plain language."
     )
-    response_schema: dict[str, Any] = optional_schema_field()
-    max_steps: int = Field(default=32, ge=2, le=128, description="Most browser steps the agent may take.")
+    response_schema: JsonObject = optional_schema_field()
+    max_steps: int = max_steps_field()
 
 
-class SessionRunTaskOutput(ToolOutput):
-    session_id: str
+class SessionRunTaskOutput(SessionResult):
     output: Any = Field(default=None, description="The agent's answer: text, or JSON matching the schema.")
-    truncated: bool = False
-    message: str = ""
 
 
 async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> SessionRunTaskOutput:
     async with context.sessions.use(args.session_id) as session:
         await context.progress(f"running a task in session {session.id}", None, None)
-        result = await session.run_task(args.task, args.response_schema or None, max_steps=args.max_steps)
-    part, more, next_index = cut(result.output, 0, context.settings.content_budget)
-    message = f"The answer was cut at {next_index} characters." if more else ""
-    return SessionRunTaskOutput(session_id=session.id, output=part, truncated=more, message=message)
+        result = await session.run_task(
+            args.task, args.response_schema or None, max_steps=max_steps(args.max_steps)
+        )
+    return SessionRunTaskOutput(session_id=session.id, event_id=result.event_id or "", output=result.output)
+
+
+def _run_task_lead(r: SessionRunTaskOutput) -> str:
+    kind = "text" if isinstance(r.output, str) else "JSON"
+    return f"Answer of the task in session {r.session_id} ({kind}):"
 
 
 SESSION_RUN_TASK = ToolDefinition(
@@ -219,7 +294,7 @@ SESSION_RUN_TASK = ToolDefinition(
     output_model=SessionRunTaskOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=False),
     run=session_run_task,
-    summarize=lambda r: f"Session {r.session_id}: {text_of(r.output)}",
+    lead=_run_task_lead,
     embedded_note=(
         "This server runs the built-in local browser without a model: a task here reads the current "
         "page as text, or extracts JSON when response_schema is given."
@@ -252,7 +327,7 @@ SESSION_CLOSE = ToolDefinition(
     output_model=SessionCloseOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=True),
     run=session_close,
-    summarize=lambda r: f"Session {r.session_id} {'closed' if r.closed else 'was already closed'}.",
+    lead=lambda r: f"Session {r.session_id} {'closed' if r.closed else 'was already closed'}.",
 )
 
 # -- list ------------------------------------------------------------------------------------
@@ -291,7 +366,5 @@ SESSION_LIST = ToolDefinition(
     output_model=SessionListOutput,
     hints=ToolHints(read_only=True, destructive=False, idempotent=True, open_world=False),
     run=session_list,
-    summarize=lambda r: (
-        "Open sessions: " + ", ".join(s.session_id for s in r.sessions) if r.sessions else "No open sessions."
-    ),
+    lead=lambda r: f"{len(r.sessions)} open session(s):" if r.sessions else "No open sessions.",
 )

@@ -1,41 +1,95 @@
-"""smooth_task_status and smooth_task_cancel: follow up on a task started by smooth_browse."""
+"""smooth_task_status and smooth_task_cancel: follow up on a task, read on through long results."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
-from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
-from .browse import TaskOutput, task_output
-from .browse import summarize as summarize_task
+from ..models import Task, parse_action_output
+from .base import ToolContext, ToolDefinition, ToolFailure, ToolHints, ToolInput, ToolOutput
+from .browse import TaskOutput
+from .browse import lead as task_lead
+
+# Events a session's actions leave; a task that has them is a session.
+_SESSION_EVENTS = frozenset({"browser_action", "session_action"})
 
 
 class TaskStatusInput(ToolInput):
-    task_id: str = Field(min_length=1, description="The task_id smooth_browse returned.")
-    start_index: int = Field(default=0, ge=0, description="Where to continue reading a long text answer.")
+    task_id: str = Field(
+        min_length=1,
+        description="The task_id smooth_browse returned, or the id a read_more call names.",
+    )
+    event_id: str = Field(
+        default="",
+        description="The id of one session action's result to read (as a read_more call names it); "
+        "empty for the task's own answer.",
+    )
+    start_index: int = Field(
+        default=0, ge=0, description="Where to continue reading a long answer (its next_start_index)."
+    )
+
+
+def _action_value(task: Task, event_id: str) -> Any:
+    """The value of one session action's result, from the task's events."""
+    for event in task.events or ():
+        if event.id == event_id and "code" in event.payload:
+            if event.payload.get("code") != 200:
+                raise ToolFailure(f"Action {event_id} of {task.id} failed: {event.payload.get('output')}")
+            return parse_action_output(event.payload.get("output")).output
+    raise ToolFailure(
+        f"{task.id} has no result with event_id {event_id!r} (results are kept as long as the "
+        "service keeps the session). Check the ids in the read_more call."
+    )
+
+
+def _is_session(context: ToolContext, task: Task) -> bool:
+    return task.id in context.sessions or any(e.name in _SESSION_EVENTS for e in task.events or ())
 
 
 async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput:
     task = await context.client.get_task(args.task_id)
-    result = task_output(
-        task.id, task.status, task.output, task.live_url, args.start_index, context.settings.content_budget
+    if args.event_id:
+        return TaskOutput(
+            task_id=task.id,
+            event_id=args.event_id,
+            status=task.status,
+            output=_action_value(task, args.event_id),
+            live_url=task.live_url,
+            start_index=args.start_index,
+        )
+    result = TaskOutput(
+        task_id=task.id,
+        status=task.status,
+        output=task.output,
+        live_url=task.live_url,
+        start_index=args.start_index,
     )
-    if task.active:
+    if _is_session(context, task):
+        result.output = None
+        result.message = (
+            f"{task.id} is a browser session ({task.status}), not a one-shot task: act on it with the "
+            f"smooth_session_* tools (session_id={task.id!r}), list open ones with smooth_session_list, "
+            "and read on through a long action result with the read_more call that result names."
+        )
+    elif task.active:
         result.message = "Still running; call again later, or smooth_task_cancel to stop it."
     return result
 
 
 TASK_STATUS = ToolDefinition(
     name="smooth_task_status",
-    title="Check a task",
+    title="Check a task or read on",
     description=(
         "Get the status and answer of a task smooth_browse started (it returns the task_id when it "
-        "answers 'running'). Use start_index to read the rest of a long answer."
+        "answers 'running'), or read on through any long result: call it exactly as that result's "
+        "read_more says (task_id, event_id, start_index)."
     ),
     input_model=TaskStatusInput,
     output_model=TaskOutput,
     hints=ToolHints(read_only=True, destructive=False, idempotent=True),
     run=task_status,
-    summarize=summarize_task,
+    lead=task_lead,
 )
 
 
@@ -60,5 +114,5 @@ TASK_CANCEL = ToolDefinition(
     output_model=TaskCancelOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=True),
     run=task_cancel,
-    summarize=lambda r: f"Task {r.task_id} {'cancelled' if r.cancelled else 'had already ended'}.",
+    lead=lambda r: f"Task {r.task_id} {'cancelled' if r.cancelled else 'had already ended'}.",
 )

@@ -131,7 +131,16 @@ class ReaderAgent:
 
     async def run(self, context: AgentContext) -> Any:
         if context.url:
-            await context.goto(context.url)
+            try:
+                landed = await context.goto(context.url)
+            except ActionFailed as exc:
+                raise AgentError(str(exc)) from None
+            status = landed.get("status")
+            if isinstance(status, int) and status >= 400:
+                raise AgentError(
+                    f"{landed.get('url') or context.url} answered HTTP {status} "
+                    f"({landed.get('title') or 'no title'!r}): an error page, so nothing was read."
+                )
         elif context.browser.url in ("", "about:blank"):
             raise AgentError(
                 "The built-in reader has no model, so it cannot act on the task text alone "

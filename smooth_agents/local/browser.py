@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from typing import Any, Literal
 from playwright.async_api import (
     Browser,
     BrowserContext,
+    FileChooser,
     Page,
     Playwright,
     Route,
@@ -188,6 +190,7 @@ class BrowserSession:
         action_timeout: float,
         storage_state: Path | None = None,
         proxy: dict[str, str] | None = None,
+        files: Sequence[Path] = (),
     ) -> BrowserSession:
         options: dict[str, Any] = dict(DEVICE_OPTIONS.get(device, DEVICE_OPTIONS["desktop"]))
         if storage_state is not None:
@@ -199,10 +202,25 @@ class BrowserSession:
             session = cls(context, await context.new_page(), policy, action_timeout)
             if policy.restricts:
                 await context.route("**/*", session._filter_request)
+            if files:
+                session.offer_files(files)
         except BaseException:
             await context.close()
             raise
         return session
+
+    def offer_files(self, files: Sequence[Path]) -> None:
+        """Answer every file chooser the page opens (a click on a file input, by a script or an
+        agent) with these files: the task's uploaded files reach a form as a person's pick would."""
+        chosen = [str(path) for path in files]
+
+        async def choose(chooser: FileChooser) -> None:
+            try:
+                await chooser.set_files(chosen if chooser.is_multiple() else chosen[:1])
+            except PlaywrightError as exc:  # the input went away meanwhile
+                log.info("file chooser not answered: %s", _first_line(exc))
+
+        self.page.on("filechooser", choose)
 
     async def _filter_request(self, route: Route) -> None:
         url = route.request.url

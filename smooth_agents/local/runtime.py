@@ -211,7 +211,7 @@ class LocalRuntime:
                 raise BadRequest(f"The session could not start: {task.output}")
         return task
 
-    async def _open_browser(self, task: Task, policy: UrlPolicy) -> BrowserSession:
+    async def _open_browser(self, task: Task, policy: UrlPolicy, files: list[StoredFile]) -> BrowserSession:
         request = task.request
         profile_id = request.effective_profile_id
         proxy = None
@@ -228,6 +228,7 @@ class LocalRuntime:
             action_timeout=self.settings.action_timeout,
             storage_state=self.storage.profile_path(profile_id) if profile_id else None,
             proxy=proxy,
+            files=[f.path for f in files],
         )
 
     async def _run(self, task: Task, policy: UrlPolicy, files: list[StoredFile]) -> None:
@@ -235,12 +236,20 @@ class LocalRuntime:
         output: Any = None
         try:
             try:
-                task.browser = await self._open_browser(task, policy)
+                task.browser = await self._open_browser(task, policy, files)
             except Exception as exc:
                 log.exception("could not open a browser context for %s", task.id)
                 raise AgentError(f"Could not start the browser: {type(exc).__name__}: {exc}") from None
             if not task.active:  # cancelled while the context opened
                 return
+            if task.is_session and task.request.url:
+                # Loaded before the session is reported open: a start page that does not load
+                # fails the open (not a session showing a browser error page), and no action
+                # can race the first navigation.
+                try:
+                    await task.browser.goto(task.request.url)
+                except ActionFailed as exc:
+                    raise AgentError(str(exc)) from None
             task.mark_running()
             task.touch()
             task.opened.set()
@@ -248,7 +257,7 @@ class LocalRuntime:
                 await self._serve_session(task, files)
             else:
                 output = await self._run_agent(task, task.request.task or "", files, task.request)
-        except AgentError as exc:
+        except (AgentError, ActionFailed) as exc:
             status, output = "failed", str(exc)
         except asyncio.CancelledError:
             status, output = "cancelled", task.output
@@ -304,12 +313,6 @@ class LocalRuntime:
 
     # -- sessions -------------------------------------------------------------------------
     async def _serve_session(self, task: Task, files: list[StoredFile]) -> None:
-        assert task.browser is not None
-        if task.request.url:
-            try:
-                await task.browser.goto(task.request.url)
-            except ActionFailed as exc:
-                log.info("session %s start url failed: %s", task.id, exc)
         while task.active:
             action = await task.actions.get()
             task.busy = True

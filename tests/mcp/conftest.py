@@ -29,6 +29,6 @@ async def mcp_server(
     (root / "hello.txt").write_text("hello from the MCP host")
     settings = MCPSettings(
         max_sessions=3,
-        tools=ToolSettings(wait_seconds=20, content_budget=500, file_roots=(str(root),)),
+        tools=ToolSettings(wait_seconds=20, content_budget=2000, file_roots=(str(root),)),
     )
     return build_server(settings, client=smooth_client)

@@ -1,0 +1,139 @@
+"""Cutting a long value to a budget so that the parts, read in order, give back the whole.
+
+A value's *text form* is the string itself, or its compact JSON. Parts are slices of that text
+form by character index (so a multi-byte character is never split): part ``k`` ends exactly where
+part ``k + 1`` starts. The first part of data also comes as a *valid value* (containers closed,
+the last string shortened) whose compact JSON is that same prefix plus closing brackets.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Where a text part may end early to land on a line (or word) boundary, in characters.
+_LINE_SLACK = 2_000
+_WORD_SLACK = 200
+
+
+def text_form(value: Any) -> str:
+    """The text a model reads for a value: a string as it is, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return compact_json(value)
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def escaped_length(text: str) -> int:
+    """Characters ``text`` takes inside a JSON string (without the quotes)."""
+    return len(json.dumps(text, ensure_ascii=False)) - 2
+
+
+def cut_text(text: str, start: int, room: int) -> int:
+    """The end index of the part of ``text`` that starts at ``start`` and fits ``room``.
+
+    ``room`` bounds the part both as it is and escaped inside JSON (the structured result
+    carries it as a JSON string), and the part ends on a line or word boundary when one is near.
+    """
+    if start >= len(text):
+        return len(text)
+    end = min(len(text), start + room)
+    # Shrink until the escaped form fits: each character takes at least one escaped character,
+    # so removing the excess always converges, in a few rounds at most.
+    while end > start and (excess := escaped_length(text[start:end]) - room) > 0:
+        end -= max(1, excess)
+    if end <= start:  # not one character fits: still advance, so reading on always ends
+        return min(len(text), start + 1)
+    if end == len(text):
+        return end
+    line = text.rfind("\n", max(start + 1, end - _LINE_SLACK), end)
+    if line != -1:
+        return line + 1
+    space = text.rfind(" ", max(start + 1, end - _WORD_SLACK), end)
+    return space + 1 if space != -1 else end
+
+
+class _Missing:
+    """No value could be placed at all."""
+
+
+MISSING = _Missing()
+
+
+class _Writer:
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.used = 0
+
+    def take(self, piece: str) -> bool:
+        if self.used + len(piece) > self.room:
+            return False
+        self.used += len(piece)
+        return True
+
+
+def cut_json(value: Any, room: int) -> tuple[Any, int]:
+    """The longest prefix of ``value``'s compact JSON within ``room`` characters, as
+    (the value that prefix shows, with containers closed; the prefix's length).
+
+    The prefix is exactly ``compact_json(value)[:length]``; the next part starts there.
+    ``value`` must be JSON data (dicts with string keys, lists, strings, numbers, booleans, None).
+    """
+    writer = _Writer(room)
+    kept, _ = _walk(value, writer)
+    return (None if kept is MISSING else kept), writer.used
+
+
+def _walk(value: Any, writer: _Writer) -> tuple[Any, bool]:
+    """(what of ``value`` fits, whether all of it did)."""
+    if isinstance(value, dict):
+        if not writer.take("{"):
+            return MISSING, False
+        kept_dict: dict[str, Any] = {}
+        for index, (key, item) in enumerate(value.items()):
+            if not writer.take(("," if index else "") + compact_json(key) + ":"):
+                return kept_dict, False
+            sub, complete = _walk(item, writer)
+            if sub is not MISSING:
+                kept_dict[key] = sub
+            if not complete:
+                return kept_dict, False
+        return kept_dict, writer.take("}")
+    if isinstance(value, list):
+        if not writer.take("["):
+            return MISSING, False
+        kept_list: list[Any] = []
+        for index, item in enumerate(value):
+            if index and not writer.take(","):
+                return kept_list, False
+            sub, complete = _walk(item, writer)
+            if sub is not MISSING:
+                kept_list.append(sub)
+            if not complete:
+                return kept_list, False
+        return kept_list, writer.take("]")
+    if isinstance(value, str):
+        encoded = compact_json(value)
+        if writer.take(encoded):
+            return value, True
+        return _cut_string(value, writer)
+    return (value, True) if writer.take(compact_json(value)) else (MISSING, False)
+
+
+def _cut_string(value: str, writer: _Writer) -> tuple[Any, bool]:
+    """The longest start of ``value`` whose JSON (opening quote, no closing one) still fits."""
+    left = writer.room - writer.used - 1  # the opening quote
+    if left < 0:
+        return MISSING, False
+    low, high = 0, min(len(value), left)
+    while low < high:  # the largest k with escaped_length(value[:k]) <= left
+        middle = (low + high + 1) // 2
+        if escaped_length(value[:middle]) <= left:
+            low = middle
+        else:
+            high = middle - 1
+    writer.take('"' + json.dumps(value[:low], ensure_ascii=False)[1:-1])
+    return value[:low], False

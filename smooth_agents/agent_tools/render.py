@@ -1,0 +1,121 @@
+"""The one renderer of tool results: what the delegating model reads, within one budget.
+
+Many hosts give the model only the text of a result (langchain-mcp-adapters; a LangChain
+``ToolMessage``'s content), so the text carries the whole result: a one-line lead, then the
+markdown of a page or the compact JSON of data. The structured form (MCP ``structuredContent``,
+the LangChain artifact) rides along under the same budget.
+
+A result with one long part (``LongOutput``) is cut when that part does not fit: the text carries
+characters ``[start_index, next_start_index)`` of the part's text form and names the exact call
+that reads on; the structured form carries the same part (for the first part of data: the data
+cut to a valid value). Reading on continues where the last part ended, with no gap and no overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from .base import ToolOutput
+from .cutting import MISSING, compact_json, cut_json, cut_text, text_form
+
+# Characters kept for the line that says where to read on.
+_TRAILER_ROOM = 320
+# The smallest budget that still leaves room for a useful part.
+MIN_BUDGET = 2_000
+READER_TOOL = "smooth_task_status"
+
+
+class LongOutput(ToolOutput):
+    """An output with one part that may be long (a page, extracted data, a script's value)."""
+
+    long_field: ClassVar[str] = "output"
+
+    start_index: int = Field(
+        default=0, description="Where this part begins, in characters of the whole value's text form."
+    )
+    total_chars: int = Field(default=0, description="Characters of the whole value's text form.")
+    truncated: bool = Field(default=False, description="True when only a part of the value is here.")
+    next_start_index: int | None = Field(
+        default=None, description="Where the next part begins (null when this part is the last)."
+    )
+    read_more: str = Field(default="", description="The exact call that returns the next part.")
+
+    def reader_arguments(self) -> dict[str, Any] | None:
+        """Arguments of smooth_task_status that read this value again (None: it cannot be)."""
+        return None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A tool result as the adapters send it: the text for the model, and the structured form."""
+
+    text: str
+    structured: dict[str, Any]
+
+
+def render(lead: str, output: BaseModel, budget: int) -> Rendered:
+    """The text and structured form of ``output``, each within ``budget`` characters (the
+    structured form counted as compact JSON)."""
+    budget = max(budget, MIN_BUDGET)
+    if isinstance(output, LongOutput):
+        return _render_long(lead, output, budget)
+    structured = output.model_dump(mode="json", by_alias=True)
+    body = compact_json(structured)
+    room = budget - len(lead) - _TRAILER_ROOM
+    if len(body) <= room:
+        return Rendered(f"{lead}\n{body}", structured)
+    kept, length = cut_json(structured, room)
+    note = f"[Cut at {length:,} of {len(body):,} characters: the list is longer than this answer can hold.]"
+    return Rendered(f"{lead}\n{body[:length]}\n{note}", kept if isinstance(kept, dict) else {})
+
+
+def _render_long(lead: str, output: LongOutput, budget: int) -> Rendered:
+    field = output.long_field
+    value = getattr(output, field)
+    whole = text_form(value)
+    start = min(max(output.start_index, 0), len(whole))
+    rest = output.model_dump(mode="json", by_alias=True, exclude={field})
+    room = budget - max(len(lead), len(compact_json(rest))) - _TRAILER_ROOM
+    is_data = not isinstance(value, str)
+
+    part_value: Any
+    if start == 0 and is_data and len(whole) <= room:
+        part_value, part_text, end = value, whole, len(whole)
+    elif start == 0 and is_data:
+        kept, end = cut_json(value, room)
+        part_value = None if kept is MISSING else kept
+        part_text = whole[:end]
+    else:
+        end = cut_text(whole, start, room)
+        part_text = whole[start:end]
+        # A later part of data is a piece of its JSON text; a string's part is the string's.
+        part_value = value if (start == 0 and end == len(whole)) else part_text
+
+    more = end < len(whole)
+    reader = output.reader_arguments()
+    read_more = ""
+    if more and reader is not None:
+        arguments = ", ".join(f"{k}={compact_json(v)}" for k, v in {**reader, "start_index": end}.items())
+        read_more = f"{READER_TOOL}({arguments})"
+    structured = {
+        **rest,
+        field: part_value,
+        "start_index": start,
+        "total_chars": len(whole),
+        "truncated": start > 0 or more,
+        "next_start_index": end if more else None,
+        "read_more": read_more,
+    }
+    text = f"{lead}\n{part_text}"
+    if start > 0 or more:
+        kind = "JSON text" if is_data else "text"
+        span = f"characters {start:,}-{end:,} of {len(whole):,} of the {kind}"
+        if more:
+            after = f"read on with {read_more}" if read_more else "the rest cannot be read again"
+            text += f"\n[Part: {span}; {after}.]"
+        else:
+            text += f"\n[Last part: {span}.]"
+    return Rendered(text, structured)
