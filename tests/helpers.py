@@ -25,7 +25,21 @@ API_KEY = "sk-test-key-0123456789"
 
 
 # Words of a generated article: several scripts, so a cut that split a character would show.
-_WORDS = "browser agent naïve café Zürich 東京 データ emoji 🚀 déjà-vu señor Ελλάδα résumé".split()
+_WORDS = [
+    "browser",
+    "agent",
+    "naïve",
+    "café",
+    "Zürich",
+    "東京",
+    "データ",
+    "emoji",
+    "🚀",
+    "déjà-vu",
+    "señor",
+    "Ελλάδα",
+    "résumé",
+]
 
 
 def long_article(chars: int) -> str:

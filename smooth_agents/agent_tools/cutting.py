@@ -76,10 +76,11 @@ class _Writer:
 
 
 def cut_json(value: Any, room: int) -> tuple[Any, int]:
-    """The longest prefix of ``value``'s compact JSON within ``room`` characters, as
-    (the value that prefix shows, with containers closed; the prefix's length).
+    """The longest prefix of ``value``'s compact JSON within ``room`` characters that ends with
+    a value (or inside a string), as (the value that prefix shows, containers closed; its length).
 
-    The prefix is exactly ``compact_json(value)[:length]``; the next part starts there.
+    The prefix is exactly ``compact_json(value)[:length]``, and ``compact_json`` of the value shown
+    is that prefix followed by closing quotes and brackets only; the next part starts there.
     ``value`` must be JSON data (dicts with string keys, lists, strings, numbers, booleans, None).
     """
     writer = _Writer(room)
@@ -94,11 +95,14 @@ def _walk(value: Any, writer: _Writer) -> tuple[Any, bool]:
             return MISSING, False
         kept_dict: dict[str, Any] = {}
         for index, (key, item) in enumerate(value.items()):
-            if not writer.take(("," if index else "") + compact_json(key) + ":"):
+            head = ("," if index else "") + compact_json(key) + ":"
+            if not writer.take(head):
                 return kept_dict, False
             sub, complete = _walk(item, writer)
-            if sub is not MISSING:
-                kept_dict[key] = sub
+            if sub is MISSING:  # the prefix ends with the last value shown, not a dangling key
+                writer.used -= len(head)
+                return kept_dict, False
+            kept_dict[key] = sub
             if not complete:
                 return kept_dict, False
         return kept_dict, writer.take("}")
@@ -110,8 +114,10 @@ def _walk(value: Any, writer: _Writer) -> tuple[Any, bool]:
             if index and not writer.take(","):
                 return kept_list, False
             sub, complete = _walk(item, writer)
-            if sub is not MISSING:
-                kept_list.append(sub)
+            if sub is MISSING:  # no dangling comma either
+                writer.used -= 1 if index else 0
+                return kept_list, False
+            kept_list.append(sub)
             if not complete:
                 return kept_list, False
         return kept_list, writer.take("]")

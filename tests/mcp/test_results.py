@@ -20,6 +20,7 @@ from smooth_agents import AsyncSmoothClient
 from smooth_agents.agent_tools import ToolSettings
 from smooth_agents.agent_tools.cutting import compact_json, text_form
 from tests.helpers import SiteServer
+from tests.reading import part_in_text, read_on_arguments
 
 BUDGET = 20_000
 ROW = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
@@ -52,15 +53,6 @@ async def ok(mcp: Client, name: str, arguments: dict[str, Any]) -> tuple[str, di
     return text, structured
 
 
-def part_in_text(text: str) -> str:
-    """The value's part inside a result's text: after the lead line, before a closing note."""
-    body = text.split("\n", 1)[1]
-    for marker in ("\n[Part: ", "\n[Last part: "):
-        if marker in body:
-            body = body[: body.rindex(marker)]
-    return body
-
-
 async def read_all(mcp: Client, first: tuple[str, dict[str, Any]]) -> tuple[str, str, int]:
     """Follow read_more to the end: (the text parts joined, the structured parts joined, calls)."""
     text, structured = first
@@ -76,6 +68,7 @@ async def read_all(mcp: Client, first: tuple[str, dict[str, Any]]) -> tuple[str,
         if structured.get("event_id"):
             arguments["event_id"] = structured["event_id"]
         arguments["start_index"] = structured["next_start_index"]
+        assert read_on_arguments(text) == arguments  # a text-only reader finds the same call
         text, structured = await ok(mcp, "smooth_task_status", arguments)
         assert structured["start_index"] == arguments["start_index"]  # no gap, no overlap
         texts.append(part_in_text(text))

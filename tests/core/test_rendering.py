@@ -1,0 +1,154 @@
+"""The result renderer, as pure functions: cutting keeps every character once, within the budget."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+import pytest
+
+from smooth_agents.agent_tools.browse import TaskOutput
+from smooth_agents.agent_tools.cutting import compact_json, cut_json, cut_text, text_form
+from smooth_agents.agent_tools.render import MIN_BUDGET, render
+from smooth_agents.agent_tools.sessions import SessionInfo, SessionListOutput
+
+ALPHABET = ["a", "é", "東", "🚀", "\n", '"', "\\", " ", "\t", "z"]
+
+
+def random_text(rng: random.Random, size: int) -> str:
+    return "".join(rng.choice(ALPHABET) for _ in range(size))
+
+
+def random_json(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.choice(["str", "num", "list", "dict", "bool", "null"] if depth < 4 else ["str", "num"])
+    if kind == "str":
+        return random_text(rng, rng.randint(0, 300))
+    if kind == "num":
+        return rng.choice([0, -3, 12.5, 10**12, 1e-7])
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    if kind == "list":
+        return [random_json(rng, depth + 1) for _ in range(rng.randint(0, 8))]
+    return {f"k{i}{random_text(rng, 2)}": random_json(rng, depth + 1) for i in range(rng.randint(0, 8))}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cut_json_gives_an_exact_prefix_and_a_valid_value(seed: int) -> None:
+    rng = random.Random(seed)
+    value = {"rows": [random_json(rng) for _ in range(10)]}
+    whole = compact_json(value)
+    room = rng.randint(1, len(whole))
+    kept, length = cut_json(value, room)
+    assert length <= room
+    prefix = whole[:length]
+    shown = compact_json(kept)
+    # The value shown is the prefix closed: same characters, then only closing brackets and quotes.
+    assert shown.startswith(prefix)
+    assert set(shown[length:]) <= set('"]}')
+    assert json.loads(shown) == kept
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_text_parts_join_to_the_whole_and_each_fits_escaped(seed: int) -> None:
+    rng = random.Random(seed)
+    text = random_text(rng, rng.randint(1, 40_000))
+    room = rng.randint(50, 5_000)
+    start, parts = 0, []
+    while start < len(text):
+        end = cut_text(text, start, room)
+        assert end > start
+        part = text[start:end]
+        assert len(json.dumps(part, ensure_ascii=False)) - 2 <= room
+        parts.append(part)
+        start = end
+    assert "".join(parts) == text
+
+
+def test_cut_text_prefers_a_line_end() -> None:
+    text = ("word " * 50 + "\n") * 100
+    end = cut_text(text, 0, 1_000)
+    assert text[end - 1] == "\n"
+
+
+def reading(output: TaskOutput, budget: int) -> tuple[str, list[str]]:
+    """Render from every start index a reader would be told to use: (joined parts, texts)."""
+    parts, texts = [], []
+    start: int | None = 0
+    while start is not None:
+        output.start_index = start
+        rendered = render("Lead line.", output, budget)
+        assert len(rendered.text) <= budget
+        assert len(compact_json(rendered.structured)) <= budget
+        texts.append(rendered.text)
+        value = rendered.structured["output"]
+        parts.append(value if isinstance(value, str) else text_form(value))
+        start = rendered.structured["next_start_index"]
+        if start is not None:
+            assert f"start_index={start}" in rendered.structured["read_more"]
+            assert rendered.structured["read_more"] in rendered.text
+    return "".join(parts), texts
+
+
+def test_a_long_page_is_read_whole_through_parts() -> None:
+    page = random_text(random.Random(1), 100_000)
+    joined, texts = reading(TaskOutput(task_id="t1", status="done", output=page), 10_000)
+    assert joined == page
+    assert len(texts) >= 10
+    assert texts[0].startswith("Lead line.\n")
+    assert "[Last part: " in texts[-1]
+
+
+def test_long_data_first_part_is_data_then_its_json_text() -> None:
+    rows = [{"name": f"row {i}", "price": i * 1.5} for i in range(2_000)]
+    whole = compact_json(rows)
+    output = TaskOutput(task_id="t1", status="done", output=rows)
+    first = render("Lead.", output, 5_000)
+    shown = first.structured["output"]
+    assert isinstance(shown, list)
+    assert 0 < len(shown) < 2_000
+    assert shown[:-1] == rows[: len(shown) - 1]  # whole rows, the last maybe cut
+    assert first.structured["total_chars"] == len(whole)
+    # The text parts (the first one's prefix, then pieces of the JSON text) join to the whole.
+    texts = [whole[: first.structured["next_start_index"]]]
+    assert texts[0] in first.text
+    start = first.structured["next_start_index"]
+    while start is not None:
+        output.start_index = start
+        part = render("Lead.", output, 5_000).structured
+        texts.append(part["output"])
+        start = part["next_start_index"]
+    assert "".join(texts) == whole
+
+
+def test_small_results_are_whole_and_say_nothing_of_parts() -> None:
+    rendered = render("Answer:", TaskOutput(task_id="t1", status="done", output={"price": 3}), 20_000)
+    assert rendered.text == 'Answer:\n{"price":3}'
+    assert rendered.structured["output"] == {"price": 3}
+    assert rendered.structured["truncated"] is False
+    assert rendered.structured["read_more"] == ""
+
+
+def test_other_results_carry_their_whole_json() -> None:
+    listing = SessionListOutput(
+        sessions=[SessionInfo(session_id="s1", live_url="http://x/", idle_seconds=2.0)]
+    )
+    rendered = render("1 open session(s):", listing, 20_000)
+    assert json.loads(rendered.text.split("\n", 1)[1]) == rendered.structured
+
+
+def test_budget_has_a_floor() -> None:
+    rendered = render("Lead.", TaskOutput(task_id="t", status="done", output="x" * 50_000), 10)
+    assert MIN_BUDGET - 400 < len(rendered.text) <= MIN_BUDGET
+
+
+def test_rendering_a_20kb_result_is_fast() -> None:
+    # Not a timing assert on speed (bench/result_rendering.py measures it): a sanity bound that
+    # catches an accidental quadratic walk, with a wide margin for a loaded machine.
+    rows = [{"name": f"row {i}", "price": i} for i in range(700)]
+    started = time.perf_counter()
+    render("Lead.", TaskOutput(task_id="t", status="done", output=rows), 20_000)
+    assert time.perf_counter() - started < 1.0
