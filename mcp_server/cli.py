@@ -13,69 +13,101 @@ from pathlib import Path
 from typing import Any
 
 from smooth_agents.agent_tools import ToolSettings
+from smooth_agents.agent_tools.render import MIN_BUDGET
 
-from .settings import MCPSettings, env_default, env_list
+from .settings import MCPSettings, env_default, env_flag, env_list
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every setting is a flag with an environment twin (named in its help); flags win."""
     parser = argparse.ArgumentParser(
         prog="smooth-mcp",
-        description="Smooth browser-agent tools for MCP hosts. "
-        "Settings come from flags or SMOOTH_MCP_* variables.",
+        description="Smooth browser-agent tools for MCP hosts. Every setting is a flag or the "
+        "SMOOTH_MCP_* variable named in its help (the flag wins).",
     )
     parser.add_argument(
         "--transport",
         choices=["stdio", "sse", "streamable-http"],
         default=env_default("SMOOTH_MCP_TRANSPORT", "stdio"),
-        help="stdio (default; for Claude Desktop and IDEs), sse, or streamable-http",
+        help="stdio (default; for Claude Desktop and IDEs), sse, or streamable-http "
+        "[env SMOOTH_MCP_TRANSPORT]",
     )
     parser.add_argument(
-        "--host", default=env_default("SMOOTH_MCP_HOST", "127.0.0.1"), help="HTTP bind address"
+        "--host",
+        default=env_default("SMOOTH_MCP_HOST", "127.0.0.1"),
+        help="HTTP bind address (default 127.0.0.1) [env SMOOTH_MCP_HOST]",
     )
     parser.add_argument(
-        "--port", type=int, default=int(env_default("SMOOTH_MCP_PORT", "8765")), help="HTTP port"
+        "--port",
+        type=int,
+        default=int(env_default("SMOOTH_MCP_PORT", "8765")),
+        help="HTTP port (default 8765) [env SMOOTH_MCP_PORT]",
     )
     parser.add_argument(
         "--auth-token",
         default=os.environ.get("SMOOTH_MCP_AUTH_TOKEN") or None,
-        help="bearer token HTTP clients must send (required off loopback); prefer the environment "
-        "variable SMOOTH_MCP_AUTH_TOKEN: a flag is visible to other users in the process list",
+        help="bearer token HTTP clients must send (required off loopback); prefer the variable: a "
+        "flag is visible to other users in the process list [env SMOOTH_MCP_AUTH_TOKEN]",
     )
-    parser.add_argument("--allow-host", action="append", default=list(env_list("SMOOTH_MCP_ALLOWED_HOSTS")))
     parser.add_argument(
-        "--allow-origin", action="append", default=list(env_list("SMOOTH_MCP_ALLOWED_ORIGINS"))
+        "--allow-host",
+        action="append",
+        default=list(env_list("SMOOTH_MCP_ALLOWED_HOSTS")),
+        help="a Host header HTTP transports accept besides loopback names (repeatable) "
+        "[env SMOOTH_MCP_ALLOWED_HOSTS, comma-separated]",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=list(env_list("SMOOTH_MCP_ALLOWED_ORIGINS")),
+        help="an Origin header HTTP transports accept (repeatable) "
+        "[env SMOOTH_MCP_ALLOWED_ORIGINS, comma-separated]",
     )
     parser.add_argument(
         "--stateless",
         action="store_true",
-        help="streamable HTTP without server-side MCP sessions (load balancers)",
+        default=env_flag("SMOOTH_MCP_STATELESS"),
+        help="streamable HTTP without server-side MCP sessions, for replicas behind a load balancer "
+        "[env SMOOTH_MCP_STATELESS=1]",
     )
     parser.add_argument(
         "--wait",
         type=float,
         default=float(env_default("SMOOTH_MCP_WAIT", "120")),
-        help="seconds smooth_browse waits before answering 'running' (default 120)",
+        help="seconds smooth_browse waits before answering 'running' (default 120) [env SMOOTH_MCP_WAIT]",
     )
     parser.add_argument(
-        "--session-ttl", type=float, default=float(env_default("SMOOTH_MCP_SESSION_TTL", "900"))
+        "--session-ttl",
+        type=float,
+        default=float(env_default("SMOOTH_MCP_SESSION_TTL", "900")),
+        help="seconds after which an idle session this server opened is closed (default 900) "
+        "[env SMOOTH_MCP_SESSION_TTL]",
     )
-    parser.add_argument("--max-sessions", type=int, default=int(env_default("SMOOTH_MCP_MAX_SESSIONS", "8")))
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=int(env_default("SMOOTH_MCP_MAX_SESSIONS", "8")),
+        help="most sessions open at once (default 8) [env SMOOTH_MCP_MAX_SESSIONS]",
+    )
     parser.add_argument(
         "--file-root",
         action="append",
-        default=list(env_list("SMOOTH_MCP_FILE_ROOTS")),
-        help="folder smooth_file_upload may read from (repeatable; stdio only)",
+        default=list(env_list("SMOOTH_MCP_FILE_ROOTS", paths=True)),
+        help="folder smooth_file_upload may read from (repeatable; stdio only; without one the tool "
+        f"is not offered) [env SMOOTH_MCP_FILE_ROOTS, separated by {os.pathsep!r} or commas]",
     )
     parser.add_argument(
         "--content-budget",
         type=int,
         default=int(env_default("SMOOTH_MCP_CONTENT_BUDGET", "20000")),
-        help="characters of text per answer before continuation",
+        help="characters per tool answer, bounding its text and its structured part alike; longer "
+        f"results are cut and read on with smooth_task_status (default 20000, at least {MIN_BUDGET}) "
+        "[env SMOOTH_MCP_CONTENT_BUDGET]",
     )
     parser.add_argument(
         "--print-config",
         choices=["claude"],
-        help="print a ready claude_desktop_config.json entry and exit",
+        help="print a ready claude_desktop_config.json entry and exit (a command, no variable)",
     )
     return parser
 

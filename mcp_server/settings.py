@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from smooth_agents.agent_tools import ToolSettings
+from smooth_agents.agent_tools.render import MIN_BUDGET
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -39,12 +40,23 @@ class MCPSettings:
             )
         if self.port <= 0 or self.port > 65535:
             raise SystemExit(f"smooth-mcp: invalid port {self.port}")
+        if self.tools.content_budget < MIN_BUDGET:
+            raise SystemExit(f"smooth-mcp: --content-budget must be at least {MIN_BUDGET} characters")
 
 
 def env_default(name: str, fallback: str) -> str:
     return os.environ.get(name, "").strip() or fallback
 
 
-def env_list(name: str) -> tuple[str, ...]:
+def env_flag(name: str) -> bool:
+    """A yes/no variable: 1, true, yes or on (any case) mean yes."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, *, paths: bool = False) -> tuple[str, ...]:
+    """A list variable: comma-separated; a list of folders may also use the path separator (a
+    host or an origin may hold a colon, so those split on commas only)."""
     raw = os.environ.get(name, "")
-    return tuple(part for part in raw.replace(",", os.pathsep).split(os.pathsep) if part.strip())
+    if paths:
+        raw = raw.replace(os.pathsep, ",")
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

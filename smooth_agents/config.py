@@ -6,6 +6,7 @@ stderr). The key is held as a ``SecretStr`` so it never shows in a repr or a log
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 
@@ -14,6 +15,17 @@ from pydantic import SecretStr
 DEFAULT_BASE_URL = "https://api.smooth.sh/api/"
 API_VERSION = "v1"
 KEY_VARIABLES = ("SMOOTH_API_KEY", "CIRCLEMIND_API_KEY")
+log = logging.getLogger("smooth_agents")
+
+
+def is_placeholder(key: str) -> bool:
+    """A key left as a template's placeholder (``<your Smooth API key ...>``, ``YOUR_KEY``)."""
+    text = key.strip()
+    return (text.startswith("<") and text.endswith(">")) or text.upper() in {
+        "YOUR_API_KEY",
+        "YOUR_KEY",
+        "CHANGEME",
+    }
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,10 @@ def resolve_config(
     if key is None:
         for variable in KEY_VARIABLES:
             value = os.environ.get(variable, "").strip()
-            if value:
+            if value and is_placeholder(value):
+                # A config pasted as printed (smooth-mcp --print-config): never sent to the cloud.
+                log.warning("%s holds a placeholder, not a key: using the embedded local server", variable)
+            elif value:
                 key = SecretStr(value)
                 break
     url = base_url or os.environ.get("SMOOTH_BASE_URL", "").strip() or None

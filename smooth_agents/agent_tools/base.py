@@ -132,7 +132,7 @@ class ToolDefinition(Generic[InputT, OutputT]):
         except ToolFailure:
             raise
         except Exception as exc:
-            failure = as_tool_failure(self.name, exc)
+            failure = as_tool_failure(self, exc)
             if failure is None:
                 raise
             raise failure from exc

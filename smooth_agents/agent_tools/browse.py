@@ -12,6 +12,8 @@ from ..handles import TaskTimeoutError
 from ..models import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
 from .common import (
+    LOCAL_LIVE_VIEW,
+    checked_schema,
     device_field,
     files_field,
     max_steps,
@@ -81,7 +83,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
     handle = await context.client.run(
         args.task,
         url=args.url or None,
-        response_model=args.response_schema or None,
+        response_model=checked_schema(args.response_schema, "response_schema") or None,
         max_steps=max_steps(args.max_steps),
         device=args.device,
         allowed_urls=args.allowed_urls or None,
@@ -145,6 +147,7 @@ BROWSE = ToolDefinition(
     lead=lead,
     embedded_note=(
         "This server runs the built-in local browser without a model: it answers only when `url` is "
-        "given, by reading that page as text, or by extracting JSON when `response_schema` is given."
+        "given, by reading that page as text, or by extracting JSON when `response_schema` is given. "
+        + LOCAL_LIVE_VIEW
     ),
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..handles import AsyncTaskHandle
+from ..handles import AsyncTaskHandle, json_schema_problem
 from .base import ToolContext, ToolFailure
 
 log = logging.getLogger("smooth_agents.tools")
@@ -30,6 +30,10 @@ FILES_HELP = (
     "input on a form); empty for none."
 )
 DEFAULT_MAX_STEPS = 32
+# Said in the descriptions when the embedded local server answers (no Smooth key).
+LOCAL_LIVE_VIEW = (
+    "Its live_url shows a picture of the page that refreshes every second: a person can watch, not take over."
+)
 
 
 def session_id_field() -> Any:
@@ -67,6 +71,18 @@ def max_steps(value: int) -> int:
     if value < 2:
         raise ToolFailure("max_steps must be 0 (the default, 32) or between 2 and 128.")
     return value
+
+
+def checked_schema(schema: dict[str, Any], argument: str) -> dict[str, Any]:
+    """A JSON schema argument, refused before anything starts when broken (named as the caller
+    named it)."""
+    problem = json_schema_problem(schema) if schema else None
+    if problem is not None:
+        where, message = problem
+        raise ToolFailure(
+            f"{argument} is not a valid JSON schema (at {where or 'the top level'}): {message}."
+        )
+    return schema
 
 
 def http_status_note(status: int | None) -> str:

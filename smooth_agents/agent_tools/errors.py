@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -9,7 +10,6 @@ from pydantic import ValidationError
 from ..errors import (
     ActionError,
     APIConnectionError,
-    APIError,
     AuthenticationError,
     NotFoundError,
     RateLimitError,
@@ -34,33 +34,48 @@ def validate_input(definition: ToolDefinition[Any, Any], arguments: dict[str, An
         raise ToolFailure(f"Invalid arguments for {definition.name}: {problems}.") from None
 
 
-def as_tool_failure(tool: str, exc: BaseException) -> ToolFailure | None:
+def _sentence(text: object) -> str:
+    """Text ending with exactly one period (remote messages may or may not end with one)."""
+    return str(text).rstrip().rstrip(".") + "."
+
+
+def _not_found_hint(fields: Iterable[str]) -> str:
+    """Where the ids this tool takes can be looked up."""
+    names = set(fields)
+    if "session_id" in names:
+        return "Check the session_id (smooth_session_list lists the open sessions)."
+    if "profile_id" in names:
+        return "Check the profile_id (smooth_profile_list lists the profiles)."
+    if "task_id" in names:
+        return "Check the task_id (smooth_browse returns it; a read_more call names it)."
+    return "Check the ids given."
+
+
+def as_tool_failure(definition: ToolDefinition[Any, Any], exc: BaseException) -> ToolFailure | None:
     """A ToolFailure for the errors a caller can do something about; None for bugs."""
+    tool = definition.name
+    fields = definition.input_model.model_fields
     if isinstance(exc, SessionClosedError):
-        return ToolFailure(f"{exc} Call smooth_session_open to start a new session.")
+        return ToolFailure(f"{_sentence(exc)} Call smooth_session_open to start a new session.")
     if isinstance(exc, ActionError):
-        still_open = " The session is still open: fix the input and try again." if "session" in tool else ""
-        return ToolFailure(f"{exc}.{still_open}")
+        still_open = (
+            " The session is still open: fix the input and try again." if "session_id" in fields else ""
+        )
+        return ToolFailure(f"{_sentence(exc)}{still_open}")
     if isinstance(exc, TaskFailedError):
-        return ToolFailure(f"The task ended {exc.status}: {exc.output}")
+        return ToolFailure(f"The task ended {exc.status}: {_sentence(exc.output)}")
     if isinstance(exc, AuthenticationError):
         return ToolFailure("Smooth refused the API key. Check SMOOTH_API_KEY in this server's configuration.")
     if isinstance(exc, RateLimitError):
         return ToolFailure(
-            f"{exc} Close sessions you no longer need (smooth_session_close) or wait a moment."
+            f"{_sentence(exc)} Close sessions you no longer need (smooth_session_close) or wait a moment."
         )
     if isinstance(exc, NotFoundError):
-        return ToolFailure(
-            f"Not found: {exc.detail}. Check the id (smooth_session_list lists open sessions)."
-        )
+        return ToolFailure(f"Not found: {_sentence(exc.detail)} {_not_found_hint(fields)}")
     if isinstance(exc, UnprocessableEntityError):
-        return ToolFailure(f"Smooth rejected the arguments of {tool}: {exc}")
-    if isinstance(exc, APIError):
-        return ToolFailure(f"{tool} failed: {exc}")
+        return ToolFailure(f"Smooth rejected the arguments of {tool}: {_sentence(exc)}")
     if isinstance(exc, APIConnectionError):
-        return ToolFailure(f"Smooth could not be reached: {exc} Try again shortly.")
-    if isinstance(exc, SmoothError):
-        return ToolFailure(f"{tool} failed: {exc}")
-    if isinstance(exc, ValueError):
-        return ToolFailure(f"{tool} failed: {exc}")
+        return ToolFailure(f"Smooth could not be reached: {_sentence(exc)} Try again shortly.")
+    if isinstance(exc, SmoothError | ValueError):
+        return ToolFailure(f"{tool} failed: {_sentence(exc)}")
     return None

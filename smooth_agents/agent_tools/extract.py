@@ -6,9 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from ..handles import check_json_schema
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
-from .common import http_status_note, prompt_field, schema_field
+from .common import checked_schema, http_status_note, prompt_field, schema_field
 from .render import LongOutput
 from .schemas import JsonObject
 
@@ -34,7 +33,7 @@ class ExtractOutput(LongOutput):
 
 
 async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
-    check_json_schema(args.json_schema)  # before a browser is opened for nothing
+    checked_schema(args.json_schema, "json_schema")  # before a browser is opened for nothing
     async with context.client.session() as session:
         await context.progress(f"opening {args.url}", None, None)
         landed = await session.goto(args.url)

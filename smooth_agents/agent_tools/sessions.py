@@ -10,6 +10,8 @@ from ..models import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 from .browse import LIVE_URL_HELP
 from .common import (
+    LOCAL_LIVE_VIEW,
+    checked_schema,
     device_field,
     files_field,
     http_status_note,
@@ -113,6 +115,7 @@ SESSION_OPEN = ToolDefinition(
     hints=ToolHints(read_only=False, destructive=False, idempotent=False),
     run=session_open,
     lead=_open_lead,
+    embedded_note="This server runs the built-in local browser. " + LOCAL_LIVE_VIEW,
 )
 
 # -- goto ------------------------------------------------------------------------------------
@@ -190,7 +193,8 @@ class SessionExtractOutput(SessionResult):
 
 async def session_extract(context: ToolContext, args: SessionExtractInput) -> SessionExtractOutput:
     async with context.sessions.use(args.session_id) as session:
-        result = await session.extract(args.json_schema, prompt=args.prompt or None)
+        schema = checked_schema(args.json_schema, "json_schema")
+        result = await session.extract(schema, prompt=args.prompt or None)
     return SessionExtractOutput(session_id=session.id, event_id=result.event_id or "", data=result.output)
 
 
@@ -272,7 +276,9 @@ async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> S
     async with context.sessions.use(args.session_id) as session:
         await context.progress(f"running a task in session {session.id}", None, None)
         result = await session.run_task(
-            args.task, args.response_schema or None, max_steps=max_steps(args.max_steps)
+            args.task,
+            checked_schema(args.response_schema, "response_schema") or None,
+            max_steps=max_steps(args.max_steps),
         )
     return SessionRunTaskOutput(session_id=session.id, event_id=result.event_id or "", output=result.output)
 

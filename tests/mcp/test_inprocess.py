@@ -246,7 +246,7 @@ async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime]
 
 
 BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
-    ("smooth_extract", {"url": "http://127.0.0.1/", "json_schema": {"type": 42}}, "Invalid JSON schema"),
+    ("smooth_extract", {"url": "http://127.0.0.1/", "json_schema": {"type": 42}}, "not a valid JSON schema"),
     ("smooth_extract", {"url": "http://127.0.0.1/"}, "json_schema"),
     ("smooth_extract", {"url": 7, "json_schema": PRODUCT}, "url"),
     ("smooth_browse", {"task": ""}, "task"),
