@@ -82,5 +82,11 @@ def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime) -> Tool
         annotations=annotations_of(definition),
     )
     fields = {name: getattr(built, name) for name in Tool.model_fields}
-    fields.update(fn=call, parameters=definition.input_schema(), context_kwarg=None)
+    fields.update(
+        fn=call,
+        parameters=definition.input_schema(),
+        context_kwarg=None,
+        # Validation still runs against the output model; hosts see the schema without titles.
+        fn_metadata=built.fn_metadata.model_copy(update={"output_schema": definition.output_schema()}),
+    )
     return VerbatimTool(**fields)

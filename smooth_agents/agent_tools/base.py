@@ -106,6 +106,12 @@ class ToolDefinition(Generic[InputT, OutputT]):
 
         return published_schema(self.input_model)
 
+    def output_schema(self) -> dict[str, Any]:
+        """The result schema hosts are shown (MCP ``outputSchema``)."""
+        from .schemas import published_output_schema
+
+        return published_output_schema(self.output_model)
+
     def render(self, output: OutputT, budget: int) -> Rendered:
         """The text and structured form of a result, within ``budget`` characters each."""
         from .render import render

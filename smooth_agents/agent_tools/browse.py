@@ -21,7 +21,7 @@ from .common import (
     optional_schema_field,
     report_progress,
 )
-from .render import LongOutput
+from .render import LongOutput, kind_of
 from .schemas import JsonObject
 
 
@@ -124,8 +124,7 @@ def lead(result: TaskOutput) -> str:
         if result.event_id
         else f"task {result.task_id}"
     )
-    kind = "text" if isinstance(result.output, str) else "JSON"
-    text = f"Answer of {what} ({result.status}; {kind}):"
+    text = f"Answer of {what} ({result.status}; {kind_of(result.output)}):"
     return f"{result.message} {text}" if result.message else text
 
 

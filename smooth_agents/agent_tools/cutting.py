@@ -90,6 +90,11 @@ def cut_json(value: Any, room: int) -> tuple[Any, int]:
 
 def _walk(value: Any, writer: _Writer) -> tuple[Any, bool]:
     """(what of ``value`` fits, whether all of it did)."""
+    # A value that fits is taken whole: only the one value across the boundary is walked into,
+    # so the cost stays near one serialisation of the data.
+    encoded = compact_json(value)
+    if writer.take(encoded):
+        return value, True
     if isinstance(value, dict):
         if not writer.take("{"):
             return MISSING, False
@@ -122,11 +127,8 @@ def _walk(value: Any, writer: _Writer) -> tuple[Any, bool]:
                 return kept_list, False
         return kept_list, writer.take("]")
     if isinstance(value, str):
-        encoded = compact_json(value)
-        if writer.take(encoded):
-            return value, True
         return _cut_string(value, writer)
-    return (value, True) if writer.take(compact_json(value)) else (MISSING, False)
+    return MISSING, False
 
 
 def _cut_string(value: str, writer: _Writer) -> tuple[Any, bool]:

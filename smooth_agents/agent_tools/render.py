@@ -33,19 +33,22 @@ class LongOutput(ToolOutput):
 
     long_field: ClassVar[str] = "output"
 
-    start_index: int = Field(
-        default=0, description="Where this part begins, in characters of the whole value's text form."
-    )
-    total_chars: int = Field(default=0, description="Characters of the whole value's text form.")
+    start_index: int = Field(default=0, description="Where this part begins, in characters.")
+    total_chars: int = Field(default=0, description="Length of the whole value, in characters.")
     truncated: bool = Field(default=False, description="True when only a part of the value is here.")
     next_start_index: int | None = Field(
-        default=None, description="Where the next part begins (null when this part is the last)."
+        default=None, description="Where the next part begins; null at the end."
     )
-    read_more: str = Field(default="", description="The exact call that returns the next part.")
+    read_more: str = Field(default="", description="The call that returns the next part.")
 
     def reader_arguments(self) -> dict[str, Any] | None:
         """Arguments of smooth_task_status that read this value again (None: it cannot be)."""
         return None
+
+
+def kind_of(value: Any) -> str:
+    """How a value's text form reads: a string as text, anything else as JSON."""
+    return "text" if isinstance(value, str) else "JSON"
 
 
 @dataclass(frozen=True)

@@ -70,3 +70,26 @@ def _clean(schema: dict[str, Any]) -> dict[str, Any]:
     if "enum" in out and "type" not in out:
         out["type"] = "string"
     return out
+
+
+def published_output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The output schema a host is shown: ``model``'s, without the titles pydantic derives from
+    field names (they repeat the names and lengthen every tools/list)."""
+    schema: dict[str, Any] = _drop_titles(model.model_json_schema(by_alias=True, mode="serialization"))
+    return schema
+
+
+def _drop_titles(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_drop_titles(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    cleaned: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            cleaned[key] = {name: _drop_titles(sub) for name, sub in value.items()}
+        else:
+            cleaned[key] = _drop_titles(value)
+    return cleaned

@@ -22,7 +22,7 @@ from .common import (
     schema_field,
     session_id_field,
 )
-from .render import LongOutput
+from .render import LongOutput, kind_of
 from .schemas import JsonObject
 
 # -- open ------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ SESSION_EVALUATE_JS = ToolDefinition(
     output_model=EvaluateJsOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=False),
     run=session_evaluate_js,
-    lead=lambda r: f"Value of the script in session {r.session_id} (JSON):",
+    lead=lambda r: f"Value of the script in session {r.session_id} ({kind_of(r.result)}):",
 )
 
 # -- run_task --------------------------------------------------------------------------------
@@ -284,8 +284,7 @@ async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> S
 
 
 def _run_task_lead(r: SessionRunTaskOutput) -> str:
-    kind = "text" if isinstance(r.output, str) else "JSON"
-    return f"Answer of the task in session {r.session_id} ({kind}):"
+    return f"Answer of the task in session {r.session_id} ({kind_of(r.output)}):"
 
 
 SESSION_RUN_TASK = ToolDefinition(
