@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smooth_agents.agent_tools import ToolSettings
-from smooth_agents.agent_tools.render import MIN_BUDGET
+from smooth_agents.agent_tools.base import MIN_CONTENT_BUDGET
 
 from .settings import MCPSettings, env_default, env_flag, env_list
 
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=int(env_default("SMOOTH_MCP_CONTENT_BUDGET", "20000")),
         help="characters per tool answer, bounding its text and its structured part alike; longer "
-        f"results are cut and read on with smooth_task_status (default 20000, at least {MIN_BUDGET}) "
+        f"results are cut and read on with smooth_task_status (default 20000, at least {MIN_CONTENT_BUDGET}) "
         "[env SMOOTH_MCP_CONTENT_BUDGET]",
     )
     parser.add_argument(
@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> MCPSettings:
+    try:
+        return _settings_from(args)
+    except ValueError as exc:
+        raise SystemExit(f"smooth-mcp: {exc}") from None
+
+
+def _settings_from(args: argparse.Namespace) -> MCPSettings:
     return MCPSettings(
         transport=args.transport,
         host=args.host,

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from smooth_agents.agent_tools import ToolSettings
-from smooth_agents.agent_tools.render import MIN_BUDGET
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -40,8 +39,6 @@ class MCPSettings:
             )
         if self.port <= 0 or self.port > 65535:
             raise SystemExit(f"smooth-mcp: invalid port {self.port}")
-        if self.tools.content_budget < MIN_BUDGET:
-            raise SystemExit(f"smooth-mcp: --content-budget must be at least {MIN_BUDGET} characters")
 
 
 def env_default(name: str, fallback: str) -> str:

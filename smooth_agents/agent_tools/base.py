@@ -44,6 +44,10 @@ async def no_progress(message: str, progress: float | None = None, total: float 
     """The default sink: nobody listens."""
 
 
+# The smallest content budget that still leaves room for a useful part of a long result.
+MIN_CONTENT_BUDGET = 2_000
+
+
 @dataclass
 class ToolSettings:
     """Bounds the tools work within; adapters fill them from flags and environment."""
@@ -61,6 +65,10 @@ class ToolSettings:
     file_roots: tuple[str, ...] = ()
     # True when the client runs the embedded local server (descriptions say what it can do).
     embedded: bool = False
+
+    def __post_init__(self) -> None:
+        if self.content_budget < MIN_CONTENT_BUDGET:
+            raise ValueError(f"content_budget must be at least {MIN_CONTENT_BUDGET} characters")
 
 
 @dataclass

@@ -18,13 +18,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from .base import ToolOutput
+from .base import MIN_CONTENT_BUDGET, ToolOutput
 from .cutting import MISSING, compact_json, cut_json, cut_text, text_form
 
 # Characters kept for the line that says where to read on.
 _TRAILER_ROOM = 320
-# The smallest budget that still leaves room for a useful part.
-MIN_BUDGET = 2_000
 READER_TOOL = "smooth_task_status"
 
 
@@ -62,7 +60,7 @@ class Rendered:
 def render(lead: str, output: BaseModel, budget: int) -> Rendered:
     """The text and structured form of ``output``, each within ``budget`` characters (the
     structured form counted as compact JSON)."""
-    budget = max(budget, MIN_BUDGET)
+    budget = max(budget, MIN_CONTENT_BUDGET)
     if isinstance(output, LongOutput):
         return _render_long(lead, output, budget)
     structured = output.model_dump(mode="json", by_alias=True)

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from smooth_agents.agent_tools.base import MIN_CONTENT_BUDGET
 from smooth_agents.agent_tools.browse import TaskOutput
 from smooth_agents.agent_tools.cutting import compact_json, cut_json, cut_text, text_form
-from smooth_agents.agent_tools.render import MIN_BUDGET, render
+from smooth_agents.agent_tools.render import render
 from smooth_agents.agent_tools.sessions import SessionInfo, SessionListOutput
 
 ALPHABET = ["a", "é", "東", "🚀", "\n", '"', "\\", " ", "\t", "z"]
@@ -142,7 +143,7 @@ def test_other_results_carry_their_whole_json() -> None:
 
 def test_budget_has_a_floor() -> None:
     rendered = render("Lead.", TaskOutput(task_id="t", status="done", output="x" * 50_000), 10)
-    assert MIN_BUDGET - 400 < len(rendered.text) <= MIN_BUDGET
+    assert MIN_CONTENT_BUDGET - 400 < len(rendered.text) <= MIN_CONTENT_BUDGET
 
 
 def test_rendering_a_20kb_result_is_fast() -> None:

@@ -254,7 +254,13 @@ BAD_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("smooth_session_goto", {"session_id": "task_unknown", "url": "http://127.0.0.1/"}, "Unknown session"),
     ("smooth_session_evaluate_js", {"session_id": "", "code": "1"}, "session_id"),
     ("smooth_task_status", {"task_id": "task_unknown"}, "Not found"),
-    ("smooth_profile_delete", {"profile_id": "never-made"}, "Not found"),
+    ("smooth_profile_delete", {"profile_id": "never-made"}, "smooth_profile_list"),
+    (
+        "smooth_browse",
+        {"task": "x", "url": "http://127.0.0.1/", "response_schema": '{"type": 42}'},
+        "response_schema",
+    ),
+    ("smooth_session_open", {"device": "tablet"}, "device"),
     ("smooth_profile_create", {"profile_id": "../bad"}, "Invalid profile id"),
 ]
 
