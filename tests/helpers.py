@@ -76,7 +76,7 @@ def listing_page(rows: int) -> str:
 class SiteServer:
     """A static web site on its own loopback port (a second origin besides the Smooth server), plus
     generated pages: ``/long?chars=N`` (a long article), ``/listing?rows=N`` (a product listing),
-    ``/status/CODE`` (a page answering that HTTP status)."""
+    ``/status/CODE`` (a page answering that HTTP status), ``/title?chars=N`` (a huge title)."""
 
     def __init__(self) -> None:
         async def slow(request: Request) -> Response:
@@ -88,6 +88,10 @@ class SiteServer:
 
         async def listing(request: Request) -> Response:
             return HTMLResponse(listing_page(int(request.query_params.get("rows", "20"))))
+
+        async def titled(request: Request) -> Response:
+            title = "Tïtle " * (int(request.query_params.get("chars", "100000")) // 6)
+            return HTMLResponse(f"<html><head><title>{title}</title></head><body>hi</body></html>")
 
         async def status(request: Request) -> Response:
             code = int(request.path_params["code"])
@@ -101,6 +105,7 @@ class SiteServer:
                 Route("/long", long),
                 Route("/listing", listing),
                 Route("/status/{code}", status),
+                Route("/title", titled),
                 Mount("/demo", StaticFiles(directory=DEMO_DIR)),
                 Mount("/", StaticFiles(directory=SITE_DIR)),
             ]

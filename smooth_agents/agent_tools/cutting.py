@@ -9,6 +9,7 @@ the last string shortened) whose compact JSON is that same prefix plus closing b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 # Where a text part may end early to land on a line (or word) boundary, in characters.
@@ -145,3 +146,54 @@ def _cut_string(value: str, writer: _Writer) -> tuple[Any, bool]:
             high = middle - 1
     writer.take('"' + json.dumps(value[:low], ensure_ascii=False)[1:-1])
     return value[:low], False
+
+
+# What marks a string shortened by shrink().
+CUT_MARK = "…"
+
+
+def shrink(value: Any, room: int) -> tuple[Any, bool]:
+    """``value`` with its longest strings shortened (then its longest lists halved) until its
+    compact JSON fits ``room``; the shape stays (every key kept), so it still matches its schema.
+    Returns (the value, whether anything was cut)."""
+    data = json.loads(compact_json(value))
+    cut = False
+    while len(compact_json(data)) > room:
+        leaves = list(_leaves(data))
+        strings = [(len(v), p) for p, v in leaves if isinstance(v, str) and len(v) > _SHORTEST_CUT]
+        lists = [(len(compact_json(v)), p) for p, v in leaves if isinstance(v, list) and v]
+        if strings:
+            _, path = max(strings)
+            text = _get(data, path)
+            _set(data, path, text[: len(text) // 2] + CUT_MARK)
+        elif lists:
+            _, path = max(lists)
+            items = _get(data, path)
+            _set(data, path, items[: len(items) // 2])
+        else:
+            break  # nothing left to shorten: the keys alone are longer than the room
+        cut = True
+    return data, cut
+
+
+# Strings this short are left whole (ids, statuses); longer ones may be halved.
+_SHORTEST_CUT = 64
+
+
+def _leaves(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every string and list inside ``data`` (not ``data`` itself), with its path."""
+    children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, child in children:
+        if isinstance(child, str | list):
+            yield (*path, key), child
+        yield from _leaves(child, (*path, key))
+
+
+def _get(data: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        data = data[key]
+    return data
+
+
+def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
+    _get(data, path[:-1])[path[-1]] = value

@@ -19,10 +19,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from .base import MIN_CONTENT_BUDGET, ToolOutput
-from .cutting import MISSING, compact_json, cut_json, cut_text, text_form
+from .cutting import CUT_MARK, MISSING, compact_json, cut_json, cut_text, shrink, text_form
 
-# Characters kept for the line that says where to read on.
+# Characters kept for the line that says where to read on, and the most a lead line may take.
 _TRAILER_ROOM = 320
+_LEAD_ROOM = 400
 READER_TOOL = "smooth_task_status"
 
 
@@ -61,6 +62,7 @@ def render(lead: str, output: BaseModel, budget: int) -> Rendered:
     """The text and structured form of ``output``, each within ``budget`` characters (the
     structured form counted as compact JSON)."""
     budget = max(budget, MIN_CONTENT_BUDGET)
+    lead = _one_line(lead)
     if isinstance(output, LongOutput):
         return _render_long(lead, output, budget)
     structured = output.model_dump(mode="json", by_alias=True)
@@ -68,9 +70,17 @@ def render(lead: str, output: BaseModel, budget: int) -> Rendered:
     room = budget - len(lead) - _TRAILER_ROOM
     if len(body) <= room:
         return Rendered(f"{lead}\n{body}", structured)
-    kept, length = cut_json(structured, room)
-    note = f"[Cut at {length:,} of {len(body):,} characters: the list is longer than this answer can hold.]"
-    return Rendered(f"{lead}\n{body[:length]}\n{note}", kept if isinstance(kept, dict) else {})
+    # A short result made long by a hostile value (a page title of 100,000 characters, thousands
+    # of profiles): its longest values are shortened, every field kept.
+    shrunk, _ = shrink(structured, room)
+    note = f"[Values marked {CUT_MARK} were cut: the whole result has {len(body):,} characters.]"
+    return Rendered(f"{lead}\n{compact_json(shrunk)}\n{note}", shrunk)
+
+
+def _one_line(lead: str) -> str:
+    """The lead as one bounded line (it may quote a page's title)."""
+    line = " ".join(lead.split())
+    return line if len(line) <= _LEAD_ROOM else line[: _LEAD_ROOM - 1] + CUT_MARK
 
 
 def _render_long(lead: str, output: LongOutput, budget: int) -> Rendered:

@@ -11,7 +11,7 @@ import pytest
 
 from smooth_agents.agent_tools.base import MIN_CONTENT_BUDGET
 from smooth_agents.agent_tools.browse import TaskOutput
-from smooth_agents.agent_tools.cutting import compact_json, cut_json, cut_text, text_form
+from smooth_agents.agent_tools.cutting import compact_json, cut_json, cut_text, shrink, text_form
 from smooth_agents.agent_tools.render import render
 from smooth_agents.agent_tools.sessions import SessionInfo, SessionListOutput
 
@@ -153,3 +153,25 @@ def test_rendering_a_20kb_result_is_fast() -> None:
     started = time.perf_counter()
     render("Lead.", TaskOutput(task_id="t", status="done", output=rows), 20_000)
     assert time.perf_counter() - started < 1.0
+
+
+def test_short_results_made_long_keep_every_field_and_fit() -> None:
+    listing = SessionListOutput(
+        sessions=[
+            SessionInfo(session_id=f"s{i}", live_url="http://x/" + "v" * 5_000, idle_seconds=1.0)
+            for i in range(9)
+        ]
+    )
+    rendered = render("A lead\nwith a line break " + "t" * 5_000, listing, 3_000)
+    assert len(rendered.text) <= 3_000
+    lead = rendered.text.split("\n")[0]
+    assert lead.startswith("A lead with a line break ttt")  # one line, bounded
+    assert len(lead) <= 400
+    assert SessionListOutput.model_validate(rendered.structured)  # still the output schema
+    assert all(s["live_url"].endswith("…") for s in rendered.structured["sessions"])
+    assert "were cut" in rendered.text
+    many = {"profile_ids": [f"profile-{i}" for i in range(5_000)]}
+    shrunk, cut = shrink(many, 2_000)
+    assert cut
+    assert len(compact_json(shrunk)) <= 2_000
+    assert shrunk["profile_ids"] == many["profile_ids"][: len(shrunk["profile_ids"])]

@@ -151,6 +151,20 @@ async def test_every_long_result_is_budgeted_and_continues(
         assert len(json.loads(texts)) == 600
 
 
+async def test_short_results_stay_in_the_budget_on_hostile_pages(
+    server: MCPServer[ToolRuntime], site: SiteServer
+) -> None:
+    async with Client(server) as mcp:
+        huge = site.url("title?chars=100000")
+        text, opened = await ok(mcp, "smooth_session_open", {"url": huge})  # ok() checks the budget
+        assert opened["session_id"] in text
+        text, landed = await ok(mcp, "smooth_session_goto", {"session_id": opened["session_id"], "url": huge})
+        assert "were cut" in text
+        assert landed["title"].startswith("Tïtle Tïtle")
+        assert landed["title"].endswith("…")
+        await ok(mcp, "smooth_session_close", {"session_id": opened["session_id"]})
+
+
 @pytest.mark.parametrize("code", ["[1, 2, 3]", "null", "42", "{}", "true", '"quoted"'])
 async def test_strings_that_are_json_reach_the_tool_as_strings(
     server: MCPServer[ToolRuntime], site: SiteServer, code: str
