@@ -86,7 +86,7 @@ def _one_line(lead: str) -> str:
 def _render_long(lead: str, output: LongOutput, budget: int) -> Rendered:
     field = output.long_field
     value = getattr(output, field)
-    whole = text_form(value)
+    whole = "" if value is None else text_form(value)  # no answer yet (a running task): lead only
     start = min(max(output.start_index, 0), len(whole))
     rest = output.model_dump(mode="json", by_alias=True, exclude={field})
     room = budget - max(len(lead), len(compact_json(rest))) - _TRAILER_ROOM
@@ -120,7 +120,7 @@ def _render_long(lead: str, output: LongOutput, budget: int) -> Rendered:
         "next_start_index": end if more else None,
         "read_more": read_more,
     }
-    text = f"{lead}\n{part_text}"
+    text = f"{lead}\n{part_text}" if part_text else lead
     if start > 0 or more:
         kind = "JSON text" if is_data else "text"
         span = f"characters {start:,}-{end:,} of {len(whole):,} of the {kind}"

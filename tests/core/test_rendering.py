@@ -175,3 +175,11 @@ def test_short_results_made_long_keep_every_field_and_fit() -> None:
     assert cut
     assert len(compact_json(shrunk)) <= 2_000
     assert shrunk["profile_ids"] == many["profile_ids"][: len(shrunk["profile_ids"])]
+
+
+def test_a_running_task_is_its_lead() -> None:
+    running = TaskOutput(task_id="t1", status="running", message="Still running.", live_url="http://x/")
+    rendered = render("Task t1 is running. Still running.", running, 20_000)
+    assert rendered.text == "Task t1 is running. Still running."
+    assert rendered.structured["output"] is None
+    assert rendered.structured["live_url"] == "http://x/"
