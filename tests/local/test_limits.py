@@ -21,18 +21,32 @@ from smooth_agents.local.server import free_port
 from tests.helpers import API_KEY, SiteServer, act, make_settings, open_session, wait_for_status
 
 
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
-    settings = make_settings(
-        tmp_path_factory.mktemp("limited"),
-        max_concurrent_sessions=2,
-        session_idle_timeout=2.0,
-        max_task_duration=4.0,
-    )
+@contextlib.contextmanager
+def server_with(tmp: Path, **limits: float) -> Iterator[httpx2.Client]:
+    """A server with one limit set low: each limit is tested alone, so no other limit can end a
+    task first on a slow machine (an idle session once reached the maximum duration first)."""
     with (
-        ThreadedServer(settings) as server,
+        ThreadedServer(make_settings(tmp, **limits)) as server,
         httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
     ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
+    with server_with(tmp_path_factory.mktemp("limited"), max_concurrent_sessions=2) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def idle_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
+    with server_with(tmp_path_factory.mktemp("idle"), session_idle_timeout=2.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def duration_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
+    with server_with(tmp_path_factory.mktemp("duration"), max_task_duration=4.0) as client:
         yield client
 
 
@@ -47,17 +61,19 @@ def test_concurrent_session_limit_is_429(limited: httpx2.Client) -> None:
         limited.delete(f"/task/{task['id']}")
 
 
-def test_idle_sessions_are_closed(limited: httpx2.Client) -> None:
-    session = open_session(limited)
-    act(limited, session["id"], "browser_action", "evaluate_js", {"js": "1"})
-    final = wait_for_status(limited, session["id"], timeout=10)
+def test_idle_sessions_are_closed(idle_limited: httpx2.Client) -> None:
+    session = open_session(idle_limited)
+    act(idle_limited, session["id"], "browser_action", "evaluate_js", {"js": "1"})
+    final = wait_for_status(idle_limited, session["id"], timeout=10)
     assert final["status"] == "done"
     assert "idle timeout" in final["output"]
 
 
-def test_tasks_past_the_maximum_duration_fail(limited: httpx2.Client) -> None:
-    task = limited.post("/task", json={"task": 'script:[{"action": "sleep", "seconds": 60}]'}).json()["r"]
-    final = wait_for_status(limited, task["id"], timeout=15)
+def test_tasks_past_the_maximum_duration_fail(duration_limited: httpx2.Client) -> None:
+    task = duration_limited.post(
+        "/task", json={"task": 'script:[{"action": "sleep", "seconds": 60}]'}
+    ).json()["r"]
+    final = wait_for_status(duration_limited, task["id"], timeout=15)
     assert final["status"] == "failed"
     assert "maximum duration" in final["output"]
 
