@@ -19,7 +19,9 @@ from .settings import MCPSettings, env_default, env_flag, env_list
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Every setting is a flag with an environment twin (named in its help); flags win."""
+    """Every setting is a flag with an environment twin (named in its help); flags win. Numbers
+    from the environment are parsed like the flags' (argparse converts string defaults), so a bad
+    value is a usage error naming the flag, not a traceback."""
     parser = argparse.ArgumentParser(
         prog="smooth-mcp",
         description="Smooth browser-agent tools for MCP hosts. Every setting is a flag or the "
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port",
         type=int,
-        default=int(env_default("SMOOTH_MCP_PORT", "8765")),
+        default=env_default("SMOOTH_MCP_PORT", "8765"),
         help="HTTP port (default 8765) [env SMOOTH_MCP_PORT]",
     )
     parser.add_argument(
@@ -73,20 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--wait",
         type=float,
-        default=float(env_default("SMOOTH_MCP_WAIT", "120")),
+        default=env_default("SMOOTH_MCP_WAIT", "120"),
         help="seconds smooth_browse waits before answering 'running' (default 120) [env SMOOTH_MCP_WAIT]",
     )
     parser.add_argument(
         "--session-ttl",
         type=float,
-        default=float(env_default("SMOOTH_MCP_SESSION_TTL", "900")),
+        default=env_default("SMOOTH_MCP_SESSION_TTL", "900"),
         help="seconds after which an idle session this server opened is closed (default 900) "
         "[env SMOOTH_MCP_SESSION_TTL]",
     )
     parser.add_argument(
         "--max-sessions",
         type=int,
-        default=int(env_default("SMOOTH_MCP_MAX_SESSIONS", "8")),
+        default=env_default("SMOOTH_MCP_MAX_SESSIONS", "8"),
         help="most sessions open at once (default 8) [env SMOOTH_MCP_MAX_SESSIONS]",
     )
     parser.add_argument(
@@ -99,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--content-budget",
         type=int,
-        default=int(env_default("SMOOTH_MCP_CONTENT_BUDGET", "20000")),
+        default=env_default("SMOOTH_MCP_CONTENT_BUDGET", "20000"),
         help="characters per tool answer, bounding its text and its structured part alike; longer "
         f"results are cut and read on with smooth_task_status (default 20000, at least {MIN_CONTENT_BUDGET}) "
         "[env SMOOTH_MCP_CONTENT_BUDGET]",

@@ -117,14 +117,12 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
 
 def lead(result: TaskOutput) -> str:
     """The first line of a task's answer."""
+    if result.event_id:  # a session action's result: the session's own status says nothing of it
+        return f"Result {result.event_id} of session {result.task_id} ({kind_of(result.output)}):"
     if result.status in ("waiting", "running"):
-        return f"Task {result.task_id} is {result.status}. {result.message} Live view: {result.live_url}"
-    what = (
-        f"result {result.event_id} of session {result.task_id}"
-        if result.event_id
-        else f"task {result.task_id}"
-    )
-    text = f"Answer of {what} ({result.status}; {kind_of(result.output)}):"
+        said = [f"Task {result.task_id} is {result.status}.", result.message, f"Live view: {result.live_url}"]
+        return " ".join(part for part in said if part)
+    text = f"Answer of task {result.task_id} ({result.status}; {kind_of(result.output)}):"
     return f"{result.message} {text}" if result.message else text
 
 

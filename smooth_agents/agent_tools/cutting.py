@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-# Where a text part may end early to land on a line (or word) boundary, in characters.
+# Where a text part may end early to land on a line (or word) boundary, in characters (and at
+# most a tenth of the part).
 _LINE_SLACK = 2_000
 _WORD_SLACK = 200
 
@@ -50,10 +51,10 @@ def cut_text(text: str, start: int, room: int) -> int:
         return min(len(text), start + 1)
     if end == len(text):
         return end
-    line = text.rfind("\n", max(start + 1, end - _LINE_SLACK), end)
+    line = text.rfind("\n", max(start + 1, end - min(_LINE_SLACK, room // 10)), end)
     if line != -1:
         return line + 1
-    space = text.rfind(" ", max(start + 1, end - _WORD_SLACK), end)
+    space = text.rfind(" ", max(start + 1, end - min(_WORD_SLACK, room // 10)), end)
     return space + 1 if space != -1 else end
 
 
@@ -65,27 +66,38 @@ MISSING = _Missing()
 
 
 class _Writer:
+    """Counts the prefix taken, keeping room for the closing brackets and quote still owed, so
+    the value shown (the prefix closed) fits too."""
+
     def __init__(self, room: int) -> None:
         self.room = room
         self.used = 0
+        self.owed = 0  # closing brackets of the containers open in the prefix
+
+    def left(self) -> int:
+        return self.room - self.used - self.owed
 
     def take(self, piece: str) -> bool:
-        if self.used + len(piece) > self.room:
+        if len(piece) > self.left():
             return False
         self.used += len(piece)
         return True
 
 
 def cut_json(value: Any, room: int) -> tuple[Any, int]:
-    """The longest prefix of ``value``'s compact JSON within ``room`` characters that ends with
-    a value (or inside a string), as (the value that prefix shows, containers closed; its length).
+    """The longest prefix of ``value``'s compact JSON that ends with a value (or inside a string)
+    and whose value, closed, fits ``room`` characters: (that value; the prefix's length).
 
     The prefix is exactly ``compact_json(value)[:length]``, and ``compact_json`` of the value shown
     is that prefix followed by closing quotes and brackets only; the next part starts there.
     ``value`` must be JSON data (dicts with string keys, lists, strings, numbers, booleans, None).
+    A length of 0 means no value fits (the caller reads the JSON on as text).
     """
     writer = _Writer(room)
-    kept, _ = _walk(value, writer)
+    try:
+        kept, _ = _walk(value, writer)
+    except RecursionError:  # nested deeper than Python walks: nothing shown as a value
+        return None, 0
     return (None if kept is MISSING else kept), writer.used
 
 
@@ -93,48 +105,50 @@ def _walk(value: Any, writer: _Writer) -> tuple[Any, bool]:
     """(what of ``value`` fits, whether all of it did)."""
     # A value that fits is taken whole: only the one value across the boundary is walked into,
     # so the cost stays near one serialisation of the data.
-    encoded = compact_json(value)
-    if writer.take(encoded):
+    if writer.take(compact_json(value)):
         return value, True
-    if isinstance(value, dict):
-        if not writer.take("{"):
-            return MISSING, False
-        kept_dict: dict[str, Any] = {}
-        for index, (key, item) in enumerate(value.items()):
-            head = ("," if index else "") + compact_json(key) + ":"
-            if not writer.take(head):
-                return kept_dict, False
-            sub, complete = _walk(item, writer)
-            if sub is MISSING:  # the prefix ends with the last value shown, not a dangling key
-                writer.used -= len(head)
-                return kept_dict, False
-            kept_dict[key] = sub
-            if not complete:
-                return kept_dict, False
-        return kept_dict, writer.take("}")
-    if isinstance(value, list):
-        if not writer.take("["):
-            return MISSING, False
-        kept_list: list[Any] = []
-        for index, item in enumerate(value):
-            if index and not writer.take(","):
-                return kept_list, False
-            sub, complete = _walk(item, writer)
-            if sub is MISSING:  # no dangling comma either
-                writer.used -= 1 if index else 0
-                return kept_list, False
-            kept_list.append(sub)
-            if not complete:
-                return kept_list, False
-        return kept_list, writer.take("]")
+    if isinstance(value, dict | list):
+        return _walk_container(value, writer)
     if isinstance(value, str):
         return _cut_string(value, writer)
     return MISSING, False
 
 
+def _walk_container(value: dict[str, Any] | list[Any], writer: _Writer) -> tuple[Any, bool]:
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    if not writer.take(opening):
+        return MISSING, False
+    writer.owed += 1
+    kept: Any = {} if isinstance(value, dict) else []
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    complete = True
+    for index, (key, item) in enumerate(items):
+        head = ("," if index else "") + (compact_json(key) + ":" if isinstance(value, dict) else "")
+        if not writer.take(head):
+            complete = False
+            break
+        sub, whole = _walk(item, writer)
+        if sub is MISSING:  # the prefix ends with the last value shown: no dangling comma or key
+            writer.used -= len(head)
+            complete = False
+            break
+        if isinstance(kept, dict):
+            kept[key] = sub
+        else:
+            kept.append(sub)
+        if not whole:
+            complete = False
+            break
+    writer.owed -= 1
+    if complete:
+        writer.take(closing)  # its room was kept
+    return kept, complete
+
+
 def _cut_string(value: str, writer: _Writer) -> tuple[Any, bool]:
-    """The longest start of ``value`` whose JSON (opening quote, no closing one) still fits."""
-    left = writer.room - writer.used - 1  # the opening quote
+    """The longest start of ``value`` whose JSON (opening quote, no closing one) fits, with room
+    kept for the closing quote of the value shown."""
+    left = writer.left() - 2  # the opening quote, and the closing one owed
     if left < 0:
         return MISSING, False
     low, high = 0, min(len(value), left)

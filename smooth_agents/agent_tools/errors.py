@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 
 
 def validate_input(definition: ToolDefinition[Any, Any], arguments: dict[str, Any]) -> Any:
+    """The arguments as the tool's input model; an explicit null means "not given", like an empty
+    value (no argument takes null, and some hosts send null for what the model left out)."""
+    given = {name: value for name, value in arguments.items() if value is not None}
     try:
-        return definition.input_model.model_validate(arguments)
+        return definition.input_model.model_validate(given)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors()

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from .base import MIN_CONTENT_BUDGET, ToolOutput
-from .cutting import CUT_MARK, MISSING, compact_json, cut_json, cut_text, shrink, text_form
+from .cutting import CUT_MARK, compact_json, cut_json, cut_text, shrink, text_form
 
 # Characters kept for the line that says where to read on, and the most a lead line may take.
 _TRAILER_ROOM = 320
@@ -83,34 +83,48 @@ def _one_line(lead: str) -> str:
     return line if len(line) <= _LEAD_ROOM else line[: _LEAD_ROOM - 1] + CUT_MARK
 
 
+def _read_more(output: LongOutput, end: int) -> str:
+    """The exact call that returns the part starting at ``end`` ("" when none can)."""
+    reader = output.reader_arguments()
+    if reader is None:
+        return ""
+    arguments = ", ".join(f"{k}={compact_json(v)}" for k, v in {**reader, "start_index": end}.items())
+    return f"{READER_TOOL}({arguments})"
+
+
 def _render_long(lead: str, output: LongOutput, budget: int) -> Rendered:
     field = output.long_field
     value = getattr(output, field)
     whole = "" if value is None else text_form(value)  # no answer yet (a running task): lead only
     start = min(max(output.start_index, 0), len(whole))
     rest = output.model_dump(mode="json", by_alias=True, exclude={field})
-    room = budget - max(len(lead), len(compact_json(rest))) - _TRAILER_ROOM
+    if len(compact_json(rest)) > budget // 4:  # a hostile URL or message: the value keeps its room
+        rest, _ = shrink(rest, budget // 4)
+    # The read-on call is as long as it will ever be with the largest index.
+    trailer = _TRAILER_ROOM + len(_read_more(output, len(whole)))
+    room = budget - max(len(lead), len(compact_json(rest))) - trailer
     is_data = not isinstance(value, str)
 
     part_value: Any
-    if start == 0 and is_data and len(whole) <= room:
+    if not whole:
+        part_value, part_text, end = value, "", 0
+    elif start == 0 and is_data and len(whole) <= room:
         part_value, part_text, end = value, whole, len(whole)
-    elif start == 0 and is_data:
-        kept, end = cut_json(value, room)
-        part_value = None if kept is MISSING else kept
-        part_text = whole[:end]
     else:
-        end = cut_text(whole, start, room)
-        part_text = whole[start:end]
-        # A later part of data is a piece of its JSON text; a string's part is the string's.
-        part_value = value if (start == 0 and end == len(whole)) else part_text
+        end = 0
+        if start == 0 and is_data:
+            part_value, end = cut_json(value, room)
+            part_text = whole[:end]
+        if end == 0:
+            # A later part, a string, or data no value of which fits (one very long number):
+            # text, which always moves on by at least one character. A later part of data is a
+            # piece of its JSON text.
+            end = cut_text(whole, start, room)
+            part_text = whole[start:end]
+            part_value = value if (start == 0 and end == len(whole)) else part_text
 
     more = end < len(whole)
-    reader = output.reader_arguments()
-    read_more = ""
-    if more and reader is not None:
-        arguments = ", ".join(f"{k}={compact_json(v)}" for k, v in {**reader, "start_index": end}.items())
-        read_more = f"{READER_TOOL}({arguments})"
+    read_more = _read_more(output, end) if more else ""
     structured = {
         **rest,
         field: part_value,

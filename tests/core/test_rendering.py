@@ -12,6 +12,7 @@ import pytest
 from smooth_agents.agent_tools.base import MIN_CONTENT_BUDGET
 from smooth_agents.agent_tools.browse import TaskOutput
 from smooth_agents.agent_tools.cutting import compact_json, cut_json, cut_text, shrink, text_form
+from smooth_agents.agent_tools.extract import ExtractOutput
 from smooth_agents.agent_tools.render import render
 from smooth_agents.agent_tools.sessions import SessionInfo, SessionListOutput
 
@@ -37,6 +38,15 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
     return {f"k{i}{random_text(rng, 2)}": random_json(rng, depth + 1) for i in range(rng.randint(0, 8))}
 
 
+def test_deep_nesting_keeps_room_for_its_closing_brackets() -> None:
+    deep: Any = "x" * 50
+    for _ in range(400):
+        deep = [deep]
+    kept, length = cut_json(deep, 600)  # the whole is 852 characters
+    assert len(compact_json(kept)) <= 600
+    assert compact_json(deep).startswith(compact_json(kept)[:length])
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_cut_json_gives_an_exact_prefix_and_a_valid_value(seed: int) -> None:
     rng = random.Random(seed)
@@ -44,9 +54,9 @@ def test_cut_json_gives_an_exact_prefix_and_a_valid_value(seed: int) -> None:
     whole = compact_json(value)
     room = rng.randint(1, len(whole))
     kept, length = cut_json(value, room)
-    assert length <= room
     prefix = whole[:length]
     shown = compact_json(kept)
+    assert len(shown) <= room  # the value shown, closed, fits too (deep nesting included)
     # The value shown is the prefix closed: same characters, then only closing brackets and quotes.
     assert shown.startswith(prefix)
     assert set(shown[length:]) <= set('"]}')
@@ -70,7 +80,7 @@ def test_text_parts_join_to_the_whole_and_each_fits_escaped(seed: int) -> None:
 
 
 def test_cut_text_prefers_a_line_end() -> None:
-    text = ("word " * 50 + "\n") * 100
+    text = ("word " * 9 + "\n") * 500
     end = cut_text(text, 0, 1_000)
     assert text[end - 1] == "\n"
 
@@ -143,7 +153,7 @@ def test_other_results_carry_their_whole_json() -> None:
 
 def test_budget_has_a_floor() -> None:
     rendered = render("Lead.", TaskOutput(task_id="t", status="done", output="x" * 50_000), 10)
-    assert MIN_CONTENT_BUDGET - 400 < len(rendered.text) <= MIN_CONTENT_BUDGET
+    assert MIN_CONTENT_BUDGET // 2 < len(rendered.text) <= MIN_CONTENT_BUDGET
 
 
 def test_rendering_a_20kb_result_is_fast() -> None:
@@ -183,3 +193,24 @@ def test_a_running_task_is_its_lead() -> None:
     assert rendered.text == "Task t1 is running. Still running."
     assert rendered.structured["output"] is None
     assert rendered.structured["live_url"] == "http://x/"
+
+
+def test_hostile_fields_beside_a_long_value_leave_it_room_and_reading_moves_on() -> None:
+    output = ExtractOutput(
+        url="http://x/" + "u" * 1_800, session_id="s1", event_id="e1", data={"text": "y" * 10_000}
+    )
+    start: int | None = 0
+    seen = 0
+    while start is not None:
+        output.start_index = start
+        rendered = render("Data:", output, 2_000)
+        assert len(rendered.text) <= 2_000
+        assert len(compact_json(rendered.structured)) <= 2_000
+        following = rendered.structured["next_start_index"]
+        assert following is None or following > start
+        start = following
+        seen += 1
+    assert seen > 5
+    number = TaskOutput(task_id="t", status="done", output=10**3000)  # one value longer than a part
+    first = render("Lead.", number, 2_000).structured
+    assert first["next_start_index"] > 0

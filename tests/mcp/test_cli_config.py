@@ -45,6 +45,15 @@ def test_every_setting_flag_has_help_and_an_environment_twin(monkeypatch: pytest
         monkeypatch.delenv(variable)
 
 
+def test_a_bad_number_in_the_environment_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMOOTH_MCP_CONTENT_BUDGET", "abc")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([])
+    assert "--content-budget: invalid int value: 'abc'" in capsys.readouterr().err
+
+
 def test_the_budget_has_a_floor() -> None:
     with pytest.raises(SystemExit, match="at least 2000"):
         settings_from(build_parser().parse_args(["--content-budget", "100"]))

@@ -71,6 +71,7 @@ async def read_all(mcp: Client, first: tuple[str, dict[str, Any]]) -> tuple[str,
         assert read_on_arguments(text) == arguments  # a text-only reader finds the same call
         text, structured = await ok(mcp, "smooth_task_status", arguments)
         assert structured["start_index"] == arguments["start_index"]  # no gap, no overlap
+        assert "is running" not in text.split("\n")[0]  # a part says what it is, not the session's state
         texts.append(part_in_text(text))
         pieces.append(structured["output"])
         calls += 1
@@ -208,6 +209,12 @@ async def test_unknown_arguments_are_refused(
         unknown = next(k for k in arguments if k in ("verbose", "schema", "tsak"))
         assert unknown in text_of(result)
         assert "Extra inputs are not permitted" in text_of(result)
+
+
+async def test_null_means_not_given(server: MCPServer[ToolRuntime]) -> None:
+    async with Client(server) as mcp:
+        _, opened = await ok(mcp, "smooth_session_open", {"url": None, "device": None, "files": None})
+        await ok(mcp, "smooth_session_close", {"session_id": opened["session_id"]})
 
 
 async def test_schema_arguments_as_text_or_object_alike(
