@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import live
 from .agents import AgentSelector
 from .errors import ApiError, BadRequest, NotFound
+from .jsonsafe import json_safe
 from .runtime import LocalRuntime
 from .schemas import BrowserSessionRequest, ProfileRequest, TaskRequest, parse_body
 from .settings import LocalServerSettings
@@ -48,9 +49,13 @@ async def json_body(request: Request) -> Any:
     if not raw:
         raise BadRequest("The request body is empty; send a JSON object.")
     try:
-        return json.loads(raw)
+        return json_safe(json.loads(raw))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise BadRequest("The request body is nested too deeply.") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise BadRequest(f"The request body holds a value out of range: {exc}.") from None
 
 
 def runtime_of(request: Request) -> LocalRuntime:
