@@ -173,12 +173,26 @@ class BrowserSession:
 
     def __init__(self, context: BrowserContext, page: Page, policy: UrlPolicy, action_timeout: float) -> None:
         self.context = context
-        self.page = page
         self.policy = policy
         self.blocked_requests: list[str] = []
         self._timeout_ms = action_timeout * 1000
+        self._files: list[str] = []
+        self._adopt(page)
+
+    def _adopt(self, page: Page) -> None:
+        """Make ``page`` the session's page, with its timeouts and file chooser."""
+        self.page = page
         page.set_default_timeout(self._timeout_ms)
         page.set_default_navigation_timeout(self._timeout_ms)
+        page.on("filechooser", self._choose_files)
+
+    async def _reset_page(self) -> None:
+        """Replace a page whose script will not stop with a blank one in the same context
+        (cookies and storage stay): closing the page ends the runaway script."""
+        stuck = self.page
+        self._adopt(await self.context.new_page())
+        with contextlib.suppress(PlaywrightError):
+            await asyncio.wait_for(stuck.close(), 10)
 
     @classmethod
     async def open(
@@ -212,15 +226,15 @@ class BrowserSession:
     def offer_files(self, files: Sequence[Path]) -> None:
         """Answer every file chooser the page opens (a click on a file input, by a script or an
         agent) with these files: the task's uploaded files reach a form as a person's pick would."""
-        chosen = [str(path) for path in files]
+        self._files = [str(path) for path in files]
 
-        async def choose(chooser: FileChooser) -> None:
-            try:
-                await chooser.set_files(chosen if chooser.is_multiple() else chosen[:1])
-            except PlaywrightError as exc:  # the input went away meanwhile
-                log.info("file chooser not answered: %s", _first_line(exc))
-
-        self.page.on("filechooser", choose)
+    async def _choose_files(self, chooser: FileChooser) -> None:
+        if not self._files:
+            return
+        try:
+            await chooser.set_files(self._files if chooser.is_multiple() else self._files[:1])
+        except PlaywrightError as exc:  # the input went away meanwhile
+            log.info("file chooser not answered: %s", _first_line(exc))
 
     async def _filter_request(self, route: Route) -> None:
         url = route.request.url
@@ -250,12 +264,17 @@ class BrowserSession:
         return GotoResult(self.page.url, await self.page.title(), response.status if response else None)
 
     async def evaluate_js(self, js: str, args: Any = None) -> Any:
+        """The script's value; a script that runs past the action timeout is stopped (its page
+        replaced by a blank one), so the session stays usable."""
+        running = self.page.evaluate(js) if args is None else self.page.evaluate(js, args)
         try:
-            if args is None:
-                return json_safe(await self.page.evaluate(js))
-            return json_safe(await self.page.evaluate(js, args))
-        except PlaywrightTimeoutError:
-            raise ActionFailed(f"The script ran longer than {self._timeout_ms / 1000:.0f} s.") from None
+            return json_safe(await asyncio.wait_for(running, self._timeout_ms / 1000))
+        except (TimeoutError, PlaywrightTimeoutError):
+            await self._reset_page()
+            raise ActionFailed(
+                f"The script ran longer than {self._timeout_ms / 1000:g} s and was stopped; the session "
+                "now shows a blank page (its cookies and storage are kept): go to a page again."
+            ) from None
         except PlaywrightError as exc:
             raise ActionFailed(f"JavaScript error: {_first_line(exc)}") from None
 

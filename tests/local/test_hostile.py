@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
 import httpx2
 import pytest
 
-from tests.helpers import SiteServer, act, open_session, wait_for_status
+from smooth_agents.local import ThreadedServer
+from tests.helpers import API_KEY, SiteServer, act, make_settings, open_session, wait_for_status
 
 # Script values that once made every later GET /task/{id} of the task answer 500.
 POISON = [
@@ -74,3 +78,31 @@ def test_a_lone_surrogate_in_a_request_is_replaced_not_a_500(api: httpx2.Client)
     task_id = response.json()["r"]["id"]
     final = wait_for_status(api, task_id)
     assert final["status"] == "failed"  # the reader needs a url; the answer itself is fine
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
+    """A server whose actions time out after 2 s."""
+    settings = make_settings(tmp_path_factory.mktemp("quick"), action_timeout=2.0)
+    with (
+        ThreadedServer(settings) as server,
+        httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
+    ):
+        yield client
+
+
+def test_a_runaway_script_is_stopped_and_the_session_goes_on(quick: httpx2.Client, site: SiteServer) -> None:
+    session = open_session(quick, url=site.url("demo/index.html"))
+    try:
+        started = time.monotonic()
+        stuck = act(quick, session["id"], "browser_action", "evaluate_js", {"js": "while (true) {}"})
+        assert stuck["code"] == 400
+        assert "was stopped" in stuck["output"]
+        assert time.monotonic() - started < 15
+        # The same site loads again (the stuck page, and its script, are gone), and scripts run.
+        landed = act(quick, session["id"], "browser_action", "goto", {"url": site.url("demo/product.html")})
+        assert landed["code"] == 200, landed
+        title = act(quick, session["id"], "browser_action", "evaluate_js", {"js": "document.title"})
+        assert title["output"]["output"] == "Nimbus 14 Pro Laptop | Demo Store"
+    finally:
+        quick.delete(f"/task/{session['id']}")
