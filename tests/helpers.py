@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from pathlib import Path
@@ -205,3 +206,30 @@ def open_session(api: httpx2.Client, **fields: Any) -> dict[str, Any]:
     response = api.post("/task", json={"task": None, **fields})
     assert response.status_code == 200, response.text
     return dict(response.json()["r"])
+
+
+class HitRecorder:
+    """A loopback TCP port that only counts the connections made to it: it plays a host outside a
+    task's allowed_urls, and the tests assert it was never reached."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.hits = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:  # closed
+                return
+            self.hits += 1
+            connection.close()
+
+    def url(self, scheme: str = "http", path: str = "/") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self._socket.close()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from playwright.async_api import (
     Page,
     Playwright,
     Route,
+    WebSocketRoute,
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
@@ -216,6 +218,8 @@ class BrowserSession:
             session = cls(context, await context.new_page(), policy, action_timeout)
             if policy.restricts:
                 await context.route("**/*", session._filter_request)
+                # WebSockets bypass request routing: each one is let through or closed here.
+                await context.route_web_socket(re.compile(".*"), session._filter_socket)
             if files:
                 session.offer_files(files)
         except BaseException:
@@ -235,6 +239,13 @@ class BrowserSession:
             await chooser.set_files(self._files if chooser.is_multiple() else self._files[:1])
         except PlaywrightError as exc:  # the input went away meanwhile
             log.info("file chooser not answered: %s", _first_line(exc))
+
+    async def _filter_socket(self, socket: WebSocketRoute) -> None:
+        if self.policy.allows_socket(socket.url):
+            socket.connect_to_server()
+        else:
+            self.blocked_requests.append(socket.url)
+            await socket.close(code=1008, reason="blocked by this task's allowed_urls")
 
     async def _filter_request(self, route: Route) -> None:
         url = route.request.url

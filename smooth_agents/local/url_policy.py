@@ -108,6 +108,12 @@ class UrlPolicy:
                     return True
         return False
 
+    def allows_socket(self, url: str) -> bool:
+        """A WebSocket URL, judged as the page URL of its host and path (ws as http, wss as https)."""
+        parts = urlsplit(url)
+        scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower())
+        return scheme is not None and self.allows(parts._replace(scheme=scheme).geturl())
+
     def check(self, url: str) -> None:
         check_navigation_url(url)
         if not self.allows(url):

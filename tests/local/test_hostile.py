@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from smooth_agents.local import ThreadedServer
-from tests.helpers import API_KEY, SiteServer, act, make_settings, open_session, wait_for_status
+from tests.helpers import API_KEY, HitRecorder, SiteServer, act, make_settings, open_session, wait_for_status
 
 # Script values that once made every later GET /task/{id} of the task answer 500.
 POISON = [
@@ -106,3 +106,28 @@ def test_a_runaway_script_is_stopped_and_the_session_goes_on(quick: httpx2.Clien
         assert title["output"]["output"] == "Nimbus 14 Pro Laptop | Demo Store"
     finally:
         quick.delete(f"/task/{session['id']}")
+
+
+def test_websockets_outside_allowed_urls_never_connect(api: httpx2.Client, site: SiteServer) -> None:
+    outside, inside = HitRecorder(), HitRecorder()
+    try:
+        allowed = [f"http://127.0.0.1:{site.port}/**", f"http://127.0.0.1:{inside.port}/**"]
+        session = open_session(api, url=site.url("demo/index.html"), allowed_urls=allowed)
+        try:
+            opening = (
+                "(url) => new Promise(done => { const s = new WebSocket(url);"
+                " s.onclose = () => done('closed'); s.onerror = () => done('error');"
+                " setTimeout(() => done('timeout'), 3000) })"
+            )
+            for url in (outside.url("ws", "/exfil?secret=1"), inside.url("ws", "/ok")):
+                result = act(
+                    api, session["id"], "browser_action", "evaluate_js", {"js": opening, "args": url}
+                )
+                assert result["code"] == 200, result
+        finally:
+            api.delete(f"/task/{session['id']}")
+        assert outside.hits == 0
+        assert inside.hits >= 1  # an allowed socket still connects
+    finally:
+        outside.close()
+        inside.close()
