@@ -77,7 +77,8 @@ def listing_page(rows: int) -> str:
 class SiteServer:
     """A static web site on its own loopback port (a second origin besides the Smooth server), plus
     generated pages: ``/long?chars=N`` (a long article), ``/listing?rows=N`` (a product listing),
-    ``/status/CODE`` (a page answering that HTTP status), ``/title?chars=N`` (a huge title)."""
+    ``/status/CODE`` (a page answering that HTTP status), ``/title?chars=N`` (a huge title),
+    ``/redirect?to=URL`` (a 302 there)."""
 
     def __init__(self) -> None:
         async def slow(request: Request) -> Response:
@@ -89,6 +90,9 @@ class SiteServer:
 
         async def listing(request: Request) -> Response:
             return HTMLResponse(listing_page(int(request.query_params.get("rows", "20"))))
+
+        async def redirect(request: Request) -> Response:
+            return Response(status_code=302, headers={"location": request.query_params["to"]})
 
         async def titled(request: Request) -> Response:
             title = "Tïtle " * (int(request.query_params.get("chars", "100000")) // 6)
@@ -107,6 +111,7 @@ class SiteServer:
                 Route("/listing", listing),
                 Route("/status/{code}", status),
                 Route("/title", titled),
+                Route("/redirect", redirect),
                 Mount("/demo", StaticFiles(directory=DEMO_DIR)),
                 Mount("/", StaticFiles(directory=SITE_DIR)),
             ]

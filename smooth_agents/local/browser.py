@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -25,14 +24,13 @@ from playwright.async_api import (
     FileChooser,
     Page,
     Playwright,
-    Route,
-    WebSocketRoute,
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .errors import ActionFailed
+from .guard import PolicyGuard
 from .jsonsafe import json_safe
 from .url_policy import BlockedUrlError, UrlPolicy
 
@@ -176,7 +174,7 @@ class BrowserSession:
     def __init__(self, context: BrowserContext, page: Page, policy: UrlPolicy, action_timeout: float) -> None:
         self.context = context
         self.policy = policy
-        self.blocked_requests: list[str] = []
+        self.guard = PolicyGuard(policy)
         self._timeout_ms = action_timeout * 1000
         self._files: list[str] = []
         self._adopt(page)
@@ -213,13 +211,11 @@ class BrowserSession:
             options["storage_state"] = str(storage_state)
         if proxy is not None:
             options["proxy"] = proxy
+        options.update(PolicyGuard.context_options(policy))
         context = await provider.new_context(**options)
         try:
             session = cls(context, await context.new_page(), policy, action_timeout)
-            if policy.restricts:
-                await context.route("**/*", session._filter_request)
-                # WebSockets bypass request routing: each one is let through or closed here.
-                await context.route_web_socket(re.compile(".*"), session._filter_socket)
+            await session.guard.attach(context)
             if files:
                 session.offer_files(files)
         except BaseException:
@@ -240,21 +236,6 @@ class BrowserSession:
         except PlaywrightError as exc:  # the input went away meanwhile
             log.info("file chooser not answered: %s", _first_line(exc))
 
-    async def _filter_socket(self, socket: WebSocketRoute) -> None:
-        if self.policy.allows_socket(socket.url):
-            socket.connect_to_server()
-        else:
-            self.blocked_requests.append(socket.url)
-            await socket.close(code=1008, reason="blocked by this task's allowed_urls")
-
-    async def _filter_request(self, route: Route) -> None:
-        url = route.request.url
-        if self.policy.allows(url):
-            await route.continue_()
-        else:
-            self.blocked_requests.append(url)
-            await route.abort("blockedbyclient")
-
     @property
     def url(self) -> str:
         return self.page.url
@@ -269,9 +250,21 @@ class BrowserSession:
         except PlaywrightTimeoutError:
             raise ActionFailed(f"Loading {url} took longer than {self._timeout_ms / 1000:.0f} s.") from None
         except PlaywrightError as exc:
+            # Chromium commits an error page after the failure is reported; a blank page loaded
+            # now takes its place, so the next action never races that commit.
+            with contextlib.suppress(PlaywrightError):
+                await self.page.goto("about:blank")
             if "ERR_BLOCKED_BY_CLIENT" in str(exc):
-                raise ActionFailed(f"Cannot open {url!r}: blocked by this task's allowed_urls.") from None
+                blocked = self.guard.blocked[-1] if self.guard.blocked else url
+                raise ActionFailed(
+                    f"Cannot open {url!r}: {blocked!r} is outside this task's allowed_urls."
+                ) from None
             raise ActionFailed(f"Could not load {url}: {_first_line(exc)}") from None
+        if not self.policy.allows(self.page.url):  # never expected: every hop is checked on the way
+            landed = self.page.url
+            with contextlib.suppress(PlaywrightError):
+                await self.page.goto("about:blank")
+            raise ActionFailed(f"Cannot show {landed!r}: it matches none of this task's allowed_urls.")
         return GotoResult(self.page.url, await self.page.title(), response.status if response else None)
 
     async def evaluate_js(self, js: str, args: Any = None) -> Any:

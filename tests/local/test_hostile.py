@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx2
 import pytest
@@ -131,3 +132,43 @@ def test_websockets_outside_allowed_urls_never_connect(api: httpx2.Client, site:
     finally:
         outside.close()
         inside.close()
+
+
+def redirect(site: SiteServer, to: str) -> str:
+    return site.url("redirect") + "?" + urlencode({"to": to})
+
+
+def test_redirects_are_checked_on_every_hop(api: httpx2.Client, site: SiteServer) -> None:
+    outside = HitRecorder()
+    try:
+        allowed = [f"http://127.0.0.1:{site.port}/**"]
+        one_hop = redirect(site, outside.url(path="/stolen"))
+        two_hops = redirect(site, redirect(site, outside.url(path="/stolen2")))
+        inside = redirect(site, site.url("demo/product.html"))
+        session = open_session(api, url=site.url("demo/index.html"), allowed_urls=allowed)
+        try:
+            for url in (one_hop, two_hops):
+                refused = act(api, session["id"], "browser_action", "goto", {"url": url})
+                assert refused["code"] == 400, refused
+                assert "allowed_urls" in refused["output"]
+            fetched = act(
+                api, session["id"], "browser_action", "evaluate_js",
+                {"js": "(u) => fetch(u).then(r => 'loaded', e => 'refused')", "args": one_hop},
+            )  # fmt: skip
+            assert fetched["code"] == 200, fetched
+            assert fetched["output"]["output"] == "refused"
+            landed = act(api, session["id"], "browser_action", "goto", {"url": inside})
+            assert landed["code"] == 200, landed
+            assert landed["output"]["output"]["url"] == site.url("demo/product.html")  # its true URL
+            assert landed["output"]["output"]["title"] == "Nimbus 14 Pro Laptop | Demo Store"
+        finally:
+            api.delete(f"/task/{session['id']}")
+        opened = api.post("/task", json={"task": None, "url": one_hop, "allowed_urls": allowed})
+        assert opened.status_code == 400
+        task = api.post("/task", json={"task": "read", "url": one_hop, "allowed_urls": allowed}).json()["r"]
+        final = wait_for_status(api, task["id"])
+        assert final["status"] == "failed"
+        assert "allowed_urls" in final["output"]
+        assert outside.hits == 0
+    finally:
+        outside.close()

@@ -1,0 +1,105 @@
+"""A task's allowed_urls enforced on every hop its browser makes.
+
+Playwright routes only the first URL of a redirect chain, and WebSockets and service workers
+bypass request routing. So when a task restricts URLs, every request is made here instead of by
+the browser: each redirect is followed by hand and its target checked before it is requested, a
+WebSocket is let through or closed by its URL, and service workers are turned off.
+
+A navigation whose redirects all stay inside the list is answered with one redirect to the
+checked final URL (so the page has its true URL); other requests get the final response itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from playwright.async_api import APIResponse, BrowserContext, Route, WebSocketRoute
+from playwright.async_api import Error as PlaywrightError
+
+from .url_policy import UrlPolicy
+
+log = logging.getLogger("smooth_agents.local.guard")
+
+MAX_REDIRECTS = 20
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class PolicyGuard:
+    """Routes one browser context's traffic through a task's URL policy."""
+
+    def __init__(self, policy: UrlPolicy) -> None:
+        self.policy = policy
+        self.blocked: list[str] = []  # URLs refused, in order (tests and logs read them)
+
+    @staticmethod
+    def context_options(policy: UrlPolicy) -> dict[str, Any]:
+        # Requests a service worker makes are not routed: no service workers under a policy.
+        return {"service_workers": "block"} if policy.restricts else {}
+
+    async def attach(self, context: BrowserContext) -> None:
+        if self.policy.restricts:
+            await context.route("**/*", self._request)
+            await context.route_web_socket(re.compile(".*"), self._socket)
+
+    def _block(self, url: str) -> None:
+        self.blocked.append(url)
+        log.info("blocked by allowed_urls: %s", url)
+
+    async def _socket(self, socket: WebSocketRoute) -> None:
+        if self.policy.allows_socket(socket.url):
+            socket.connect_to_server()
+        else:
+            self._block(socket.url)
+            await socket.close(code=1008, reason="blocked by this task's allowed_urls")
+
+    async def _request(self, route: Route) -> None:
+        request = route.request
+        if not self.policy.allows(request.url):
+            self._block(request.url)
+            await route.abort("blockedbyclient")
+            return
+        if request.url.startswith(("data:", "blob:", "about:")):
+            await route.continue_()
+            return
+        try:
+            final_url, response = await self._follow(route)
+        except _Blocked as blocked:
+            self._block(blocked.url)
+            await route.abort("blockedbyclient")
+            return
+        except PlaywrightError as exc:  # the host did not answer: the page sees a network error
+            log.debug("request failed: %s", exc)
+            await route.abort("connectionfailed")
+            return
+        if final_url != request.url and request.is_navigation_request():
+            # The browser loads the checked final URL itself, so the document has its true URL.
+            await route.fulfill(status=302, headers={"location": final_url})
+        else:
+            await route.fulfill(response=response)
+
+    async def _follow(self, route: Route) -> tuple[str, APIResponse]:
+        """The request made here, each redirect checked before it is followed."""
+        request = route.request
+        url, method, body = request.url, request.method, request.post_data_buffer
+        response = await route.fetch(max_redirects=0)
+        for _ in range(MAX_REDIRECTS):
+            location = response.headers.get("location")
+            if response.status not in _REDIRECTS or not location:
+                return url, response
+            target = urljoin(url, location)
+            if not self.policy.allows(target):
+                raise _Blocked(target)
+            if response.status in (301, 302, 303) and method not in ("GET", "HEAD"):
+                method, body = "GET", None  # as browsers do
+            url = target
+            response = await route.fetch(url=url, method=method, post_data=body, max_redirects=0)
+        raise _Blocked(url)  # a redirect loop
+
+
+class _Blocked(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
