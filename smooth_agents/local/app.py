@@ -87,8 +87,8 @@ def _int_query(request: Request, name: str) -> int | None:
         return None
     try:
         return int(float(raw))
-    except ValueError:
-        raise BadRequest(f"Query parameter {name!r} must be a number, got {raw!r}.") from None
+    except (ValueError, OverflowError):  # not a number, NaN, or an infinity
+        raise BadRequest(f"Query parameter {name!r} must be a finite number, got {raw!r}.") from None
 
 
 # -- tasks ---------------------------------------------------------------------------------

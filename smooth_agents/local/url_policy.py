@@ -30,6 +30,10 @@ def check_navigation_url(url: str) -> str:
         )
     if scheme in WEB_SCHEMES and not parts.hostname:
         raise BlockedUrlError(f"Cannot open {url!r}: the URL has no host.")
+    try:
+        parts.port  # noqa: B018 (read for its check: a port outside 0-65535 raises)
+    except ValueError:
+        raise BlockedUrlError(f"Cannot open {url!r}: its port is not a valid port number.") from None
     return url
 
 
@@ -97,6 +101,10 @@ class UrlPolicy:
             return False
         if not self.patterns:
             return True
+        try:
+            urlsplit(url).port  # noqa: B018 (a port outside 0-65535 raises: such a URL matches nothing)
+        except ValueError:
+            return False
         for pattern in self.patterns:
             with_scheme = "://" in pattern
             if _compile_glob(pattern).fullmatch(_comparable(url, with_scheme)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
@@ -172,3 +173,38 @@ def test_redirects_are_checked_on_every_hop(api: httpx2.Client, site: SiteServer
         assert outside.hits == 0
     finally:
         outside.close()
+
+
+DEEP_SCHEMA = json.loads('{"type":"object","properties":{"a":' * 450 + "{}" + "}}" * 450)
+BAD_REQUESTS: list[tuple[str, str, object]] = [
+    ("POST", "/task", {"task": "x", "max_steps": 1e400}),
+    (
+        "POST",
+        "/task",
+        {"task": None, "url": "http://127.0.0.1:99999/", "allowed_urls": ["http://127.0.0.1/*"]},
+    ),
+    ("POST", "/task", {"task": None, "url": "http://127.0.0.1:99999/"}),
+    ("POST", "/task", {"task": "x", "url": "http://127.0.0.1/", "response_model": DEEP_SCHEMA}),
+    ("GET", "/task/{sid}?wait_ms=inf", None),
+    ("GET", "/task/{sid}?event_t=1e400", None),
+    ("GET", "/task/{sid}?wait_ms=nan", None),
+    ("GET", "/task?l=inf", None),
+    ("GET", "/task?t=-1e400", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), BAD_REQUESTS)
+def test_bad_requests_are_4xx_not_500(api: httpx2.Client, method: str, path: str, body: object) -> None:
+    session = open_session(api)
+    try:
+        content = json.dumps(body).encode() if body is not None else None  # Infinity stays as JSON allows
+        response = api.request(
+            method,
+            path.format(sid=session["id"]),
+            content=content,
+            headers={"content-type": "application/json"},
+        )
+        assert 400 <= response.status_code < 500, response.text
+        assert response.json()["detail"]
+    finally:
+        api.delete(f"/task/{session['id']}")
