@@ -20,10 +20,10 @@ from pydantic import BaseModel, SecretStr
 
 from .config import ClientConfig, resolve_config
 from .custom_tools import CustomTool, ToolFunction, as_custom_tool
-from .errors import NotFoundError, SmoothError
+from .errors import APIError, NotFoundError, SmoothError
 from .handles import AsyncSession, AsyncTaskHandle, schema_of
 from .http import HttpCore
-from .models import Device, Extension, Profile, Task, UploadedFile
+from .models import Device, Extension, Profile, Task, UploadedFile, parse_answer
 from .polling import PollSettings, TaskPoller
 from .retry import RetryPolicy
 
@@ -212,7 +212,7 @@ class AsyncSmoothClient:
             "extensions": list(extensions) if extensions else None,
         }
         http = await self._connect()
-        submitted = Task.model_validate((await http.request("POST", "/task", json=body)).value)
+        submitted = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
         poller = TaskPoller(
             http, submitted.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=submitted
         )
@@ -235,13 +235,14 @@ class AsyncSmoothClient:
     async def get_task(self, task_id: str, *, event_t: int | None = None) -> Task:
         params = {"event_t": event_t} if event_t is not None else None
         http = await self._connect()
-        return Task.model_validate((await http.request("GET", f"/task/{task_id}", params=params)).value)
+        reply = await http.request("GET", f"/task/{task_id}", params=params)
+        return parse_answer(Task, reply.value, f"GET /task/{task_id}")
 
     async def list_tasks(self, *, limit: int | None = None, since: int | None = None) -> list[Task]:
         params = {k: v for k, v in {"l": limit, "t": since}.items() if v is not None}
         http = await self._connect()
         value = (await http.request("GET", "/task", params=params or None)).value
-        return [Task.model_validate(t) for t in value or []]
+        return [parse_answer(Task, t, "GET /task") for t in _listed(value, "GET /task")]
 
     async def cancel_task(self, task_id: str) -> bool:
         """Cancel a task or session; False when it had already ended."""
@@ -288,7 +289,7 @@ class AsyncSmoothClient:
     ) -> AsyncSession:
         body = {**options, "custom_tools": [t.signature() for t in tools] or None}
         http = await self._connect()
-        opened = Task.model_validate((await http.request("POST", "/task", json=body)).value)
+        opened = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
         poller = TaskPoller(
             http, opened.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=opened
         )
@@ -299,7 +300,7 @@ class AsyncSmoothClient:
     async def attach_session(self, session_id: str) -> AsyncSession:
         """A handle on a session opened elsewhere (another process or replica)."""
         http = await self._connect()
-        current = Task.model_validate((await http.request("GET", f"/task/{session_id}")).value)
+        current = parse_answer(Task, (await http.request("GET", f"/task/{session_id}")).value, "GET /task")
         poller = TaskPoller(http, current.id, settings=self._poll, snapshot=current)
         session = AsyncSession(http, poller, current, action_timeout=self._action_timeout)
         self._track(session, poller)
@@ -308,11 +309,13 @@ class AsyncSmoothClient:
     # -- profiles -------------------------------------------------------------------------
     async def create_profile(self, profile_id: str | None = None) -> Profile:
         http = await self._connect()
-        return Profile.model_validate((await http.request("POST", "/profile", json={"id": profile_id})).value)
+        reply = await http.request("POST", "/profile", json={"id": profile_id})
+        return parse_answer(Profile, reply.value, "POST /profile")
 
     async def list_profiles(self) -> list[Profile]:
         http = await self._connect()
-        return [Profile.model_validate(p) for p in (await http.request("GET", "/profile")).value or []]
+        listed = _listed((await http.request("GET", "/profile")).value, "GET /profile")
+        return [parse_answer(Profile, p, "GET /profile") for p in listed]
 
     async def delete_profile(self, profile_id: str) -> None:
         http = await self._connect()
@@ -327,7 +330,7 @@ class AsyncSmoothClient:
         data = {"file_purpose": purpose} if purpose is not None else None
         http = await self._connect()
         reply = await http.request("POST", "/file", files={"file": (filename, content)}, data=data)
-        return UploadedFile.model_validate(reply.value)
+        return parse_answer(UploadedFile, reply.value, "POST /file")
 
     async def delete_file(self, file_id: str) -> None:
         http = await self._connect()
@@ -337,15 +340,25 @@ class AsyncSmoothClient:
         filename, content = _read_upload(file, name)
         http = await self._connect()
         reply = await http.request("POST", "/extension", files={"file": (filename, content)})
-        return Extension.model_validate(reply.value)
+        return parse_answer(Extension, reply.value, "POST /extension")
 
     async def list_extensions(self) -> list[Extension]:
         http = await self._connect()
-        return [Extension.model_validate(e) for e in (await http.request("GET", "/extension")).value or []]
+        listed = _listed((await http.request("GET", "/extension")).value, "GET /extension")
+        return [parse_answer(Extension, e, "GET /extension") for e in listed]
 
     async def delete_extension(self, extension_id: str) -> None:
         http = await self._connect()
         await http.request("DELETE", f"/extension/{extension_id}")
+
+
+def _listed(value: Any, what: str) -> list[Any]:
+    """A list answer (null counts as empty); anything else is a bad answer."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise APIError(f"unexpected answer to {what} (a list was expected)", status_code=200)
+    return value
 
 
 def _read_upload(file: FileInput, name: str | None) -> tuple[str, bytes]:

@@ -313,10 +313,12 @@ class AsyncSession:
         if action_input is not None:
             payload["input"] = dict(action_input)
         try:
+            # The event id is ours, so a resend after a lost answer is recognised, not redone.
             await self._http.request(
                 "POST",
                 f"/task/{self.id}/event",
                 json={"id": event_id, "name": event_name, "payload": payload},
+                idempotent=True,
             )
         except BadRequestError as exc:
             self._poller.forget(event_id)

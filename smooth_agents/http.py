@@ -105,15 +105,15 @@ class HttpCore:
                 raise _transport_error(exc, method, path, self.api_url) from None
             if response.status_code < 400:
                 return Reply(_unwrap(response), response.status_code, response.headers)
+            retry_after = parse_retry_after(response.headers)
             if should_retry(
                 attempt=attempt,
                 policy=self.retry,
                 idempotent=safe_to_repeat,
                 status_code=response.status_code,
+                retry_after=retry_after,
             ):
-                await self._sleep(
-                    attempt, parse_retry_after(response.headers), f"{method} {path}: {response.status_code}"
-                )
+                await self._sleep(attempt, retry_after, f"{method} {path}: {response.status_code}")
                 attempt += 1
                 continue
             raise error_for_status(response.status_code, _detail(response), method, path)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import APIError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
 Device = Literal["desktop", "mobile", "desktop-lg"]
@@ -98,3 +102,15 @@ def parse_action_output(raw: Any) -> ActionResult:
     if isinstance(raw, dict) and "output" in raw and set(raw) <= _WRAPPED_KEYS:
         return ActionResult.model_validate(raw)
     return ActionResult(output=raw)
+
+
+def parse_answer(model: type[ModelT], value: Any, what: str) -> ModelT:
+    """An answer of the service as ``model``; one that does not fit (``{"r": null}``, a missing
+    id) is an ``APIError`` like any other bad answer, not a pydantic error."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        )
+        raise APIError(f"unexpected answer to {what} ({problems})", status_code=200) from None

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from .custom_tools import CustomTool
 from .errors import APIError, SessionClosedError, SmoothError, ToolError
 from .http import HttpCore
-from .models import Task, TaskEvent, TaskUpdate
+from .models import Task, TaskEvent, TaskUpdate, parse_answer
 
 log = logging.getLogger("smooth_agents.polling")
 
@@ -245,7 +245,7 @@ class TaskPoller:
         announced = reply.headers.get(LONG_POLL_HEADER)
         if announced and announced.isdigit() and self.settings.long_poll:
             self._long_poll_ms = int(announced)
-        task = Task.model_validate(reply.value)
+        task = parse_answer(Task, reply.value, f"GET /task/{self.task_id}")
         previous = self.snapshot
         self.snapshot = task
         for event in task.events or []:

@@ -32,13 +32,17 @@ def should_retry(
     status_code: int | None = None,
     connect_failed: bool = False,
     request_sent: bool = True,
+    retry_after: float | None = None,
 ) -> bool:
     """Whether attempt number ``attempt`` (0 for the first) may be followed by another.
 
     Give ``status_code`` for an answer, or ``connect_failed`` / ``request_sent`` for a transport
     failure (``request_sent`` False: the request never left, so even a POST is safe to resend).
+    A ``retry_after`` past ``policy.max_retry_after`` is not waited out: the error comes now.
     """
     if attempt >= policy.max_retries:
+        return False
+    if retry_after is not None and retry_after > policy.max_retry_after:
         return False
     if status_code is not None:
         if status_code == 429:
@@ -75,8 +79,9 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 def retry_delay(attempt: int, policy: RetryPolicy, retry_after: float | None, jitter: float) -> float:
     """Seconds before retry ``attempt + 1``; ``jitter`` in [0, 1) spreads concurrent clients.
 
-    A server's Retry-After wins (capped); otherwise capped exponential backoff with up to 25%
-    taken off at random, so the delay never exceeds the cap.
+    A server's Retry-After wins (one past ``max_retry_after`` is never retried: see
+    ``should_retry``); otherwise capped exponential backoff with up to 25% taken off at random, so
+    the delay never exceeds the cap.
     """
     if retry_after is not None and retry_after <= policy.max_retry_after:
         return retry_after

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from smooth_agents import (
-    APIConnectionError,
+    APIError,
     AsyncSmoothClient,
     InternalServerError,
     PollSettings,
+    RateLimitError,
 )
 from smooth_agents.local import create_app
 from tests.faults import (
@@ -93,15 +94,14 @@ async def test_5xx_on_polls_is_retried(
         assert injector.count("GET", TASK) >= 3
 
 
-async def test_5xx_on_an_action_post_is_not_retried(
+async def test_5xx_on_an_action_post_is_retried_and_runs_once(
     client: AsyncSmoothClient, injector: FaultInjector
 ) -> None:
     async with client.session() as session:
         injector.add(Fault("POST", EVENT, times=1, status=503))
-        with pytest.raises(InternalServerError, match="503"):
-            await session.evaluate_js("window.n = (window.n || 0) + 1")
-        assert injector.count("POST", EVENT) == 1
-        assert (await session.evaluate_js("window.n === undefined")).output is True
+        assert (await session.evaluate_js("window.n = (window.n || 0) + 1")).output == 1
+        assert injector.count("POST", EVENT) == 2  # resent with the same event id
+        assert (await session.evaluate_js("window.n")).output == 1
 
 
 async def test_retries_exhausted_raise_the_last_error(
@@ -129,14 +129,37 @@ async def test_connection_reset_in_the_middle_of_polling(
         assert transport.resets == 2
 
 
-async def test_reset_after_an_action_was_sent_is_reported_not_repeated(
+async def test_reset_after_an_action_was_sent_is_resent_and_runs_once(
     client: AsyncSmoothClient, transport: ResettingTransport
 ) -> None:
     async with client.session() as session:
         transport.reset_next("POST", EVENT, count=1)
-        with pytest.raises(APIConnectionError, match="reset"):
-            await session.evaluate_js("window.n = (window.n || 0) + 1")
+        # The event id is the client's, so the resend is recognised: the script runs once.
+        assert (await session.evaluate_js("window.n = (window.n || 0) + 1")).output == 1
+        assert transport.resets == 1
         assert (await session.evaluate_js("window.n")).output == 1
+
+
+async def test_a_retry_after_past_the_limit_is_not_waited_out(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    injector.add(Fault("GET", r"/api/v1/task", times=5, status=429, headers={"Retry-After": "3600"}))
+    started = time.monotonic()
+    with pytest.raises(RateLimitError):
+        await client.list_tasks()
+    assert injector.count("GET", r"/api/v1/task") == 1  # raised at once, as documented
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize(
+    "answer", [None, "oops", {"status": "done"}, []], ids=["null", "text", "no-id", "list"]
+)
+async def test_an_answer_that_does_not_fit_is_a_smooth_error(
+    client: AsyncSmoothClient, injector: FaultInjector, answer: object
+) -> None:
+    injector.add(Fault("POST", r"/api/v1/task", rewrite=lambda body: {"r": answer}))
+    with pytest.raises(APIError, match="unexpected answer to POST /task"):
+        await client.run("read", url="http://127.0.0.1:9/")
 
 
 async def test_refused_connection_before_sending_is_retried_even_for_post(

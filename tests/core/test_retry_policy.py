@@ -33,6 +33,16 @@ SHOULD_RETRY = [
     (2, True, None, False, True, True),
     (3, True, None, True, False, False),
 ]
+# A Retry-After longer than the policy waits for: the error comes at once.
+LONG_WAITS = [(3600.0, False), (60.0, True), (0.5, True), (None, True)]
+
+
+@pytest.mark.parametrize(("retry_after", "expected"), LONG_WAITS)
+def test_a_long_retry_after_is_not_waited_out(retry_after: float | None, expected: bool) -> None:
+    decided = should_retry(
+        attempt=0, policy=POLICY, idempotent=True, status_code=429, retry_after=retry_after
+    )
+    assert decided is expected
 
 
 @pytest.mark.parametrize(
@@ -81,7 +91,7 @@ DELAYS = [
     (0, None, 0.999, 0.25 * (1 - 0.25 * 0.999)),  # jitter only shortens
     (5, None, 0.5, 8.0 * 0.875),
     (0, 3.0, 0.7, 3.0),  # the server's Retry-After wins
-    (0, 120.0, 0.0, 0.25),  # past max_retry_after: back to our own backoff
+    (0, 120.0, 0.0, 0.25),  # past max_retry_after (should_retry says no first): our own backoff
 ]
 
 
