@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -171,8 +172,22 @@ class ThreadedServer:
         self.stop()
 
 
+class RedactTokens(logging.Filter):
+    """Keeps the live views' per-task tokens out of the access log (a token opens a live view)."""
+
+    _TOKEN = re.compile(r"(token=)[^&\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
 def serve(settings: LocalServerSettings, *, log_level: str = "info") -> None:
     """Serve until interrupted (the CLI's ``local serve``)."""
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     app = create_app(settings)
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on")

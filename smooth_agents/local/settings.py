@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,10 @@ def default_data_dir() -> Path:
     if configured:
         return Path(configured)
     return Path.home() / ".smooth-agents" / "local"
+
+
+# A Host header: a bracketed IPv6 address or a name, then an optional numeric port; nothing else.
+_HOST_HEADER = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
 
 
 @dataclass
@@ -58,14 +63,14 @@ class LocalServerSettings:
             raise ValueError("timeouts must be positive")
 
     def accepts_host(self, host_header: str) -> bool:
-        """True when a request's Host header names this server (DNS-rebinding guard)."""
-        host = host_header.strip().lower()
-        if host.startswith("["):
-            name = host.split("]", 1)[0] + "]"
-        else:
-            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        """True when a request's Host header names this server (DNS-rebinding guard): a known
+        name and nothing after it but a numeric port (a proxy in front may map the port)."""
+        found = _HOST_HEADER.fullmatch(host_header.strip().lower())
+        if found is None:
+            return False
+        name = found.group("name")
         allowed = LOOPBACK_HOSTS | {self.host.lower()} | {h.lower() for h in self.allowed_hosts}
-        return name in allowed or host in allowed
+        return name in allowed
 
     @staticmethod
     def generate_api_key() -> str:

@@ -38,6 +38,26 @@ def test_api_key_is_required(local_server: ThreadedServer) -> None:
         assert API_KEY not in wrong.text
 
 
+@pytest.mark.parametrize(
+    ("host", "accepted"),
+    [
+        ("evil.example.com", False),
+        ("[::1]evil.com", False),
+        ("127.0.0.1:evil", False),
+        ("127.0.0.1:80@evil.com", False),
+        ("127.0.0.1.evil.com", False),
+        ("localhost:", False),
+        ("", False),
+        ("127.0.0.1", True),
+        ("127.0.0.1:8321", True),
+        ("[::1]:8321", True),
+        ("LOCALHOST", True),
+    ],
+)
+def test_host_headers(local_server: ThreadedServer, host: str, accepted: bool) -> None:
+    assert local_server.settings.accepts_host(host) is accepted
+
+
 def test_foreign_host_header_is_refused(local_server: ThreadedServer) -> None:
     with httpx2.Client(base_url=local_server.api_url, headers={"apikey": API_KEY}) as client:
         refused = client.get("/task", headers={"host": "evil.example.com"})

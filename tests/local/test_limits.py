@@ -92,7 +92,9 @@ def cli_server(tmp_path: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[s
     port = free_port()
     command = [sys.executable, "-m", "smooth_agents.cli", "local", "serve", "--port", str(port)]
     command += ["--data-dir", str(tmp_path), *extra]
-    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ})
+    server = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ}
+    )
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
         deadline = time.monotonic() + 20
@@ -109,8 +111,9 @@ def cli_server(tmp_path: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[s
         if server.poll() is None:
             server.kill()
             server.wait()
-        if server.stderr is not None:
-            server.stderr.close()
+        for stream in (server.stdout, server.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
@@ -133,6 +136,23 @@ def test_cli_serve_shuts_down_cleanly_without_orphaned_chromium(
         assert "Traceback" not in server.stderr.read()
         _gone, alive = psutil.wait_procs(browsers, timeout=10)
         assert not alive, f"orphaned browser processes: {[p.pid for p in alive]}"
+
+
+def test_live_view_tokens_never_reach_the_access_log(tmp_path: Path, site: SiteServer) -> None:
+    with cli_server(tmp_path, "--api-key", "sk-log-test-1234", "--log-level", "info") as (server, base):
+        with httpx2.Client(base_url=base, headers={"apikey": "sk-log-test-1234"}, timeout=30) as client:
+            session = open_session(client, url=site.url("demo/index.html"))
+            token = session["live_url"].split("token=")[1].split("&")[0]
+            assert httpx2.get(session["live_url"], timeout=30).status_code == 200
+            client.delete(f"/task/{session['id']}")
+        server.terminate()
+        server.wait(30)
+        assert server.stdout is not None
+        assert server.stderr is not None
+        log = server.stdout.read() + server.stderr.read()  # uvicorn's access log goes to stdout
+    assert "/live/" in log  # the request was logged...
+    assert "token=[redacted]" in log
+    assert token not in log  # ...without its token
 
 
 def test_api_keys_never_reach_the_log(tmp_path: Path, site: SiteServer) -> None:
