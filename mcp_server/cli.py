@@ -165,7 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     server, runtime = build_server(settings)
     if settings.transport == "stdio":
-        server.run("stdio")
+        from .stdio import run_stdio
+
+        run_stdio(server, runtime)
         return 0
     from .http import serve_http
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import socket
 
 import uvicorn
 from mcp.server.mcpserver import MCPServer
@@ -75,13 +76,34 @@ def http_app(server: MCPServer[ToolRuntime], settings: MCPSettings) -> ASGIApp:
     return app
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, closing the runtime's sessions as part of its graceful shutdown: uvicorn re-raises
+    the signal that stopped it as soon as ``serve`` ends, so later cleanup would never run."""
+
+    def __init__(self, config: uvicorn.Config, runtime: ToolRuntime) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+        self.released = False
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        await self.release()
+
+    async def release(self) -> None:
+        if not self.released:
+            self.released = True
+            await self.runtime.release_shielded()
+
+
 async def serve_http(server: MCPServer[ToolRuntime], runtime: ToolRuntime, settings: MCPSettings) -> None:
-    """Serve until stopped; the runtime (client, sessions) lives as long as the process."""
+    """Serve until stopped; the runtime (client, sessions) lives as long as the process, and its
+    sessions are closed at shutdown (SIGTERM and SIGINT included)."""
     await runtime.acquire()
+    config = uvicorn.Config(
+        http_app(server, settings), host=settings.host, port=settings.port, log_level="warning"
+    )
+    http = _Server(config, runtime)
     try:
-        config = uvicorn.Config(
-            http_app(server, settings), host=settings.host, port=settings.port, log_level="warning"
-        )
-        await uvicorn.Server(config).serve()
+        await http.serve()
     finally:
-        await runtime.release()
+        await http.release()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import anyio
+
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.agent_tools import ProgressSink, SessionRegistry, ToolContext
 
@@ -49,3 +51,18 @@ class ToolRuntime:
                 await self.sessions.close_all()
                 if self._own_client:
                     await self.client.close()
+
+    async def close_now(self, timeout: float = 15.0) -> None:
+        """Close every session and the client whoever still uses them (the process is ending)."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(timeout):
+            async with self._lock:
+                self._users = 0
+                await self.sessions.close_all()
+                if self._own_client:
+                    await self.client.close()
+
+    async def release_shielded(self, timeout: float = 15.0) -> None:
+        """``release`` that completes even while the caller is being cancelled (a signal, a
+        client gone): the remote sessions are closed, within ``timeout`` seconds."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(timeout):
+            await self.release()

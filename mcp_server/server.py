@@ -35,7 +35,7 @@ def build_server(
         try:
             yield runtime
         finally:
-            await runtime.release()
+            await runtime.release_shielded()
 
     local_machine = settings.transport == "stdio"
     server: MCPServer[ToolRuntime] = MCPServer(

@@ -121,10 +121,9 @@ class SessionRegistry:
         return was_open
 
     def open_sessions(self) -> list[TrackedSession]:
-        # Ended sessions (closed here, or seen to end remotely) hold no slot.
-        for session_id in [sid for sid, t in self._sessions.items() if t.session.closed and not t.busy]:
-            self._sessions.pop(session_id, None)
-        return list(self._sessions.values())
+        # Ended sessions (closed here, or seen to end remotely) hold no slot; the reaper forgets
+        # them, sending a close where this process did not close them itself.
+        return [t for t in self._sessions.values() if not (t.session.closed and not t.busy)]
 
     async def reap(self) -> list[str]:
         """Close sessions idle for longer than the TTL; return their ids."""
@@ -135,10 +134,14 @@ class SessionRegistry:
         ]
         for session_id in expired:
             tracked = self._sessions.pop(session_id, None)
-            if tracked is not None and not tracked.session.closed:
+            if tracked is None:
+                continue
+            if not tracked.session.closed:
                 log.info("closing idle session %s after %.0f s", session_id, tracked.idle_seconds)
-                with contextlib.suppress(SmoothError):
-                    await tracked.session.close()
+            # Also for a session whose polling gave up: close() then deletes it remotely, so a
+            # session this process lost sight of does not run on (a no-op once closed here).
+            with contextlib.suppress(SmoothError):
+                await tracked.session.close()
         return expired
 
     def start_reaper(self, interval: float | None = None) -> None:

@@ -20,7 +20,9 @@ from smooth_agents import (
     InternalServerError,
     PollSettings,
     RateLimitError,
+    SmoothError,
 )
+from smooth_agents.agent_tools import SessionRegistry
 from smooth_agents.local import create_app
 from tests.faults import (
     Fault,
@@ -220,3 +222,19 @@ async def test_a_poll_failing_past_its_retries_is_tried_again(
         injector.add(Fault("GET", TASK, times=5, status=503))
         assert (await session.evaluate_js("'survived'")).output == "survived"
         assert not session.closed
+
+
+async def test_a_session_whose_polling_failed_is_deleted_when_forgotten(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    registry = SessionRegistry(client, ttl=900)
+    session = await registry.open()
+    injector.add(Fault("GET", TASK, times=-1, status=500))
+    with pytest.raises(SmoothError):
+        await session.evaluate_js("1")  # every poll fails, past give_up_after
+    injector.clear()
+    assert session.closed  # this process lost sight of it...
+    assert registry.open_sessions() == []
+    assert await registry.reap() == [session.id]
+    assert injector.count("DELETE", TASK) == 1  # ...so it is deleted remotely, not left running
+    assert (await client.get_task(session.id)).status == "cancelled"
