@@ -339,7 +339,34 @@ class TaskPoller:
                 self.tool_failure = exc
         self._answered.add(event.id)
         answer = {"id": event.id, "name": "tool_call", "payload": {"code": code, "output": output}}
-        # Answering the same call twice is harmless (the service keeps the first), so the POST
-        # may be retried like an idempotent request.
-        await self.http.request("POST", f"/task/{self.task_id}/event", json=answer, idempotent=True)
+        await self._deliver(event.id, answer)
         self.kick()
+
+    async def _deliver(self, call_id: str, answer: dict[str, Any]) -> None:
+        """Send a tool's answer until the service has it: the tool ran once, and its answer must
+        not be lost to a failed POST. Past ``give_up_after`` seconds of failures, the waiters get
+        the error (a task left waiting on an answer would otherwise hang until their timeout)."""
+        started = time.monotonic()
+        backoff = 0.05
+        while True:
+            try:
+                # Answering a call twice is harmless (the service keeps the first answer).
+                await self.http.request("POST", f"/task/{self.task_id}/event", json=answer, idempotent=True)
+                return
+            except APIError as exc:
+                if exc.status_code < 500 and exc.status_code != 429:
+                    log.warning("the answer to tool call %s was refused: %s", call_id, exc)
+                    return  # the task no longer waits for it (ended, or answered already)
+                error: SmoothError = exc
+            except SmoothError as exc:  # connection errors
+                error = exc
+            if self.final.is_set():
+                return  # the task ended meanwhile: nobody waits for the answer
+            if time.monotonic() - started >= self.settings.give_up_after:
+                self.failure = SmoothError(
+                    f"The answer to custom tool call {call_id} could not be sent: {error}"
+                )
+                self._finish()
+                return
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.settings.max_failure_backoff)

@@ -238,3 +238,47 @@ async def test_a_session_whose_polling_failed_is_deleted_when_forgotten(
     assert await registry.reap() == [session.id]
     assert injector.count("DELETE", TASK) == 1  # ...so it is deleted remotely, not left running
     assert (await client.get_task(session.id)).status == "cancelled"
+
+
+def counting_tool(calls: list[int]) -> Any:
+    def count(n: int) -> int:
+        """Record a call."""
+        calls.append(n)
+        return n * 10
+
+    return count
+
+
+@pytest.mark.parametrize("failures", [6, 2], ids=["past-the-http-retries", "within-them"])
+async def test_a_tool_answer_is_resent_until_delivered(
+    client: AsyncSmoothClient, injector: FaultInjector, site: SiteServer, failures: int
+) -> None:
+    calls: list[int] = []
+    steps = script(
+        {"action": "tool", "name": "count", "input": {"n": 4}},
+        {"action": "return", "from": "last"},
+    )
+    # More 500s than the HTTP retries (3): the answer must still arrive, the tool run once.
+    injector.add(Fault("POST", EVENT, times=failures, status=500))
+    handle = await client.run(steps, custom_tools=[counting_tool(calls)])
+    result = await handle.result(timeout=30)
+    assert result.output == 40
+    assert calls == [4]
+    assert injector.count("POST", EVENT) == failures + 1
+
+
+async def test_a_tool_answer_that_cannot_be_sent_fails_the_waiter_loudly(
+    client: AsyncSmoothClient, injector: FaultInjector
+) -> None:
+    calls: list[int] = []
+    steps = script(
+        {"action": "tool", "name": "count", "input": {"n": 5}}, {"action": "return", "from": "last"}
+    )
+    injector.add(Fault("POST", EVENT, times=-1, status=500))
+    handle = await client.run(steps, custom_tools=[counting_tool(calls)])
+    started = time.monotonic()
+    with pytest.raises(SmoothError, match="could not be sent"):
+        await handle.result(timeout=30)
+    assert time.monotonic() - started < 10  # give_up_after is 1 s here: no hang until the timeout
+    assert calls == [5]
+    await client.cancel_task(handle.id)
