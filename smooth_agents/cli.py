@@ -31,6 +31,9 @@ def _local_serve(args: argparse.Namespace) -> int:
         max_concurrent_sessions=args.max_sessions,
         session_idle_timeout=args.idle_timeout,
         max_task_duration=args.max_task_duration,
+        max_request_bytes=args.max_request_bytes,
+        max_upload_bytes=args.max_upload_bytes,
+        max_output_chars=args.max_output_chars,
         enable_scripted_agent=args.scripted_agent,
         browser_executable=args.browser,
         browser_cdp_endpoint=args.browser_cdp_endpoint,
@@ -187,6 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--idle-timeout", type=float, default=300.0, help="seconds before an idle session closes"
     )
     serve.add_argument("--max-task-duration", type=float, default=1800.0, help="seconds a task may run")
+    serve.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=10 * 1024 * 1024,
+        help="largest JSON request body (413 past it)",
+    )
+    serve.add_argument(
+        "--max-upload-bytes", type=int, default=100 * 1024 * 1024, help="largest uploaded file (413 past it)"
+    )
+    serve.add_argument(
+        "--max-output-chars",
+        type=int,
+        default=10_000_000,
+        help="largest result of one action or task, as JSON characters (the action fails past it)",
+    )
     serve.add_argument(
         "--scripted-agent",
         action="store_true",

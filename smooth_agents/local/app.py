@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import live
 from .agents import AgentSelector
-from .errors import ApiError, BadRequest, NotFound
+from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from .jsonsafe import json_safe
 from .runtime import LocalRuntime
 from .schemas import BrowserSessionRequest, ProfileRequest, TaskRequest, parse_body
@@ -267,7 +267,18 @@ class GuardMiddleware:
             detail = "Missing apikey header." if "apikey" not in headers else "Invalid API key."
             await JSONResponse({"detail": detail}, status_code=401)(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        limit = self._body_limit(scope["path"])
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await JSONResponse({"detail": _too_large(limit)}, status_code=413)(scope, receive, send)
+            return
+        await self.app(scope, _counting(receive, limit), send)
+
+    def _body_limit(self, path: str) -> int:
+        uploads = (API_PREFIX + "/file", API_PREFIX + "/extension", API_PREFIX + "/browser/extension")
+        return (
+            self.settings.max_upload_bytes if path.rstrip("/") in uploads else self.settings.max_request_bytes
+        )
 
     def _key_ok(self, presented: str | None) -> bool:
         if not presented:
@@ -276,6 +287,27 @@ class GuardMiddleware:
         # Compare against every key in constant time, without stopping at the first match.
         matches = [hmac.compare_digest(given, key.encode()) for key in self.settings.api_keys]
         return any(matches)
+
+
+def _too_large(limit: int) -> str:
+    return f"The request body is larger than this server accepts ({limit:,} bytes)."
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    """``receive``, failing with 413 once the body grows past ``limit`` (a body sent in chunks
+    has no Content-Length to check up front)."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise PayloadTooLarge(_too_large(limit))
+        return message
+
+    return counted
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

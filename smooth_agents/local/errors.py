@@ -37,6 +37,10 @@ class ValidationFailed(ApiError):
     status_code = 422
 
 
+class PayloadTooLarge(ApiError):
+    status_code = 413
+
+
 class TooManyRequests(ApiError):
     status_code = 429
 

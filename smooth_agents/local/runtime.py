@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import time
@@ -256,7 +257,9 @@ class LocalRuntime:
             if task.is_session:
                 await self._serve_session(task, files)
             else:
-                output = await self._run_agent(task, task.request.task or "", files, task.request)
+                output = self._bounded(
+                    await self._run_agent(task, task.request.task or "", files, task.request)
+                )
         except (AgentError, ActionFailed) as exc:
             status, output = "failed", str(exc)
         except asyncio.CancelledError:
@@ -332,7 +335,7 @@ class LocalRuntime:
         started = time.perf_counter()
         closing = action.action == "close"
         try:
-            output = await self._dispatch(task, action, files)
+            output = self._bounded(await self._dispatch(task, action, files))
             payload = _action_result(output, started)
         except ActionFailed as exc:
             payload = {"code": 400, "output": str(exc)}
@@ -347,6 +350,17 @@ class LocalRuntime:
         if action.id is not None:
             task.emit(action.event_name, payload, action.id)
         return closing
+
+    def _bounded(self, output: Any) -> Any:
+        """``output``, unless its JSON is longer than ``max_output_chars`` (kept in the event log
+        and sent on every full poll, it would weigh on the server and every reader)."""
+        size = len(json.dumps(output, ensure_ascii=False, default=str))
+        if size > self.settings.max_output_chars:
+            raise ActionFailed(
+                f"The result is {size:,} characters, more than this server keeps "
+                f"({self.settings.max_output_chars:,}, max_output_chars): return a part of it."
+            )
+        return output
 
     async def _dispatch(self, task: Task, action: QueuedAction, files: list[StoredFile]) -> Any:
         browser = task.browser

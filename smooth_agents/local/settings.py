@@ -47,6 +47,11 @@ class LocalServerSettings:
     max_finished_tasks: int = 1000
     # How long one browser action (goto, extract, evaluate_js) may take.
     action_timeout: float = 30.0
+    # Size limits (answered 413, or an action failing with the reason): a JSON request body, an
+    # uploaded file or extension, and one action's or task's output (characters of its JSON).
+    max_request_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = 100 * 1024 * 1024
+    max_output_chars: int = 10_000_000
     # Browser: a local executable, or an existing browser grid.
     browser_executable: str | None = None
     browser_ws_endpoint: str | None = None

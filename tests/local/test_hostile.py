@@ -208,3 +208,52 @@ def test_bad_requests_are_4xx_not_500(api: httpx2.Client, method: str, path: str
         assert response.json()["detail"]
     finally:
         api.delete(f"/task/{session['id']}")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
+    """A server with small size limits."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("small"),
+        max_request_bytes=20_000,
+        max_upload_bytes=50_000,
+        max_output_chars=30_000,
+    )
+    with (
+        ThreadedServer(settings) as server,
+        httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
+    ):
+        yield client
+
+
+def test_request_and_upload_limits_answer_413(small: httpx2.Client) -> None:
+    big_task = {"task": "x" * 30_000}
+    assert small.post("/task", json=big_task).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"task": "'
+        for _ in range(10):
+            yield b"y" * 5_000
+        yield b'"}'
+
+    chunked = small.post("/task", content=chunks(), headers={"content-type": "application/json"})
+    assert chunked.status_code == 413
+    assert "20,000 bytes" in chunked.json()["detail"]
+    too_big = small.post("/file", files={"file": ("big.bin", b"z" * 60_000)})
+    assert too_big.status_code == 413
+    fits = small.post("/file", files={"file": ("small.bin", b"z" * 30_000)})  # above the JSON limit
+    assert fits.status_code == 200, fits.text
+
+
+def test_an_oversized_result_fails_the_action_not_the_server(small: httpx2.Client, site: SiteServer) -> None:
+    session = open_session(small, url=site.url("demo/index.html"))
+    try:
+        huge = act(small, session["id"], "browser_action", "evaluate_js", {"js": "'x'.repeat(100000)"})
+        assert huge["code"] == 400
+        assert "max_output_chars" in huge["output"]
+        body = small.get(f"/task/{session['id']}").text
+        assert len(body) < 20_000  # the oversized value was never kept
+        after = act(small, session["id"], "browser_action", "evaluate_js", {"js": "'ok'"})
+        assert after["output"]["output"] == "ok"
+    finally:
+        small.delete(f"/task/{session['id']}")
