@@ -55,6 +55,9 @@ _MOBILE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0.0.0 Mobile Safari/537.36"
 )
+# Pages one session may have open at once (its own and the popups it opened).
+MAX_PAGES = 8
+
 DEVICE_OPTIONS: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
     "desktop-lg": {"viewport": {"width": 1920, "height": 1080}},
@@ -129,6 +132,10 @@ class BrowserProvider:
         args = list(CHROMIUM_ARGS)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--no-sandbox")  # Chromium refuses to start its sandbox as root.
+            log.warning(
+                "running as root: Chromium starts without its sandbox, so a hostile page that "
+                "exploits the browser reaches this user; run the server as an unprivileged user"
+            )
         started = time.perf_counter()
         browser = await chromium.launch(
             executable_path=executable, headless=self._headless, args=args, handle_sigterm=False
@@ -138,7 +145,8 @@ class BrowserProvider:
 
     async def new_context(self, **options: Any) -> BrowserContext:
         browser = await self.browser()
-        context = await browser.new_context(**options)
+        # Downloads are not collected (downloads_url stays empty): none is written to disk.
+        context = await browser.new_context(**{"accept_downloads": False, **options})
         self._contexts.add(context)
         context.on("close", lambda _: self._contexts.discard(context))
         return context
@@ -177,7 +185,25 @@ class BrowserSession:
         self.guard = PolicyGuard(policy)
         self._timeout_ms = action_timeout * 1000
         self._files: list[str] = []
+        self._closing = False
+        self._closing_pages: set[asyncio.Task[None]] = set()
+        # True once the browser went away under the session (crashed, killed): it cannot go on.
+        self.lost = False
         self._adopt(page)
+        context.on("page", self._on_page)
+        context.on("close", lambda _: self._on_context_close())
+
+    def _on_page(self, page: Page) -> None:
+        """A page the session's page opened (window.open, target=_blank): at most
+        ``MAX_PAGES`` live at once; more are closed as they open."""
+        if len(self.context.pages) > MAX_PAGES:
+            log.info("closing a popup past %d pages: %s", MAX_PAGES, page.url)
+            closing = asyncio.get_running_loop().create_task(_close_quietly(page))
+            self._closing_pages.add(closing)
+            closing.add_done_callback(self._closing_pages.discard)
+
+    def _on_context_close(self) -> None:
+        self.lost = not self._closing  # the browser went away under the session
 
     def _adopt(self, page: Page) -> None:
         """Make ``page`` the session's page, with its timeouts and file chooser."""
@@ -311,9 +337,15 @@ class BrowserSession:
         return dict(state)
 
     async def close(self) -> None:
+        self._closing = True
         # If the browser went away first there is nothing left to close.
         with contextlib.suppress(PlaywrightError):
             await self.context.close()
+
+
+async def _close_quietly(page: Page) -> None:
+    with contextlib.suppress(PlaywrightError):
+        await page.close()
 
 
 def _first_line(exc: BaseException) -> str:

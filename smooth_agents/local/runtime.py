@@ -101,7 +101,13 @@ class LocalRuntime:
         for task in list(self.tasks.values()):
             if not task.active:
                 continue
-            if wall - task.created_at > self.settings.max_task_duration:
+            if task.browser is not None and task.browser.lost:
+                await self._stop(
+                    task,
+                    "failed",
+                    "The browser stopped under this task (it crashed or was killed); start a new one.",
+                )
+            elif wall - task.created_at > self.settings.max_task_duration:
                 await self._stop(
                     task,
                     "failed",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
@@ -10,7 +13,8 @@ from urllib.parse import urlencode
 import httpx2
 import pytest
 
-from smooth_agents.local import ThreadedServer
+from smooth_agents.local import LocalRuntime, ThreadedServer
+from smooth_agents.local.browser import MAX_PAGES
 from tests.helpers import API_KEY, HitRecorder, SiteServer, act, make_settings, open_session, wait_for_status
 
 # Script values that once made every later GET /task/{id} of the task answer 500.
@@ -257,3 +261,32 @@ def test_an_oversized_result_fails_the_action_not_the_server(small: httpx2.Clien
         assert after["output"]["output"] == "ok"
     finally:
         small.delete(f"/task/{session['id']}")
+
+
+async def test_popups_are_bounded_and_a_killed_browser_fails_its_tasks(
+    tmp_path_factory: pytest.TempPathFactory, site: SiteServer
+) -> None:
+    settings = make_settings(tmp_path_factory.mktemp("killed"))
+    runtime = LocalRuntime(settings)
+    await runtime.start()
+    try:
+        task = await runtime.submit(
+            runtime.parse_task_request({"task": None, "url": site.url("demo/index.html")})
+        )
+        assert task.browser is not None
+        # Thirty popups: the session keeps at most MAX_PAGES pages.
+        await task.browser.evaluate_js("() => { for (let i = 0; i < 30; i++) window.open('about:blank'); }")
+        await asyncio.sleep(0.5)
+        assert len(task.browser.context.pages) <= MAX_PAGES
+        cdp = await (await runtime.browsers.browser()).new_browser_cdp_session()
+        info = await cdp.send("SystemInfo.getProcessInfo")
+        browser_pid = next(p["id"] for p in info["processInfo"] if p["type"] == "browser")
+        os.kill(browser_pid, signal.SIGKILL)
+        for _ in range(100):
+            if not task.active:
+                break
+            await asyncio.sleep(0.1)
+        assert task.status == "failed"
+        assert "browser stopped" in str(task.output)
+    finally:
+        await runtime.aclose()
