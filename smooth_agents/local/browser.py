@@ -57,6 +57,11 @@ _MOBILE_UA = (
 )
 # Pages one session may have open at once (its own and the popups it opened).
 MAX_PAGES = 8
+_POPUP_CAP = """(() => {
+  let opened = 0;
+  const open = window.open;
+  window.open = function (...args) { return ++opened > MAX_PAGES ? null : open.apply(this, args); };
+})();"""
 
 DEVICE_OPTIONS: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -242,6 +247,9 @@ class BrowserSession:
         try:
             session = cls(context, await context.new_page(), policy, action_timeout)
             await session.guard.attach(context)
+            # Popups past the bound are refused in the page itself, before Chromium makes them
+            # (the context still closes any that get through another way).
+            await context.add_init_script(_POPUP_CAP.replace("MAX_PAGES", str(MAX_PAGES)))
             if files:
                 session.offer_files(files)
         except BaseException:
