@@ -284,10 +284,7 @@ class BrowserSession:
         except PlaywrightTimeoutError:
             raise ActionFailed(f"Loading {url} took longer than {self._timeout_ms / 1000:.0f} s.") from None
         except PlaywrightError as exc:
-            # Chromium commits an error page after the failure is reported; a blank page loaded
-            # now takes its place, so the next action never races that commit.
-            with contextlib.suppress(PlaywrightError):
-                await self.page.goto("about:blank")
+            await self._settle_on_blank()
             if "ERR_BLOCKED_BY_CLIENT" in str(exc):
                 blocked = self.guard.blocked[-1] if self.guard.blocked else url
                 raise ActionFailed(
@@ -300,6 +297,19 @@ class BrowserSession:
                 await self.page.goto("about:blank")
             raise ActionFailed(f"Cannot show {landed!r}: it matches none of this task's allowed_urls.")
         return GotoResult(self.page.url, await self.page.title(), response.status if response else None)
+
+    async def _settle_on_blank(self) -> None:
+        """After a failed navigation: Chromium commits its error page after the failure is
+        reported, and that commit may even interrupt the next navigation. So a blank page is
+        loaded until it is what the page shows, and the next action never races the commit."""
+        for _ in range(5):
+            with contextlib.suppress(PlaywrightError):
+                await self.page.goto("about:blank")
+            if self.page.url == "about:blank":
+                return
+            with contextlib.suppress(PlaywrightError):
+                await self.page.wait_for_load_state("load", timeout=2_000)
+        log.info("the page did not settle after a failed navigation (it shows %s)", self.page.url)
 
     async def evaluate_js(self, js: str, args: Any = None) -> Any:
         """The script's value; a script that runs past the action timeout is stopped (its page
