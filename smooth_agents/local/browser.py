@@ -55,6 +55,9 @@ _MOBILE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0.0.0 Mobile Safari/537.36"
 )
+# Pages on which no script of the caller's has effects: a script cut off there may run again.
+_INERT_PAGES = ("about:blank", "chrome-error://")
+
 # Pages one session may have open at once (its own and the popups it opened).
 MAX_PAGES = 8
 _POPUP_CAP = """(() => {
@@ -298,6 +301,9 @@ class BrowserSession:
             raise ActionFailed(f"Cannot show {landed!r}: it matches none of this task's allowed_urls.")
         return GotoResult(self.page.url, await self.page.title(), response.status if response else None)
 
+    async def _evaluate(self, js: str, args: Any) -> Any:
+        return await (self.page.evaluate(js) if args is None else self.page.evaluate(js, args))
+
     async def _settle_on_blank(self) -> None:
         """After a failed navigation: Chromium commits its error page after the failure is
         reported, and that commit may even interrupt the next navigation. So a blank page is
@@ -314,9 +320,17 @@ class BrowserSession:
     async def evaluate_js(self, js: str, args: Any = None) -> Any:
         """The script's value; a script that runs past the action timeout is stopped (its page
         replaced by a blank one), so the session stays usable."""
-        running = self.page.evaluate(js) if args is None else self.page.evaluate(js, args)
         try:
-            return json_safe(await asyncio.wait_for(running, self._timeout_ms / 1000))
+            try:
+                return json_safe(await asyncio.wait_for(self._evaluate(js, args), self._timeout_ms / 1000))
+            except PlaywrightError as exc:
+                # A blank or error page replaced under the script by Chromium's late error-page
+                # commit (after a failed goto): nothing ran there, so running it again is safe.
+                if "context was destroyed" not in str(exc) or not self.page.url.startswith(_INERT_PAGES):
+                    raise
+                with contextlib.suppress(PlaywrightError):
+                    await self.page.wait_for_load_state("load", timeout=2_000)
+                return json_safe(await asyncio.wait_for(self._evaluate(js, args), self._timeout_ms / 1000))
         except (TimeoutError, PlaywrightTimeoutError):
             await self._reset_page()
             raise ActionFailed(
