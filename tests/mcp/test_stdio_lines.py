@@ -1,0 +1,109 @@
+"""Every line a host writes to smooth-mcp over stdio is answered, the malformed ones included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from smooth_agents.local import ThreadedServer
+from tests.mcp.test_transports import server_env
+
+HELLO = {
+    "protocolVersion": "2025-06-18",
+    "capabilities": {},
+    "clientInfo": {"name": "raw", "version": "1"},
+}
+
+PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
+
+# Each malformed line, and the error code and id its answer must carry.
+MALFORMED: list[tuple[str, int, int | str | None]] = [
+    ("this is not json", PARSE_ERROR, None),
+    ('{"jsonrpc": "2.0", "id": 5, "method": "tools/list"', PARSE_ERROR, None),
+    ("[" * 100_000 + "]" * 100_000, PARSE_ERROR, None),
+    ("[]", INVALID_REQUEST, None),
+    ("42", INVALID_REQUEST, None),
+    ('"tools/list"', INVALID_REQUEST, None),
+    ("null", INVALID_REQUEST, None),
+    ('[{"jsonrpc": "2.0", "id": 6, "method": "ping"}]', INVALID_REQUEST, None),
+    ('{"jsonrpc": "1.0", "id": 7, "method": "tools/list"}', INVALID_REQUEST, 7),
+    ('{"id": "eight", "method": "tools/list"}', INVALID_REQUEST, "eight"),
+    ('{"jsonrpc": "2.0", "id": 9, "method": 12}', INVALID_REQUEST, 9),
+    ('{"jsonrpc": "2.0", "id": 10, "method": "tools/list", "params": "all"}', INVALID_PARAMS, 10),
+    ('{"jsonrpc": "2.0", "id": 11, "method": "tools/call", "params": [1, 2]}', INVALID_PARAMS, 11),
+    ('{"jsonrpc": "2.0", "id": true, "method": "ping"}', INVALID_REQUEST, None),
+    ('{"jsonrpc": "2.0", "id": 1.5, "method": "ping"}', INVALID_REQUEST, None),
+    ('{"jsonrpc": "2.0", "id": {"a": 1}, "method": "ping"}', INVALID_REQUEST, None),
+    # A malformed response: its id is one of the server's own, so it is not echoed back.
+    ('{"jsonrpc": "2.0", "id": 12, "result": 1, "error": {"code": 1}}', INVALID_REQUEST, None),
+]
+
+
+@pytest.fixture
+def server(local_server: ThreadedServer) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mcp_server"],
+        env=server_env(local_server),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def send(process: subprocess.Popen[str], line: str) -> None:
+    assert process.stdin is not None
+    process.stdin.write(line + "\n")
+    process.stdin.flush()
+
+
+def answer(process: subprocess.Popen[str]) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line, "the server closed stdout"
+    message: dict[str, Any] = json.loads(line)
+    return message
+
+
+def test_each_malformed_line_gets_an_error_and_the_server_serves_on(
+    server: subprocess.Popen[str],
+) -> None:
+    send(server, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO}))
+    assert answer(server)["id"] == 1
+    send(server, json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+
+    for line, code, request_id in MALFORMED:
+        send(server, line)
+        # Lines are answered in order: the next line on stdout answers this one.
+        reply = answer(server)
+        assert reply["jsonrpc"] == "2.0"
+        assert "result" not in reply, line[:80]
+        assert reply["error"]["code"] == code, line[:80]
+        assert reply["error"]["message"], line[:80]
+        assert reply["id"] == request_id, line[:80]
+
+    send(server, "")  # a blank line is no message: nothing to answer
+    send(server, json.dumps({"jsonrpc": "2.0", "id": 99, "method": "tools/list"}))
+    listed = answer(server)
+    assert listed["id"] == 99
+    assert any(tool["name"] == "smooth_browse" for tool in listed["result"]["tools"])
+
+    assert server.stdin is not None
+    server.stdin.close()  # the host is gone: the server ends on its own, cleanly
+    assert server.wait(timeout=30) == 0
+    assert server.stderr is not None
+    assert "Traceback" not in server.stderr.read()
