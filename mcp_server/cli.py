@@ -48,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--auth-token",
         default=os.environ.get("SMOOTH_MCP_AUTH_TOKEN") or None,
-        help="bearer token HTTP clients must send (required off loopback); prefer the variable: a "
-        "flag is visible to other users in the process list [env SMOOTH_MCP_AUTH_TOKEN]",
+        help="bearer token HTTP clients must send (required off loopback); several, comma-separated, "
+        "give each client its own sessions; prefer the variable: a flag is visible to other users "
+        "in the process list [env SMOOTH_MCP_AUTH_TOKEN]",
     )
     parser.add_argument(
         "--allow-host",

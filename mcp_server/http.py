@@ -18,18 +18,21 @@ log = logging.getLogger("smooth_agents.mcp")
 
 
 class BearerTokenGuard:
-    """Refuses HTTP requests without ``Authorization: Bearer <token>`` (401)."""
+    """Refuses HTTP requests without ``Authorization: Bearer <token>`` naming one of the tokens
+    (401)."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, tokens: tuple[str, ...]) -> None:
         self.app = app
-        self._token = token.encode()
+        self._tokens = tuple(token.encode() for token in tokens)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = dict(scope["headers"])
             presented = headers.get(b"authorization", b"")
             scheme, _, value = presented.partition(b" ")
-            if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self._token):
+            # Every token is compared, so the time taken says nothing about which one was near.
+            matches = [hmac.compare_digest(value.strip(), token) for token in self._tokens]
+            if scheme.lower() != b"bearer" or not any(matches):
                 body = b'{"error": "missing or wrong bearer token"}'
                 await send(
                     {
@@ -71,8 +74,8 @@ def http_app(server: MCPServer[ToolRuntime], settings: MCPSettings) -> ASGIApp:
         app = server.streamable_http_app(
             transport_security=security, host=settings.host, stateless_http=settings.stateless_http
         )
-    if settings.auth_token:
-        app = BearerTokenGuard(app, settings.auth_token)
+    if settings.auth_tokens:
+        app = BearerTokenGuard(app, settings.auth_tokens)
     return app
 
 

@@ -33,9 +33,13 @@ class ToolRuntime:
         self._users = 0
         self._lock = asyncio.Lock()
 
-    def context(self, progress: ProgressSink) -> ToolContext:
+    def context(self, progress: ProgressSink, owner: str = "") -> ToolContext:
         return ToolContext(
-            client=self.client, sessions=self.sessions, settings=self.settings.tools, progress=progress
+            client=self.client,
+            sessions=self.sessions,
+            settings=self.settings.tools,
+            progress=progress,
+            owner=owner,
         )
 
     async def acquire(self) -> None:

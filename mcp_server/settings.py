@@ -17,7 +17,8 @@ class MCPSettings:
     transport: Transport = "stdio"
     host: str = "127.0.0.1"
     port: int = 8765
-    # Required when binding beyond loopback; compared in constant time, never logged.
+    # Required when binding beyond loopback; compared in constant time, never logged. Several
+    # tokens, comma-separated, give several clients sessions of their own (see callers.py).
     auth_token: str | None = field(default=None, repr=False)
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
@@ -27,12 +28,16 @@ class MCPSettings:
     tools: ToolSettings = field(default_factory=ToolSettings)
 
     @property
+    def auth_tokens(self) -> tuple[str, ...]:
+        return tuple(token.strip() for token in (self.auth_token or "").split(",") if token.strip())
+
+    @property
     def loopback(self) -> bool:
         return self.host in LOOPBACK
 
     def check(self) -> None:
         """Refuse unsafe combinations before anything starts."""
-        if self.transport != "stdio" and not self.loopback and not self.auth_token:
+        if self.transport != "stdio" and not self.loopback and not self.auth_tokens:
             raise SystemExit(
                 f"smooth-mcp: refusing to listen on {self.host} without a bearer token; "
                 "pass --auth-token (or set SMOOTH_MCP_AUTH_TOKEN), or bind 127.0.0.1."

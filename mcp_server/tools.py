@@ -21,6 +21,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from smooth_agents.agent_tools import ToolContext, ToolDefinition, ToolFailure
 
+from .callers import caller_of
 from .runtime import ToolRuntime
 
 
@@ -55,7 +56,7 @@ def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime) -> Tool
         async def report(message: str, progress: float | None = None, total: float | None = None) -> None:
             await ctx.report_progress(progress if progress is not None else 0.0, total, message)
 
-        context: ToolContext = runtime.context(report)
+        context: ToolContext = runtime.context(report, owner=caller_of(ctx, runtime))
         try:
             result = await definition.invoke(context, arguments)
         except ToolFailure as failure:

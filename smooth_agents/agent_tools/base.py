@@ -81,6 +81,9 @@ class ToolContext:
     settings: ToolSettings
     progress: ProgressSink = field(default=no_progress)
     custom_tools: Sequence[CustomTool] = ()
+    # Who is calling: a server with several callers (MCP clients over HTTP) gives each its own
+    # owner, and a caller sees and uses only the sessions it opened.
+    owner: str = ""
 
 
 class ToolInput(BaseModel):

@@ -3,6 +3,11 @@
 ``SessionRegistry`` is the seam for state shared across replicas: the in-memory one here keeps
 the live handles of this process; a session opened elsewhere (another replica behind the same
 load balancer) is attached on first use, since its state lives in Smooth.
+
+Each session has an owner: the caller that opened (or first attached) it. One server can serve
+several callers (MCP clients over HTTP); each sees, uses and closes only its own sessions, and a
+session of another owner is answered as unknown, so its existence is not disclosed either. A
+process with one caller (stdio, a LangChain toolkit) uses the default owner throughout.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class TrackedSession:
     opened_at: float
     last_used: float
     busy: int = 0  # calls in progress: a busy session is never idle
+    owner: str = ""
 
     @property
     def idle_seconds(self) -> float:
@@ -55,28 +61,36 @@ class SessionRegistry:
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._sessions
 
-    async def open(self, **options: Any) -> AsyncSession:
+    async def open(self, *, owner: str = "", **options: Any) -> AsyncSession:
         async with self._lock:  # the count and the reservation happen together
             live = self.open_sessions()
             if len(live) + self._opening >= self.max_sessions:
-                oldest = min(live, key=lambda t: t.last_used).session.id if live else "one still opening"
-                raise ToolFailure(
-                    f"{len(live) + self._opening} sessions are open, the most this server allows. Close one "
-                    f"with smooth_session_close (the least recently used is {oldest})."
-                )
+                raise self._full(len(live) + self._opening, [t for t in live if t.owner == owner])
             self._opening += 1
         try:
             session: AsyncSession = await self.client.session(**options)
         finally:
             self._opening -= 1
         now = time.monotonic()
-        self._sessions[session.id] = TrackedSession(session, now, now)
+        self._sessions[session.id] = TrackedSession(session, now, now, owner=owner)
         return session
 
+    def _full(self, count: int, own: list[TrackedSession]) -> ToolFailure:
+        said = f"{count} sessions are open, the most this server allows."
+        if not own:  # the others' ids are theirs: not named
+            return ToolFailure(
+                f"{said} None of the open ones is yours (yours may still be opening); try again "
+                "once one is closed (smooth_session_close closes yours)."
+            )
+        oldest = min(own, key=lambda t: t.last_used).session.id
+        return ToolFailure(
+            f"{said} Close one with smooth_session_close (your least recently used is {oldest})."
+        )
+
     @contextlib.asynccontextmanager
-    async def use(self, session_id: str) -> AsyncIterator[AsyncSession]:
+    async def use(self, session_id: str, owner: str = "") -> AsyncIterator[AsyncSession]:
         """A session for the length of one call: not idle while in use, fresh when done."""
-        session = await self.get(session_id)
+        session = await self.get(session_id, owner)
         tracked = self._sessions.get(session.id)
         if tracked is not None:
             tracked.busy += 1
@@ -87,7 +101,14 @@ class SessionRegistry:
                 tracked.busy -= 1
                 tracked.last_used = time.monotonic()
 
-    async def get(self, session_id: str) -> AsyncSession:
+    def check_owner(self, task_id: str, owner: str = "") -> None:
+        """Refuse a session another owner holds, in the words used for an id never seen."""
+        tracked = self._sessions.get(task_id)
+        if tracked is not None and tracked.owner != owner:
+            raise _unknown(task_id)
+
+    async def get(self, session_id: str, owner: str = "") -> AsyncSession:
+        self.check_owner(session_id, owner)
         tracked = self._sessions.get(session_id)
         if tracked is not None:
             if tracked.session.closed:
@@ -100,16 +121,17 @@ class SessionRegistry:
         try:
             session = await self.client.attach_session(session_id)
         except NotFoundError:
-            raise ToolFailure(
-                f"Unknown session {session_id!r}. Call smooth_session_open for a new one, or "
-                "smooth_session_list to see the open ones."
-            ) from None
+            raise _unknown(session_id) from None
         now = time.monotonic()
-        self._sessions[session.id] = TrackedSession(session, now, now)
+        self._sessions[session.id] = TrackedSession(session, now, now, owner=owner)
         return session
 
-    async def close(self, session_id: str) -> bool:
-        """Close a session; False when it was not open (closed already or unknown)."""
+    async def close(self, session_id: str, owner: str = "") -> bool:
+        """Close a session; False when it was not open (closed already, unknown, or another
+        owner's)."""
+        held = self._sessions.get(session_id)
+        if held is not None and held.owner != owner:
+            return False
         tracked = self._sessions.pop(session_id, None)
         if tracked is None:
             try:
@@ -120,10 +142,26 @@ class SessionRegistry:
         await tracked.session.close()
         return was_open
 
-    def open_sessions(self) -> list[TrackedSession]:
+    def open_sessions(self, owner: str | None = None) -> list[TrackedSession]:
+        """The sessions holding a slot: all of them, or those of one owner."""
         # Ended sessions (closed here, or seen to end remotely) hold no slot; the reaper forgets
         # them, sending a close where this process did not close them itself.
-        return [t for t in self._sessions.values() if not (t.session.closed and not t.busy)]
+        return [
+            t
+            for t in self._sessions.values()
+            if not (t.session.closed and not t.busy) and owner in (None, t.owner)
+        ]
+
+    async def close_owned(self, owner: str) -> None:
+        """Close every session of one owner (its MCP connection ended)."""
+        owned = [sid for sid, t in self._sessions.items() if t.owner == owner]
+        if owned:
+            log.info("closing %d session(s) of a caller that went away", len(owned))
+        for session_id in owned:
+            tracked = self._sessions.pop(session_id, None)
+            if tracked is not None:
+                with contextlib.suppress(SmoothError):
+                    await tracked.session.close()
 
     async def reap(self) -> list[str]:
         """Close sessions idle for longer than the TTL; return their ids."""
@@ -167,3 +205,10 @@ class SessionRegistry:
         for tracked in sessions.values():
             with contextlib.suppress(SmoothError):
                 await tracked.session.close()
+
+
+def _unknown(session_id: str) -> ToolFailure:
+    return ToolFailure(
+        f"Unknown session {session_id!r}. Call smooth_session_open for a new one, or "
+        "smooth_session_list to see the open ones."
+    )

@@ -51,6 +51,7 @@ class SessionOutput(ToolOutput):
 
 async def session_open(context: ToolContext, args: SessionOpenInput) -> SessionOutput:
     opened = await context.sessions.open(
+        owner=context.owner,
         profile_id=args.profile_id or None,
         device=args.device,
         allowed_urls=args.allowed_urls or None,
@@ -63,10 +64,10 @@ async def session_open(context: ToolContext, args: SessionOpenInput) -> SessionO
     # The first page is loaded as an action, so a page that does not load is an error here
     # (not a session showing a browser error page), and its status is known.
     try:
-        async with context.sessions.use(opened.id) as session:
+        async with context.sessions.use(opened.id, context.owner) as session:
             landed = await session.goto(args.url)
     except Exception:
-        await context.sessions.close(opened.id)
+        await context.sessions.close(opened.id, context.owner)
         raise
     page = _page(landed.output, args.url)
     note = http_status_note(page.status_code)
@@ -135,7 +136,7 @@ class GotoOutput(ToolOutput):
 
 
 async def session_goto(context: ToolContext, args: GotoInput) -> GotoOutput:
-    async with context.sessions.use(args.session_id) as session:
+    async with context.sessions.use(args.session_id, context.owner) as session:
         result = await session.goto(args.url)
     page = _page(result.output, args.url)
     return GotoOutput(
@@ -192,7 +193,7 @@ class SessionExtractOutput(SessionResult):
 
 
 async def session_extract(context: ToolContext, args: SessionExtractInput) -> SessionExtractOutput:
-    async with context.sessions.use(args.session_id) as session:
+    async with context.sessions.use(args.session_id, context.owner) as session:
         schema = checked_schema(args.json_schema, "json_schema")
         result = await session.extract(schema, prompt=args.prompt or None)
     return SessionExtractOutput(session_id=session.id, event_id=result.event_id or "", data=result.output)
@@ -237,7 +238,7 @@ class EvaluateJsOutput(SessionResult):
 
 
 async def session_evaluate_js(context: ToolContext, args: EvaluateJsInput) -> EvaluateJsOutput:
-    async with context.sessions.use(args.session_id) as session:
+    async with context.sessions.use(args.session_id, context.owner) as session:
         result = await session.evaluate_js(args.code, args.args or None)
     return EvaluateJsOutput(session_id=session.id, event_id=result.event_id or "", result=result.output)
 
@@ -273,7 +274,7 @@ class SessionRunTaskOutput(SessionResult):
 
 
 async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> SessionRunTaskOutput:
-    async with context.sessions.use(args.session_id) as session:
+    async with context.sessions.use(args.session_id, context.owner) as session:
         await context.progress(f"running a task in session {session.id}", None, None)
         result = await session.run_task(
             args.task,
@@ -320,7 +321,7 @@ class SessionCloseOutput(ToolOutput):
 
 async def session_close(context: ToolContext, args: SessionCloseInput) -> SessionCloseOutput:
     return SessionCloseOutput(
-        session_id=args.session_id, closed=await context.sessions.close(args.session_id)
+        session_id=args.session_id, closed=await context.sessions.close(args.session_id, context.owner)
     )
 
 
@@ -358,7 +359,7 @@ async def session_list(context: ToolContext, args: SessionListInput) -> SessionL
             SessionInfo(
                 session_id=t.session.id, live_url=t.session.live_url, idle_seconds=round(t.idle_seconds, 1)
             )
-            for t in context.sessions.open_sessions()
+            for t in context.sessions.open_sessions(context.owner)
         ]
     )
 

@@ -48,6 +48,7 @@ def _is_session(context: ToolContext, task: Task) -> bool:
 
 
 async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput:
+    context.sessions.check_owner(args.task_id, context.owner)
     task = await context.client.get_task(args.task_id)
     if args.event_id:
         return TaskOutput(
@@ -103,6 +104,7 @@ class TaskCancelOutput(ToolOutput):
 
 
 async def task_cancel(context: ToolContext, args: TaskCancelInput) -> TaskCancelOutput:
+    context.sessions.check_owner(args.task_id, context.owner)
     return TaskCancelOutput(task_id=args.task_id, cancelled=await context.client.cancel_task(args.task_id))
 
 
