@@ -249,8 +249,12 @@ class AsyncSmoothClient:
         http = await self._connect()
         try:
             await http.request("DELETE", f"/task/{task_id}")
-        except NotFoundError:
-            return False
+        except NotFoundError as error:
+            if not error.resent:
+                return False
+            # An earlier attempt may have cancelled it before the connection broke: a task that
+            # now stands cancelled was this call's doing as far as anyone can tell.
+            return (await self.get_task(task_id)).status == "cancelled"
         return True
 
     # -- sessions -------------------------------------------------------------------------

@@ -25,6 +25,9 @@ class SmoothError(Exception):
 
 class APIError(SmoothError):
     status_code: int = 0
+    # True when an earlier attempt of the same request may have reached the service (reset after
+    # sending, or a 5xx) before this answer: a 404 to a resent DELETE may then be its own doing.
+    resent: bool = False
 
     def __init__(
         self, detail: Any, *, status_code: int | None = None, method: str = "", path: str = ""

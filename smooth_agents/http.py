@@ -81,6 +81,7 @@ class HttpCore:
         method = method.upper()
         safe_to_repeat = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
         attempt = 0
+        maybe_applied = False  # an earlier attempt may have reached the service
         while True:
             try:
                 self.requests_sent += 1
@@ -101,6 +102,7 @@ class HttpCore:
                 ):
                     await self._sleep(attempt, None, f"{method} {path}: {type(exc).__name__}")
                     attempt += 1
+                    maybe_applied = maybe_applied or not not_sent
                     continue
                 raise _transport_error(exc, method, path, self.api_url) from None
             if response.status_code < 400:
@@ -115,8 +117,11 @@ class HttpCore:
             ):
                 await self._sleep(attempt, retry_after, f"{method} {path}: {response.status_code}")
                 attempt += 1
+                maybe_applied = maybe_applied or response.status_code >= 500
                 continue
-            raise error_for_status(response.status_code, _detail(response), method, path)
+            error = error_for_status(response.status_code, _detail(response), method, path)
+            error.resent = maybe_applied
+            raise error
 
     async def _sleep(self, attempt: int, retry_after: float | None, why: str) -> None:
         delay = retry_delay(attempt, self.retry, retry_after, random.random())  # noqa: S311 (jitter)

@@ -21,6 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BodyRewrite = Callable[[Any], Any]
 
+TASK = r"/api/v1/task/task_\w+"
+EVENT = r"/api/v1/task/task_\w+/event"
+
+
+def script(*steps: dict[str, Any]) -> str:
+    """A local-server script task: the steps run in order, no model involved."""
+    return "script:" + json.dumps(list(steps))
+
 
 @dataclass
 class Fault:
@@ -31,12 +39,18 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     rewrite: BodyRewrite | None = None
+    after: int = 0  # matching requests let through untouched before the fault applies
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.times != -1 and self.hits >= self.times:
             return False
-        return method == self.method and re.fullmatch(self.path, path) is not None
+        if method != self.method or re.fullmatch(self.path, path) is None:
+            return False
+        if self.after > 0:
+            self.after -= 1
+            return False
+        return True
 
 
 class FaultInjector:
@@ -133,22 +147,28 @@ def same_timestamp(body: Any) -> Any:
 
 class ResettingTransport(httpx2.AsyncBaseTransport):
     """Forwards to a real transport; for the next ``count`` matching requests, lets the request
-    reach the server, then raises ``ReadError`` as if the connection had been reset."""
+    reach the server, then raises ``ReadError`` as if the connection had been reset (or, with
+    ``before_sending``, raises ``ConnectError`` before it leaves). The first ``after`` matching
+    requests pass untouched."""
 
     def __init__(self) -> None:
         self.inner = httpx2.AsyncHTTPTransport()
-        self.rules: list[list[Any]] = []  # [method, path regex, remaining, before_sending]
+        # [method, path regex, remaining, before_sending, to let through first]
+        self.rules: list[list[Any]] = []
         self.resets = 0
 
     def reset_next(
-        self, method: str, path_regex: str, count: int = 1, *, before_sending: bool = False
+        self, method: str, path_regex: str, count: int = 1, *, before_sending: bool = False, after: int = 0
     ) -> None:
-        self.rules.append([method, path_regex, count, before_sending])
+        self.rules.append([method, path_regex, count, before_sending, after])
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         for rule in self.rules:
-            method, path_regex, remaining, before_sending = rule
+            method, path_regex, remaining, before_sending, after = rule
             if remaining > 0 and request.method == method and re.fullmatch(path_regex, request.url.path):
+                if after > 0:
+                    rule[4] -= 1
+                    break
                 rule[2] -= 1
                 self.resets += 1
                 if before_sending:

@@ -6,10 +6,7 @@ client's transport is a real HTTP transport wrapped to drop connections on deman
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,61 +15,27 @@ from smooth_agents import (
     APIError,
     AsyncSmoothClient,
     InternalServerError,
-    PollSettings,
     RateLimitError,
     SmoothError,
 )
 from smooth_agents.agent_tools import SessionRegistry
-from smooth_agents.local import create_app
 from tests.faults import (
+    EVENT,
+    TASK,
     Fault,
     FaultInjector,
     ResettingTransport,
     duplicate_events,
     reverse_events,
     same_timestamp,
+    script,
 )
-from tests.helpers import API_KEY, AppServer, SiteServer, make_settings
-
-TASK = r"/api/v1/task/task_\w+"
-EVENT = r"/api/v1/task/task_\w+/event"
-
-
-@pytest.fixture(scope="module")
-def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FaultInjector, AppServer]]:
-    injector = FaultInjector(create_app(make_settings(Path(tmp_path_factory.mktemp("faulty")))))
-    with AppServer(injector) as server:
-        yield injector, server
+from tests.helpers import SiteServer
 
 
 @pytest.fixture
-def injector(faulty: tuple[FaultInjector, AppServer]) -> Iterator[FaultInjector]:
-    faulty[0].clear()
-    yield faulty[0]
-    faulty[0].clear()
-
-
-@pytest.fixture
-def transport() -> ResettingTransport:
-    return ResettingTransport()
-
-
-@pytest.fixture(params=[True, False], ids=["long-poll", "timer-poll"])
-async def client(
-    request: pytest.FixtureRequest, faulty: tuple[FaultInjector, AppServer], transport: ResettingTransport
-) -> AsyncIterator[AsyncSmoothClient]:
-    poll = PollSettings(long_poll=request.param, max_delay=0.2, give_up_after=1.0, max_failure_backoff=0.1)
-    async with AsyncSmoothClient(
-        api_key=API_KEY, base_url=faulty[1].base_url, transport=transport, poll=poll, timeout=5
-    ) as smooth:
-        # Retry quickly: these tests are about what is retried, not how long we wait.
-        assert smooth._http is not None
-        smooth._http.retry = type(smooth._http.retry)(max_retries=3, base_delay=0.01, max_delay=0.05)
-        yield smooth
-
-
-def script(*steps: dict[str, Any]) -> str:
-    return "script:" + json.dumps(list(steps))
+def client(faulty_client: AsyncSmoothClient) -> AsyncSmoothClient:
+    return faulty_client
 
 
 async def test_429_with_retry_after_creates_the_task_once(
