@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,85 +27,82 @@ def build_parser() -> argparse.ArgumentParser:
         description="Smooth browser-agent tools for MCP hosts. Every setting is a flag or the "
         "SMOOTH_MCP_* variable named in its help (the flag wins).",
     )
-    parser.add_argument(
+    setting(
+        parser,
         "--transport",
+        "SMOOTH_MCP_TRANSPORT",
+        "stdio (default; for Claude Desktop and IDEs), sse, or streamable-http",
+        default="stdio",
         choices=["stdio", "sse", "streamable-http"],
-        default=env_default("SMOOTH_MCP_TRANSPORT", "stdio"),
-        help="stdio (default; for Claude Desktop and IDEs), sse, or streamable-http "
-        "[env SMOOTH_MCP_TRANSPORT]",
     )
-    parser.add_argument(
-        "--host",
-        default=env_default("SMOOTH_MCP_HOST", "127.0.0.1"),
-        help="HTTP bind address (default 127.0.0.1) [env SMOOTH_MCP_HOST]",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=env_default("SMOOTH_MCP_PORT", "8765"),
-        help="HTTP port (default 8765) [env SMOOTH_MCP_PORT]",
-    )
-    parser.add_argument(
+    setting(parser, "--host", "SMOOTH_MCP_HOST", "HTTP bind address (default 127.0.0.1)", default="127.0.0.1")
+    setting(parser, "--port", "SMOOTH_MCP_PORT", "HTTP port (default 8765)", default="8765", parse=int)
+    setting(
+        parser,
         "--auth-token",
-        default=os.environ.get("SMOOTH_MCP_AUTH_TOKEN") or None,
-        help="bearer token HTTP clients must send (required off loopback); several, comma-separated, "
-        "give each client its own sessions; prefer the variable: a flag is visible to other users "
-        "in the process list [env SMOOTH_MCP_AUTH_TOKEN]",
+        "SMOOTH_MCP_AUTH_TOKEN",
+        "bearer token HTTP clients must send (required off loopback); several, comma-separated, give "
+        "each client its own sessions; prefer the variable: a flag is visible to other users in the "
+        "process list",
     )
-    parser.add_argument(
+    list_setting(
+        parser,
         "--allow-host",
-        action="append",
-        default=list(env_list("SMOOTH_MCP_ALLOWED_HOSTS")),
-        help="a Host header HTTP transports accept besides loopback names (repeatable) "
-        "[env SMOOTH_MCP_ALLOWED_HOSTS, comma-separated]",
+        "SMOOTH_MCP_ALLOWED_HOSTS",
+        "a Host header HTTP transports accept besides loopback names (repeatable)",
     )
-    parser.add_argument(
+    list_setting(
+        parser,
         "--allow-origin",
-        action="append",
-        default=list(env_list("SMOOTH_MCP_ALLOWED_ORIGINS")),
-        help="an Origin header HTTP transports accept (repeatable) "
-        "[env SMOOTH_MCP_ALLOWED_ORIGINS, comma-separated]",
+        "SMOOTH_MCP_ALLOWED_ORIGINS",
+        "an Origin header HTTP transports accept (repeatable)",
     )
-    parser.add_argument(
+    switch_setting(
+        parser,
         "--stateless",
-        action="store_true",
-        default=env_flag("SMOOTH_MCP_STATELESS"),
-        help="streamable HTTP without server-side MCP sessions, for replicas behind a load balancer "
-        "[env SMOOTH_MCP_STATELESS=1]",
+        "SMOOTH_MCP_STATELESS",
+        "streamable HTTP without server-side MCP sessions, for replicas behind a load balancer",
     )
-    parser.add_argument(
+    setting(
+        parser,
         "--wait",
-        type=float,
-        default=env_default("SMOOTH_MCP_WAIT", "120"),
-        help="seconds smooth_browse waits before answering 'running' (default 120) [env SMOOTH_MCP_WAIT]",
+        "SMOOTH_MCP_WAIT",
+        "seconds smooth_browse waits before answering 'running' (default 120)",
+        default="120",
+        parse=float,
     )
-    parser.add_argument(
+    setting(
+        parser,
         "--session-ttl",
-        type=float,
-        default=env_default("SMOOTH_MCP_SESSION_TTL", "900"),
-        help="seconds after which an idle session this server opened is closed (default 900) "
-        "[env SMOOTH_MCP_SESSION_TTL]",
+        "SMOOTH_MCP_SESSION_TTL",
+        "seconds after which an idle session this server opened is closed (default 900)",
+        default="900",
+        parse=float,
     )
-    parser.add_argument(
+    setting(
+        parser,
         "--max-sessions",
-        type=int,
-        default=env_default("SMOOTH_MCP_MAX_SESSIONS", "8"),
-        help="most sessions open at once (default 8) [env SMOOTH_MCP_MAX_SESSIONS]",
+        "SMOOTH_MCP_MAX_SESSIONS",
+        "most sessions open at once (default 8)",
+        default="8",
+        parse=int,
     )
-    parser.add_argument(
+    list_setting(
+        parser,
         "--file-root",
-        action="append",
-        default=list(env_list("SMOOTH_MCP_FILE_ROOTS", paths=True)),
-        help="folder smooth_file_upload may read from (repeatable; stdio only; without one the tool "
-        f"is not offered) [env SMOOTH_MCP_FILE_ROOTS, separated by {os.pathsep!r} or commas]",
+        "SMOOTH_MCP_FILE_ROOTS",
+        "folder smooth_file_upload may read from (repeatable; stdio only; without one the tool is not "
+        "offered)",
+        paths=True,
     )
-    parser.add_argument(
+    setting(
+        parser,
         "--content-budget",
-        type=int,
-        default=env_default("SMOOTH_MCP_CONTENT_BUDGET", "20000"),
-        help="characters per tool answer, bounding its text and its structured part alike; longer "
-        f"results are cut and read on with smooth_task_status (default 20000, at least {MIN_CONTENT_BUDGET}) "
-        "[env SMOOTH_MCP_CONTENT_BUDGET]",
+        "SMOOTH_MCP_CONTENT_BUDGET",
+        "characters per tool answer, bounding its text and its structured part alike; longer results "
+        f"are cut and read on with smooth_task_status (default 20000, at least {MIN_CONTENT_BUDGET})",
+        default="20000",
+        parse=int,
     )
     parser.add_argument(
         "--print-config",
@@ -113,6 +110,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a ready claude_desktop_config.json entry and exit (a command, no variable)",
     )
     return parser
+
+
+def setting(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    variable: str,
+    says: str,
+    *,
+    default: str | None = None,
+    parse: Callable[[str], Any] = str,
+    choices: Sequence[str] | None = None,
+) -> None:
+    """A flag whose default is its variable's value (or ``default``)."""
+    fallback = env_default(variable, default) if default is not None else os.environ.get(variable) or None
+    parser.add_argument(flag, type=parse, choices=choices, default=fallback, help=f"{says} [env {variable}]")
+
+
+def list_setting(
+    parser: argparse.ArgumentParser, flag: str, variable: str, says: str, *, paths: bool = False
+) -> None:
+    """A repeatable flag whose variable holds a list (comma-separated; folders also by path separator)."""
+    separated = f"separated by {os.pathsep!r} or commas" if paths else "comma-separated"
+    parser.add_argument(
+        flag,
+        action="append",
+        default=list(env_list(variable, paths=paths)),
+        help=f"{says} [env {variable}, {separated}]",
+    )
+
+
+def switch_setting(parser: argparse.ArgumentParser, flag: str, variable: str, says: str) -> None:
+    """A yes/no flag whose variable says yes with 1, true, yes or on."""
+    parser.add_argument(
+        flag, action="store_true", default=env_flag(variable), help=f"{says} [env {variable}=1]"
+    )
 
 
 def settings_from(args: argparse.Namespace) -> MCPSettings:
