@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +173,19 @@ def make_settings(tmp: Path, **overrides: Any) -> LocalServerSettings:
     }
     options.update(overrides)
     return LocalServerSettings(**options)
+
+
+@contextlib.contextmanager
+def server_with(tmp: Path, **settings: Any) -> Iterator[httpx2.Client]:
+    """A local server of its own with these settings, and an HTTP client speaking to its API.
+    Tests of one limit each get one: no other limit can end a task first on a slow machine."""
+    from smooth_agents.local import ThreadedServer
+
+    with (
+        ThreadedServer(make_settings(tmp, **settings)) as server,
+        httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
+    ):
+        yield client
 
 
 def wait_for_event(api: httpx2.Client, task_id: str, event_id: str, timeout: float = 20) -> dict[str, Any]:

@@ -13,9 +13,17 @@ from urllib.parse import urlencode
 import httpx2
 import pytest
 
-from smooth_agents.local import LocalRuntime, ThreadedServer
+from smooth_agents.local import LocalRuntime
 from smooth_agents.local.browser import MAX_PAGES
-from tests.helpers import API_KEY, HitRecorder, SiteServer, act, make_settings, open_session, wait_for_status
+from tests.helpers import (
+    HitRecorder,
+    SiteServer,
+    act,
+    make_settings,
+    open_session,
+    server_with,
+    wait_for_status,
+)
 
 # Script values that once made every later GET /task/{id} of the task answer 500.
 POISON = [
@@ -89,11 +97,7 @@ def test_a_lone_surrogate_in_a_request_is_replaced_not_a_500(api: httpx2.Client)
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
     """A server whose actions time out after 2 s."""
-    settings = make_settings(tmp_path_factory.mktemp("quick"), action_timeout=2.0)
-    with (
-        ThreadedServer(settings) as server,
-        httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
-    ):
+    with server_with(tmp_path_factory.mktemp("quick"), action_timeout=2.0) as client:
         yield client
 
 
@@ -217,16 +221,8 @@ def test_bad_requests_are_4xx_not_500(api: httpx2.Client, method: str, path: str
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
     """A server with small size limits."""
-    settings = make_settings(
-        tmp_path_factory.mktemp("small"),
-        max_request_bytes=20_000,
-        max_upload_bytes=50_000,
-        max_output_chars=30_000,
-    )
-    with (
-        ThreadedServer(settings) as server,
-        httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
-    ):
+    small_limits = {"max_request_bytes": 20_000, "max_upload_bytes": 50_000, "max_output_chars": 30_000}
+    with server_with(tmp_path_factory.mktemp("small"), **small_limits) as client:
         yield client
 
 

@@ -16,20 +16,9 @@ import httpx2
 import psutil
 import pytest
 
-from smooth_agents.local import EmbeddedServer, LocalServerSettings, ThreadedServer
+from smooth_agents.local import EmbeddedServer, LocalServerSettings
 from smooth_agents.local.server import free_port
-from tests.helpers import API_KEY, SiteServer, act, make_settings, open_session, wait_for_status
-
-
-@contextlib.contextmanager
-def server_with(tmp: Path, **limits: float) -> Iterator[httpx2.Client]:
-    """A server with one limit set low: each limit is tested alone, so no other limit can end a
-    task first on a slow machine (an idle session once reached the maximum duration first)."""
-    with (
-        ThreadedServer(make_settings(tmp, **limits)) as server,
-        httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
-    ):
-        yield client
+from tests.helpers import SiteServer, act, make_settings, open_session, server_with, wait_for_status
 
 
 @pytest.fixture(scope="module")
