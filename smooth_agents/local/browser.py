@@ -1,8 +1,8 @@
-"""Real browser work: one shared Chromium, one isolated context per session or task.
+"""One task's browser: an isolated context and its page, with the actions the API exposes.
 
-``BrowserProvider`` is the seam for where browsers live (a local Chromium here, or an existing
-grid through Playwright's remote connect or a CDP endpoint); ``BrowserSession`` is one task's
-context and page, with the browser actions the API exposes.
+The page's lifecycle is kept here too: popups adopted and bounded, a page whose script ran away
+replaced by a blank one in the same context, files offered to every chooser. Where the browser
+itself comes from is ``chromium.BrowserProvider``'s job.
 """
 
 from __future__ import annotations
@@ -10,25 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from playwright.async_api import (
-    Browser,
-    BrowserContext,
-    FileChooser,
-    Page,
-    Playwright,
-    async_playwright,
-)
+from playwright.async_api import BrowserContext, FileChooser, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from .chromium import BrowserProvider
 from .errors import ActionFailed
 from .guard import PolicyGuard
 from .jsonsafe import json_safe
@@ -37,19 +28,6 @@ from .url_policy import BlockedUrlError, UrlPolicy
 log = logging.getLogger("smooth_agents.local.browser")
 
 Device = Literal["desktop", "mobile", "desktop-lg"]
-
-# Flags for a headless Chromium on a closed network: without the background-networking ones,
-# Chromium keeps trying to reach Google's hosts and logs refused connections.
-CHROMIUM_ARGS = (
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-)
 
 _MOBILE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -77,101 +55,6 @@ DEVICE_OPTIONS: dict[str, dict[str, Any]] = {
         "user_agent": _MOBILE_UA,
     },
 }
-
-
-def find_chromium(configured: str | None, playwright: Playwright) -> str | None:
-    """The Chromium to launch: the configured one, Playwright's own, else the system's.
-
-    ``None`` lets Playwright pick its bundled build (present when ``playwright install`` ran).
-    """
-    if configured:
-        return configured
-    if os.path.exists(playwright.chromium.executable_path):
-        return None
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise RuntimeError(
-        "No Chromium found: install one (Debian: `apt-get install -y chromium`; elsewhere "
-        "`playwright install chromium`) or set SMOOTH_LOCAL_BROWSER to its path."
-    )
-
-
-class BrowserProvider:
-    """Owns the Playwright driver and the shared browser, started on first use."""
-
-    def __init__(
-        self,
-        *,
-        executable: str | None = None,
-        ws_endpoint: str | None = None,
-        cdp_endpoint: str | None = None,
-        headless: bool = True,
-    ) -> None:
-        self._executable = executable or os.environ.get("SMOOTH_LOCAL_BROWSER")
-        self._ws_endpoint = ws_endpoint
-        self._cdp_endpoint = cdp_endpoint
-        self._headless = headless
-        self._playwright: Playwright | None = None
-        self._browser: Browser | None = None
-        self._lock = asyncio.Lock()
-        self._contexts: set[BrowserContext] = set()
-
-    @property
-    def started(self) -> bool:
-        return self._browser is not None
-
-    async def browser(self) -> Browser:
-        async with self._lock:
-            if self._browser is None or not self._browser.is_connected():
-                self._browser = await self._start()
-            return self._browser
-
-    async def _start(self) -> Browser:
-        if self._playwright is None:
-            self._playwright = await async_playwright().start()
-        chromium = self._playwright.chromium
-        if self._ws_endpoint:
-            return await chromium.connect(self._ws_endpoint)
-        if self._cdp_endpoint:
-            return await chromium.connect_over_cdp(self._cdp_endpoint)
-        executable = find_chromium(self._executable, self._playwright)
-        args = list(CHROMIUM_ARGS)
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--no-sandbox")  # Chromium refuses to start its sandbox as root.
-            log.warning(
-                "running as root: Chromium starts without its sandbox, so a hostile page that "
-                "exploits the browser reaches this user; run the server as an unprivileged user"
-            )
-        started = time.perf_counter()
-        browser = await chromium.launch(
-            executable_path=executable, headless=self._headless, args=args, handle_sigterm=False
-        )
-        log.info("browser started in %.0f ms (%s)", (time.perf_counter() - started) * 1000, executable)
-        return browser
-
-    async def new_context(self, **options: Any) -> BrowserContext:
-        browser = await self.browser()
-        # Downloads are not collected (downloads_url stays empty): none is written to disk.
-        context = await browser.new_context(**{"accept_downloads": False, **options})
-        self._contexts.add(context)
-        context.on("close", lambda _: self._contexts.discard(context))
-        return context
-
-    async def aclose(self) -> None:
-        """Close every context, the browser and the driver; safe to call twice."""
-        for context in list(self._contexts):
-            with contextlib.suppress(PlaywrightError):
-                await context.close()
-        self._contexts.clear()
-        if self._browser is not None:
-            with contextlib.suppress(PlaywrightError):
-                await self._browser.close()
-            self._browser = None
-        if self._playwright is not None:
-            await self._playwright.stop()
-            self._playwright = None
 
 
 @dataclass

@@ -18,7 +18,8 @@ from .agents import (
     default_agent_selector,
     extract_from_page,
 )
-from .browser import BrowserProvider, BrowserSession
+from .browser import BrowserSession
+from .chromium import BrowserProvider
 from .errors import ActionFailed, BadRequest, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from .events import accept_event
 from .extraction import InvalidSchemaError, check_schema
