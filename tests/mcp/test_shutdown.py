@@ -6,7 +6,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 import time
 from typing import Any
 
@@ -17,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.local import ThreadedServer
 from tests.helpers import API_KEY, SiteServer
-from tests.mcp.test_transports import http_server, server_env
+from tests.mcp.test_transports import http_server, server_env, stdio_server
 
 STOPS = [signal.SIGTERM, signal.SIGINT]
 
@@ -47,15 +46,7 @@ async def assert_ended(local_server: ThreadedServer, session_id: str) -> None:
 async def test_stdio_closes_its_sessions_on_a_signal(
     local_server: ThreadedServer, site: SiteServer, stop: signal.Signals
 ) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server"],
-        env=server_env(local_server),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with stdio_server(server_env(local_server)) as process:
         hello = {
             "protocolVersion": "2025-06-18",
             "capabilities": {},
@@ -73,13 +64,6 @@ async def test_stdio_closes_its_sessions_on_a_signal(
         assert time.monotonic() - started < 20
         assert process.stderr is not None
         assert "Traceback" not in process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
     await assert_ended(local_server, session_id)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from smooth_agents.local import ThreadedServer
-from tests.mcp.test_transports import server_env
+from tests.mcp.test_transports import server_env, stdio_server
 
 HELLO = {
     "protocolVersion": "2025-06-18",
@@ -46,23 +45,8 @@ MALFORMED: list[tuple[str, int, int | str | None]] = [
 
 @pytest.fixture
 def server(local_server: ThreadedServer) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_server"],
-        env=server_env(local_server),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with stdio_server(server_env(local_server)) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def send(process: subprocess.Popen[str], line: str) -> None:

@@ -38,6 +38,28 @@ def server_env(local_server: ThreadedServer) -> dict[str, str]:
 
 
 @contextmanager
+def stdio_server(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """smooth-mcp over stdio as a subprocess with pipes, killed and its pipes closed at the end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mcp_server"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@contextmanager
 def http_server(
     env: dict[str, str], transport: str, *extra: str
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
