@@ -14,6 +14,8 @@ Over HTTP one server serves many clients, and each must list, use and close only
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import secrets
 from collections.abc import Mapping
 
@@ -23,6 +25,11 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from .runtime import ToolRuntime
 
 OWNER_KEY = "smooth_agents.owner"
+# Owners are keyed digests of tokens: a digest seen in a repr or a log cannot be tested against
+# guessed tokens without this process's key.
+_DIGEST_KEY = secrets.token_bytes(32)
+
+log = logging.getLogger("smooth_agents.mcp")
 
 
 def caller_of(ctx: Context, runtime: ToolRuntime) -> str:
@@ -33,7 +40,10 @@ def caller_of(ctx: Context, runtime: ToolRuntime) -> str:
     # The connection unwinds its exit stack when it closes. mcp 2.x hands tool handlers the
     # request's ServerSession, which holds the connection privately (the SDK's newer Context
     # exposes it as ``connection``, but handlers do not receive that Context yet).
-    connection = ctx.request_context.session._connection
+    connection = getattr(ctx.request_context.session, "_connection", None)
+    if connection is None:  # an SDK that moved it: sessions stay the token's, not lost
+        log.warning("the MCP connection is not reachable: sessions are owned by the bearer token")
+        return credential_owner(ctx.headers)
     owner = connection.state.get(OWNER_KEY)
     if not isinstance(owner, str):
         owner = "connection:" + secrets.token_hex(16)
@@ -48,4 +58,4 @@ def credential_owner(headers: Mapping[str, str] | None) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return ""
-    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    return "token:" + hmac.new(_DIGEST_KEY, token.encode(), hashlib.sha256).hexdigest()[:32]

@@ -27,8 +27,10 @@ class BearerTokenGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            presented = headers.get(b"authorization", b"")
+            # One Authorization header only: with two, this check and the owner of the call
+            # (callers.py) could read different ones.
+            presented_all = [value for name, value in scope["headers"] if name == b"authorization"]
+            presented = presented_all[0] if len(presented_all) == 1 else b""
             scheme, _, value = presented.partition(b" ")
             # Every token is compared, so the time taken says nothing about which one was near.
             matches = [hmac.compare_digest(value.strip(), token) for token in self._tokens]

@@ -10,6 +10,9 @@ from smooth_agents.agent_tools import ToolSettings
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# With several tokens each must be this long: a comma in one long token must not quietly make two
+# short, guessable ones.
+MIN_LISTED_TOKEN = 16
 
 
 @dataclass
@@ -41,6 +44,13 @@ class MCPSettings:
             raise SystemExit(
                 f"smooth-mcp: refusing to listen on {self.host} without a bearer token; "
                 "pass --auth-token (or set SMOOTH_MCP_AUTH_TOKEN), or bind 127.0.0.1."
+            )
+        tokens = self.auth_tokens
+        if len(tokens) > 1 and min(len(token) for token in tokens) < MIN_LISTED_TOKEN:
+            raise SystemExit(
+                f"smooth-mcp: --auth-token holds {len(tokens)} comma-separated tokens, one shorter "
+                f"than {MIN_LISTED_TOKEN} characters; give each client a long random token "
+                "(a comma separates tokens, so a token cannot contain one)."
             )
         if self.port <= 0 or self.port > 65535:
             raise SystemExit(f"smooth-mcp: invalid port {self.port}")

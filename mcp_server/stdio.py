@@ -17,8 +17,8 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
@@ -29,6 +29,9 @@ from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
 from .runtime import ToolRuntime
+
+if sys.platform != "win32":
+    import fcntl
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -42,8 +45,7 @@ def parse_line(line: str) -> SessionMessage | types.JSONRPCError:
     else:
         # An id that is neither a string nor an integer is ignored by the SDK, which then reads
         # the request as a notification and never answers it.
-        notification = isinstance(message, types.JSONRPCNotification)
-        if notification and '"id"' in line and "id" in json.loads(line):
+        if isinstance(message, types.JSONRPCNotification) and json.loads(line).get("id") is not None:
             return _error(None, types.INVALID_REQUEST, "Invalid Request: id must be a string or an integer")
         return SessionMessage(message)
     try:
@@ -52,9 +54,9 @@ def parse_line(line: str) -> SessionMessage | types.JSONRPCError:
         return _error(None, types.PARSE_ERROR, "Parse error: the line is not JSON")
     if not isinstance(value, dict):
         return _error(None, types.INVALID_REQUEST, "Invalid Request: a message is one JSON object")
-    # Echo the id only of something meant as a request: a malformed response carries the id of
-    # a request of ours, which the client would take for one of its own.
-    request_id = value.get("id") if "method" in value else None
+    # Echo the id unless the line is a response: a malformed response carries the id of a
+    # request of ours, which the client would take for one of its own.
+    request_id = None if "result" in value or "error" in value else value.get("id")
     if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
         request_id = None
     if (
@@ -76,6 +78,41 @@ def _error(request_id: int | str | None, code: int, message: str) -> types.JSONR
     return types.JSONRPCError(jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message))
 
 
+@contextmanager
+def diverted_standard_streams() -> Iterator[tuple[int, int]]:
+    """Private descriptors for the protocol's input and output; meanwhile descriptor 0 reads the
+    null device and descriptor 1 writes to stderr (or the null device without one). Both are
+    restored on the way out; the private ones stay open, since the thread reading stdin may still
+    block on its descriptor, which must not be closed and reused under it."""
+    sys.stdout.flush()
+    wire_in, wire_out = _duplicate(0), _duplicate(1)
+    try:
+        null_in = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null_in, 0)
+        os.close(null_in)
+        try:
+            os.dup2(2, 1)
+        except OSError:  # no stderr: stray output goes nowhere rather than onto the protocol
+            null_out = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null_out, 1)
+            os.close(null_out)
+        yield wire_in, wire_out
+    finally:
+        sys.stdout.flush()
+        os.dup2(wire_in, 0)
+        os.dup2(wire_out, 1)
+
+
+def _duplicate(descriptor: int) -> int:
+    """A duplicate above the standard range (so diverting 0-2 never touches it), not inherited."""
+    try:
+        if sys.platform == "win32":  # pragma: no cover
+            return os.dup(descriptor)
+        return fcntl.fcntl(descriptor, fcntl.F_DUPFD_CLOEXEC, 3)
+    except OSError as exc:
+        raise SystemExit(f"smooth-mcp: stdio needs an open descriptor {descriptor} ({exc})") from None
+
+
 @asynccontextmanager
 async def checked_stdio() -> AsyncIterator[
     tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
@@ -85,15 +122,25 @@ async def checked_stdio() -> AsyncIterator[
     While it serves, descriptor 1 points at stderr and descriptor 0 at the null device, so a stray
     print or a child process can neither corrupt the protocol nor steal its input.
     """
-    wire_in, wire_out = os.dup(0), os.dup(1)
-    saved_in, saved_out = os.dup(0), os.dup(1)
-    null = os.open(os.devnull, os.O_RDONLY)
-    sys.stdout.flush()
-    os.dup2(null, 0)
-    os.dup2(2, 1)
-    os.close(null)
-    stdin = anyio.wrap_file(io.TextIOWrapper(io.FileIO(wire_in, "rb"), encoding="utf-8", errors="replace"))
-    stdout = anyio.wrap_file(io.TextIOWrapper(io.FileIO(wire_out, "wb"), encoding="utf-8"))
+    with diverted_standard_streams() as (wire_in, wire_out):
+        async with _serve(*_text_files(wire_in, wire_out)) as streams:
+            yield streams
+
+
+def _text_files(wire_in: int, wire_out: int) -> tuple[anyio.AsyncFile[str], anyio.AsyncFile[str]]:
+    """UTF-8 text over the two descriptors, buffered: a raw write may write part of a line, the
+    buffered writer writes it all. Not closing them is on purpose (see above)."""
+    reader = io.TextIOWrapper(open(wire_in, "rb", closefd=False), encoding="utf-8", errors="replace")  # noqa: SIM115
+    writer = io.TextIOWrapper(open(wire_out, "wb", closefd=False), encoding="utf-8")  # noqa: SIM115
+    return anyio.wrap_file(reader), anyio.wrap_file(writer)
+
+
+@asynccontextmanager
+async def _serve(
+    stdin: anyio.AsyncFile[str], stdout: anyio.AsyncFile[str]
+) -> AsyncIterator[
+    tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]]
+]:
     to_server, from_stdin = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     to_stdout, from_server = anyio.create_memory_object_stream[SessionMessage](0)
     answers = to_stdout.clone()
@@ -116,19 +163,13 @@ async def checked_stdio() -> AsyncIterator[
                 await stdout.write(text + "\n")
                 await stdout.flush()
 
-    try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(read)
-            group.start_soon(write)
-            # Once stdin is read to its end and the server is done, both senders are closed and
-            # the writer ends after the last answer is out.
-            async with to_stdout:
-                yield from_stdin, to_stdout
-    finally:
-        os.dup2(saved_in, 0)
-        os.dup2(saved_out, 1)
-        for descriptor in (saved_in, saved_out):
-            os.close(descriptor)
+    async with anyio.create_task_group() as group:
+        group.start_soon(read)
+        group.start_soon(write)
+        # Once stdin is read to its end and the server is done, both senders are closed and the
+        # writer ends after the last answer is out.
+        async with to_stdout:
+            yield from_stdin, to_stdout
 
 
 async def serve_stdio(server: MCPServer[ToolRuntime], runtime: ToolRuntime) -> None:

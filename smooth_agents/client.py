@@ -22,7 +22,7 @@ from .config import ClientConfig, resolve_config
 from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 from .errors import APIError, NotFoundError, SmoothError
 from .handles import AsyncSession, AsyncTaskHandle, schema_of
-from .http import HttpCore
+from .http import HttpCore, api_path
 from .models import Device, Extension, Profile, Task, UploadedFile, parse_answer
 from .polling import PollSettings, TaskPoller
 from .retry import RetryPolicy
@@ -235,7 +235,7 @@ class AsyncSmoothClient:
     async def get_task(self, task_id: str, *, event_t: int | None = None) -> Task:
         params = {"event_t": event_t} if event_t is not None else None
         http = await self._connect()
-        reply = await http.request("GET", f"/task/{task_id}", params=params)
+        reply = await http.request("GET", api_path("task", task_id), params=params)
         return parse_answer(Task, reply.value, f"GET /task/{task_id}")
 
     async def list_tasks(self, *, limit: int | None = None, since: int | None = None) -> list[Task]:
@@ -248,13 +248,16 @@ class AsyncSmoothClient:
         """Cancel a task or session; False when it had already ended."""
         http = await self._connect()
         try:
-            await http.request("DELETE", f"/task/{task_id}")
+            await http.request("DELETE", api_path("task", task_id))
         except NotFoundError as error:
             if not error.resent:
                 return False
             # An earlier attempt may have cancelled it before the connection broke: a task that
             # now stands cancelled was this call's doing as far as anyone can tell.
-            return (await self.get_task(task_id)).status == "cancelled"
+            try:
+                return (await self.get_task(task_id)).status == "cancelled"
+            except NotFoundError:
+                return False
         return True
 
     # -- sessions -------------------------------------------------------------------------
@@ -304,7 +307,9 @@ class AsyncSmoothClient:
     async def attach_session(self, session_id: str) -> AsyncSession:
         """A handle on a session opened elsewhere (another process or replica)."""
         http = await self._connect()
-        current = parse_answer(Task, (await http.request("GET", f"/task/{session_id}")).value, "GET /task")
+        current = parse_answer(
+            Task, (await http.request("GET", api_path("task", session_id))).value, "GET /task"
+        )
         poller = TaskPoller(http, current.id, settings=self._poll, snapshot=current)
         session = AsyncSession(http, poller, current, action_timeout=self._action_timeout)
         self._track(session, poller)
@@ -323,7 +328,7 @@ class AsyncSmoothClient:
 
     async def delete_profile(self, profile_id: str) -> None:
         http = await self._connect()
-        await http.request("DELETE", f"/profile/{profile_id}")
+        await http.request("DELETE", api_path("profile", profile_id))
 
     # -- files and extensions ---------------------------------------------------------------
     async def upload_file(
@@ -338,7 +343,7 @@ class AsyncSmoothClient:
 
     async def delete_file(self, file_id: str) -> None:
         http = await self._connect()
-        await http.request("DELETE", f"/file/{file_id}")
+        await http.request("DELETE", api_path("file", file_id))
 
     async def upload_extension(self, file: FileInput, *, name: str | None = None) -> Extension:
         filename, content = _read_upload(file, name)
@@ -353,7 +358,7 @@ class AsyncSmoothClient:
 
     async def delete_extension(self, extension_id: str) -> None:
         http = await self._connect()
-        await http.request("DELETE", f"/extension/{extension_id}")
+        await http.request("DELETE", api_path("extension", extension_id))
 
 
 def _listed(value: Any, what: str) -> list[Any]:

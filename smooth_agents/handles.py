@@ -18,6 +18,7 @@ from .errors import (
     SmoothError,
     TaskFailedError,
 )
+from .http import api_path
 from .models import ActionResult, Task, TaskResult, TaskUpdate, parse_action_output
 from .polling import TaskPoller
 
@@ -163,7 +164,7 @@ class AsyncTaskHandle:
     async def cancel(self) -> bool:
         """Cancel the remote task; False when it had already ended."""
         try:
-            await self._http.request("DELETE", f"/task/{self.id}")
+            await self._http.request("DELETE", api_path("task", self.id))
         except NotFoundError:
             return False
         return True
@@ -295,7 +296,7 @@ class AsyncSession:
 
     async def _delete(self) -> None:
         with contextlib.suppress(NotFoundError):  # already ended
-            await self._http.request("DELETE", f"/task/{self.id}")
+            await self._http.request("DELETE", api_path("task", self.id))
 
     async def _action(
         self,
@@ -316,7 +317,7 @@ class AsyncSession:
             # The event id is ours, so a resend after a lost answer is recognised, not redone.
             await self._http.request(
                 "POST",
-                f"/task/{self.id}/event",
+                api_path("task", self.id, "event"),
                 json={"id": event_id, "name": event_name, "payload": payload},
                 idempotent=True,
             )

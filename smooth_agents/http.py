@@ -12,6 +12,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 from pydantic import SecretStr
@@ -23,6 +24,12 @@ from .retry import RetryPolicy, parse_retry_after, retry_delay, should_retry
 log = logging.getLogger("smooth_agents.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+
+
+def api_path(*segments: str) -> str:
+    """An API path from its segments, each escaped whole: an id holding ``/``, ``?`` or ``#``
+    names no other resource (``task_1#`` must not reach ``/task/task_1``)."""
+    return "".join("/" + quote(segment, safe="") for segment in segments)
 
 
 @dataclass

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from .custom_tools import CustomTool
 from .errors import APIError, SessionClosedError, SmoothError, ToolError
-from .http import HttpCore
+from .http import HttpCore, api_path
 from .models import Task, TaskEvent, TaskUpdate, parse_answer
 
 log = logging.getLogger("smooth_agents.polling")
@@ -241,7 +241,7 @@ class TaskPoller:
             timeout = self.http.timeout + wait / 1000
         else:
             params = {"event_t": max(0, self._last_t - 1)}
-        reply = await self.http.request("GET", f"/task/{self.task_id}", params=params, timeout=timeout)
+        reply = await self.http.request("GET", api_path("task", self.task_id), params=params, timeout=timeout)
         announced = reply.headers.get(LONG_POLL_HEADER)
         if announced and announced.isdigit() and self.settings.long_poll:
             self._long_poll_ms = int(announced)
@@ -351,7 +351,9 @@ class TaskPoller:
         while True:
             try:
                 # Answering a call twice is harmless (the service keeps the first answer).
-                await self.http.request("POST", f"/task/{self.task_id}/event", json=answer, idempotent=True)
+                await self.http.request(
+                    "POST", api_path("task", self.task_id, "event"), json=answer, idempotent=True
+                )
                 return
             except APIError as exc:
                 if exc.status_code < 500 and exc.status_code != 429:

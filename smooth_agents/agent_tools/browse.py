@@ -91,6 +91,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         files=args.files or None,
         custom_tools=list(context.custom_tools) or None,
     )
+    context.sessions.claim(handle.id, context.owner)
     follower = asyncio.create_task(report_progress(context, handle))
     left_running = False
     try:

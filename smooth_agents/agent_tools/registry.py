@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,10 @@ class SessionRegistry:
         self.ttl = ttl
         self.max_sessions = max_sessions
         self._sessions: dict[str, TrackedSession] = {}
+        # Who owns each id seen here (sessions, and tasks the tools started), kept after the
+        # session is forgotten so a closed session or a finished task stays its owner's.
+        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._closing: set[asyncio.Task[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
         self._opening = 0  # slots reserved by opens still in flight
         self._lock = asyncio.Lock()
@@ -60,6 +65,18 @@ class SessionRegistry:
 
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._sessions
+
+    def claim(self, task_id: str, owner: str = "") -> None:
+        """Record ``owner`` as the owner of a task or session it started."""
+        self._owners[task_id] = owner
+        self._owners.move_to_end(task_id)
+        while len(self._owners) > OWNERS_REMEMBERED:
+            self._owners.popitem(last=False)
+
+    def check_owner(self, task_id: str, owner: str = "") -> None:
+        """Refuse an id another owner holds, in the words used for an id never seen."""
+        if self._owners.get(task_id, owner) != owner:
+            raise _unknown(task_id)
 
     async def open(self, *, owner: str = "", **options: Any) -> AsyncSession:
         async with self._lock:  # the count and the reservation happen together
@@ -71,9 +88,13 @@ class SessionRegistry:
             session: AsyncSession = await self.client.session(**options)
         finally:
             self._opening -= 1
+        self._track(session, owner)
+        return session
+
+    def _track(self, session: AsyncSession, owner: str) -> None:
         now = time.monotonic()
         self._sessions[session.id] = TrackedSession(session, now, now, owner=owner)
-        return session
+        self.claim(session.id, owner)
 
     def _full(self, count: int, own: list[TrackedSession]) -> ToolFailure:
         said = f"{count} sessions are open, the most this server allows."
@@ -101,46 +122,51 @@ class SessionRegistry:
                 tracked.busy -= 1
                 tracked.last_used = time.monotonic()
 
-    def check_owner(self, task_id: str, owner: str = "") -> None:
-        """Refuse a session another owner holds, in the words used for an id never seen."""
-        tracked = self._sessions.get(task_id)
-        if tracked is not None and tracked.owner != owner:
-            raise _unknown(task_id)
-
     async def get(self, session_id: str, owner: str = "") -> AsyncSession:
         self.check_owner(session_id, owner)
         tracked = self._sessions.get(session_id)
         if tracked is not None:
             if tracked.session.closed:
-                self._sessions.pop(session_id, None)
                 raise ToolFailure(
                     f"Session {session_id} is closed. Call smooth_session_open to start a new one."
                 )
             tracked.last_used = time.monotonic()
             return tracked.session
+        # Claimed before the wait, so two callers attaching the same id cannot both win.
+        first_claim = session_id not in self._owners
+        self.claim(session_id, owner)
         try:
             session = await self.client.attach_session(session_id)
         except NotFoundError:
+            if first_claim:
+                self._owners.pop(session_id, None)
             raise _unknown(session_id) from None
-        now = time.monotonic()
-        self._sessions[session.id] = TrackedSession(session, now, now, owner=owner)
+        self._track(session, owner)
         return session
 
     async def close(self, session_id: str, owner: str = "") -> bool:
         """Close a session; False when it was not open (closed already, unknown, or another
         owner's)."""
-        held = self._sessions.get(session_id)
-        if held is not None and held.owner != owner:
+        if self._owners.get(session_id, owner) != owner:
             return False
-        tracked = self._sessions.pop(session_id, None)
+        tracked = self._sessions.get(session_id)
         if tracked is None:
             try:
                 return await self.client.cancel_task(session_id)
             except NotFoundError:
                 return False
         was_open = not tracked.session.closed
-        await tracked.session.close()
+        await self._close_tracked(session_id, tracked)
         return was_open
+
+    async def _close_tracked(self, session_id: str, tracked: TrackedSession) -> None:
+        """Close, then forget: while the close is under way the session is still known here (and
+        its owner's), so nothing can attach it or lose sight of it."""
+        try:
+            await tracked.session.close()
+        finally:
+            if self._sessions.get(session_id) is tracked:
+                del self._sessions[session_id]
 
     def open_sessions(self, owner: str | None = None) -> list[TrackedSession]:
         """The sessions holding a slot: all of them, or those of one owner."""
@@ -153,34 +179,38 @@ class SessionRegistry:
         ]
 
     async def close_owned(self, owner: str) -> None:
-        """Close every session of one owner (its MCP connection ended)."""
-        owned = [sid for sid, t in self._sessions.items() if t.owner == owner]
-        if owned:
-            log.info("closing %d session(s) of a caller that went away", len(owned))
-        for session_id in owned:
-            tracked = self._sessions.pop(session_id, None)
-            if tracked is not None:
-                with contextlib.suppress(SmoothError):
-                    await tracked.session.close()
+        """Close every session of one owner (its MCP connection ended), in the background: the
+        caller (a connection's teardown) may be given only seconds, and closes can take longer.
+        ``close_all`` waits for what is still closing."""
+        owned = [(sid, t) for sid, t in self._sessions.items() if t.owner == owner]
+        if not owned:
+            return
+        log.info("closing %d session(s) of a caller that went away", len(owned))
+        closing = asyncio.create_task(self._close_quietly(owned))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    async def _close_quietly(self, sessions: list[tuple[str, TrackedSession]]) -> None:
+        async def close_one(session_id: str, tracked: TrackedSession) -> None:
+            with contextlib.suppress(SmoothError):
+                await self._close_tracked(session_id, tracked)
+
+        await asyncio.gather(*(close_one(sid, t) for sid, t in sessions))
 
     async def reap(self) -> list[str]:
         """Close sessions idle for longer than the TTL; return their ids."""
         expired = [
-            sid
+            (sid, t)
             for sid, t in self._sessions.items()
             if not t.busy and (t.idle_seconds > self.ttl or t.session.closed)
         ]
-        for session_id in expired:
-            tracked = self._sessions.pop(session_id, None)
-            if tracked is None:
-                continue
+        for session_id, tracked in expired:
             if not tracked.session.closed:
                 log.info("closing idle session %s after %.0f s", session_id, tracked.idle_seconds)
-            # Also for a session whose polling gave up: close() then deletes it remotely, so a
-            # session this process lost sight of does not run on (a no-op once closed here).
-            with contextlib.suppress(SmoothError):
-                await tracked.session.close()
-        return expired
+        # Also for a session whose polling gave up: close() then deletes it remotely, so a
+        # session this process lost sight of does not run on (a no-op once closed here).
+        await self._close_quietly(expired)
+        return [session_id for session_id, _ in expired]
 
     def start_reaper(self, interval: float | None = None) -> None:
         if self._reaper is None or self._reaper.done():
@@ -195,16 +225,19 @@ class SessionRegistry:
                 log.exception("session reaper")
 
     async def close_all(self) -> None:
-        """Stop the reaper and close every session this process holds."""
+        """Stop the reaper and close every session this process holds, all at once."""
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
             self._reaper = None
-        sessions, self._sessions = self._sessions, {}
-        for tracked in sessions.values():
-            with contextlib.suppress(SmoothError):
-                await tracked.session.close()
+        await self._close_quietly(list(self._sessions.items()))
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        self._sessions.clear()
+
+
+OWNERS_REMEMBERED = 10_000
 
 
 def _unknown(session_id: str) -> ToolFailure:

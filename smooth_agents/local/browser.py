@@ -78,6 +78,7 @@ class BrowserSession:
         self._files: list[str] = []
         self._closing = False
         self._closing_pages: set[asyncio.Task[None]] = set()
+        self._making_own_page = 0  # pages the session makes for itself are not popups to bound
         # True once the browser went away under the session (crashed, killed): it cannot go on.
         self.lost = False
         self._adopt(page)
@@ -87,7 +88,7 @@ class BrowserSession:
     def _on_page(self, page: Page) -> None:
         """A page the session's page opened (window.open, target=_blank): at most
         ``MAX_PAGES`` live at once; more are closed as they open."""
-        if len(self.context.pages) > MAX_PAGES:
+        if not self._making_own_page and len(self.context.pages) > MAX_PAGES:
             log.info("closing a popup past %d pages: %s", MAX_PAGES, page.url)
             closing = asyncio.get_running_loop().create_task(_close_quietly(page))
             self._closing_pages.add(closing)
@@ -107,7 +108,12 @@ class BrowserSession:
         """Replace a page whose script will not stop with a blank one in the same context
         (cookies and storage stay): closing the page ends the runaway script."""
         stuck = self.page
-        self._adopt(await self.context.new_page())
+        self._making_own_page += 1
+        try:
+            fresh = await self.context.new_page()
+        finally:
+            self._making_own_page -= 1
+        self._adopt(fresh)
         with contextlib.suppress(PlaywrightError):
             await asyncio.wait_for(stuck.close(), 10)
 

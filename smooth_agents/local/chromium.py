@@ -17,7 +17,7 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-log = logging.getLogger("smooth_agents.local.chromium")
+log = logging.getLogger("smooth_agents.local.browser")  # the name it had before the split
 
 # Flags for a headless Chromium on a closed network: without the background-networking ones,
 # Chromium keeps trying to reach Google's hosts and logs refused connections.

@@ -44,7 +44,7 @@ class Kind:
 
 KINDS = [
     Kind("create", "POST", CREATE, ("session", "tool", "cancel")),
-    Kind("poll", "GET", TASK, ("session", "tool", "cancel")),
+    Kind("poll", "GET", TASK, ("session", "tool")),
     Kind("action", "POST", EVENT, ("session",)),  # a session action: evaluate_js here
     Kind("close", "POST", EVENT, ("session",), after=2),  # the session's close, after two actions
     Kind("tool-answer", "POST", EVENT, ("tool",)),  # a custom tool's answer to the task

@@ -101,9 +101,16 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx2.Client]:
         yield client
 
 
-def test_a_runaway_script_is_stopped_and_the_session_goes_on(quick: httpx2.Client, site: SiteServer) -> None:
+@pytest.mark.parametrize("popups", [0, MAX_PAGES], ids=["alone", "with-every-popup-open"])
+def test_a_runaway_script_is_stopped_and_the_session_goes_on(
+    quick: httpx2.Client, site: SiteServer, popups: int
+) -> None:
     session = open_session(quick, url=site.url("demo/index.html"))
     try:
+        # With the session's pages at their bound, the blank page that replaces the stuck one
+        # must still be made (it was once closed as one popup too many: the session was lost).
+        opening = f"() => {{ for (let i = 0; i < {popups}; i++) window.open('about:blank'); return 1 }}"
+        assert act(quick, session["id"], "browser_action", "evaluate_js", {"js": opening})["code"] == 200
         started = time.monotonic()
         stuck = act(quick, session["id"], "browser_action", "evaluate_js", {"js": "while (true) {}"})
         assert stuck["code"] == 400

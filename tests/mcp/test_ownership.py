@@ -6,6 +6,7 @@ streamable HTTP in the legacy mode) has its sessions closed when it disconnects;
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -22,7 +23,7 @@ from tests.helpers import API_KEY, SiteServer
 from tests.mcp.test_results import text_of
 from tests.mcp.test_transports import http_server, server_env
 
-TOKENS = ("token-of-ann", "token-of-bob")
+TOKENS = ("token-of-ann-0123456789", "token-of-bob-0123456789")
 
 # Connects the n-th client (0, 1, ...): each with a connection of its own, or a token of its own.
 Connect = Callable[[int], AbstractAsyncContextManager[Client]]
@@ -85,30 +86,76 @@ async def test_clients_see_and_drive_only_their_own_sessions(
         assert mine.structured_content is not None
         assert [s["session_id"] for s in mine.structured_content["sessions"]] == [session_id]
 
-        refused = {
-            "smooth_session_goto": {"session_id": session_id, "url": site.url("demo/product.html")},
-            "smooth_session_evaluate_js": {"session_id": session_id, "code": "document.title"},
-            "smooth_task_cancel": {"task_id": session_id},
-            "smooth_task_status": {"task_id": session_id},
-        }
-        for name, arguments in refused.items():
+        # The owner reads a result, so there is an event id the other could try to read on.
+        read = await first.call_tool(
+            "smooth_session_evaluate_js", {"session_id": session_id, "code": "1 + 1"}
+        )
+        assert read.structured_content is not None
+        event_id = read.structured_content["event_id"]
+        schema = json.dumps({"type": "object", "properties": {"title": {"type": "string"}}})
+        refused = [
+            ("smooth_session_goto", {"session_id": session_id, "url": site.url("demo/product.html")}),
+            ("smooth_session_evaluate_js", {"session_id": session_id, "code": "document.title"}),
+            ("smooth_session_extract", {"session_id": session_id, "json_schema": schema}),
+            ("smooth_session_run_task", {"session_id": session_id, "task": "script:[]"}),
+            ("smooth_task_cancel", {"task_id": session_id}),
+            ("smooth_task_status", {"task_id": session_id}),
+            ("smooth_task_status", {"task_id": session_id, "event_id": event_id}),
+        ]
+        for name, arguments in refused:
             answer = await second.call_tool(name, arguments)
             assert answer.is_error, name
             assert f"Unknown session {session_id!r}" in text_of(answer), name
+        # An id with a path, query or fragment character names that id, not the session.
+        for suffix in ("#", "?x=1", "/event", "/../" + session_id):
+            near = session_id + suffix
+            answer = await second.call_tool("smooth_session_evaluate_js", {"session_id": near, "code": "1"})
+            assert answer.is_error, near
+            status = await second.call_tool("smooth_task_status", {"task_id": near})
+            assert status.is_error, near
+            assert session_id + '"' not in text_of(status), near
         closed = await second.call_tool("smooth_session_close", {"session_id": session_id})
         assert closed.structured_content == {"session_id": session_id, "closed": False}
 
-        # None of that touched it: it runs on, on the page its owner loaded.
+        # None of that touched it: it runs on, on the page its owner loaded, still its owner's.
         assert await status_of(local_server, session_id) == "running"
+        listed = await first.call_tool("smooth_session_list", {})
+        assert listed.structured_content is not None
+        assert [s["session_id"] for s in listed.structured_content["sessions"]] == [session_id]
         title = await first.call_tool(
             "smooth_session_evaluate_js", {"session_id": session_id, "code": "location.pathname"}
         )
         assert not title.is_error, text_of(title)
         assert "demo/index.html" in text_of(title)
 
-        # Its owner closes it as usual.
+        # Its owner closes it as usual; closed, it stays its owner's to read.
         closed = await first.call_tool("smooth_session_close", {"session_id": session_id})
         assert closed.structured_content == {"session_id": session_id, "closed": True}
+        after = await second.call_tool("smooth_task_status", {"task_id": session_id, "event_id": event_id})
+        assert after.is_error
+        assert not (await first.call_tool("smooth_task_status", {"task_id": session_id})).is_error
+
+
+async def test_tasks_and_extractions_are_their_callers_own(
+    connect: Connect, site: SiteServer, local_server: ThreadedServer
+) -> None:
+    async with connect(0) as first, connect(1) as second:
+        steps = [{"action": "goto", "url": site.url("demo/index.html")}, {"action": "return", "output": "ok"}]
+        browsed = await first.call_tool("smooth_browse", {"task": "script:" + json.dumps(steps)})
+        assert browsed.structured_content is not None
+        task_id = browsed.structured_content["task_id"]
+        schema = json.dumps({"type": "object", "properties": {"name": {"type": "string"}}})
+        extracted = await first.call_tool(
+            "smooth_extract", {"url": site.url("demo/product.html"), "json_schema": schema}
+        )
+        assert extracted.structured_content is not None
+        extract_session = extracted.structured_content["session_id"]
+        for other_id in (task_id, extract_session):
+            for name in ("smooth_task_status", "smooth_task_cancel"):
+                answer = await second.call_tool(name, {"task_id": other_id})
+                assert answer.is_error, (name, other_id)
+                assert f"Unknown session {other_id!r}" in text_of(answer)
+            assert not (await first.call_tool("smooth_task_status", {"task_id": other_id})).is_error
 
 
 async def test_sessions_close_when_their_client_disconnects(

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
-import subprocess
 import time
-from typing import Any
 
 import pytest
 from mcp.client import Client
@@ -21,22 +18,6 @@ from tests.mcp.test_transports import http_server, server_env, stdio_server
 STOPS = [signal.SIGTERM, signal.SIGINT]
 
 
-def rpc(process: subprocess.Popen[str], message: dict[str, Any]) -> dict[str, Any] | None:
-    """Send one JSON-RPC message over stdio; for a request, read lines until its answer."""
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write(json.dumps(message) + "\n")
-    process.stdin.flush()
-    if "id" not in message:
-        return None
-    while True:
-        line = process.stdout.readline()
-        assert line, "the server closed stdout"
-        answer: dict[str, Any] = json.loads(line)
-        if answer.get("id") == message["id"]:
-            return answer
-
-
 async def assert_ended(local_server: ThreadedServer, session_id: str) -> None:
     async with AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url) as client:
         assert (await client.get_task(session_id)).status in ("done", "cancelled")
@@ -46,24 +27,23 @@ async def assert_ended(local_server: ThreadedServer, session_id: str) -> None:
 async def test_stdio_closes_its_sessions_on_a_signal(
     local_server: ThreadedServer, site: SiteServer, stop: signal.Signals
 ) -> None:
-    with stdio_server(server_env(local_server)) as process:
+    with stdio_server(server_env(local_server)) as server:
         hello = {
             "protocolVersion": "2025-06-18",
             "capabilities": {},
             "clientInfo": {"name": "t", "version": "1"},
         }
-        rpc(process, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello})
-        rpc(process, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        server.request({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello})
+        server.request({"jsonrpc": "2.0", "method": "notifications/initialized"})
         call = {"name": "smooth_session_open", "arguments": {"url": site.url("demo/index.html")}}
-        opened = rpc(process, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
+        opened = server.request({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
         assert opened is not None
         session_id = opened["result"]["structuredContent"]["session_id"]
         started = time.monotonic()
-        process.send_signal(stop)  # stdin stays open, as a host that hangs would keep it
-        assert process.wait(timeout=30) == 0
+        server.process.send_signal(stop)  # stdin stays open, as a host that hangs would keep it
+        assert server.process.wait(timeout=30) == 0
         assert time.monotonic() - started < 20
-        assert process.stderr is not None
-        assert "Traceback" not in process.stderr.read()
+        assert "Traceback" not in server.stderr_text()
     await assert_ended(local_server, session_id)
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from smooth_agents.local import ThreadedServer
-from tests.mcp.test_transports import server_env, stdio_server
+from tests.mcp.test_transports import StdioServer, server_env, stdio_server
 
 HELLO = {
     "protocolVersion": "2025-06-18",
@@ -33,6 +31,7 @@ MALFORMED: list[tuple[str, int, int | str | None]] = [
     ('{"jsonrpc": "1.0", "id": 7, "method": "tools/list"}', INVALID_REQUEST, 7),
     ('{"id": "eight", "method": "tools/list"}', INVALID_REQUEST, "eight"),
     ('{"jsonrpc": "2.0", "id": 9, "method": 12}', INVALID_REQUEST, 9),
+    ('{"jsonrpc": "2.0", "id": "nine", "methd": "tools/list"}', INVALID_REQUEST, "nine"),
     ('{"jsonrpc": "2.0", "id": 10, "method": "tools/list", "params": "all"}', INVALID_PARAMS, 10),
     ('{"jsonrpc": "2.0", "id": 11, "method": "tools/call", "params": [1, 2]}', INVALID_PARAMS, 11),
     ('{"jsonrpc": "2.0", "id": true, "method": "ping"}', INVALID_REQUEST, None),
@@ -44,50 +43,35 @@ MALFORMED: list[tuple[str, int, int | str | None]] = [
 
 
 @pytest.fixture
-def server(local_server: ThreadedServer) -> Iterator[subprocess.Popen[str]]:
-    with stdio_server(server_env(local_server)) as process:
-        yield process
+def server(local_server: ThreadedServer) -> Iterator[StdioServer]:
+    with stdio_server(server_env(local_server)) as running:
+        yield running
 
 
-def send(process: subprocess.Popen[str], line: str) -> None:
-    assert process.stdin is not None
-    process.stdin.write(line + "\n")
-    process.stdin.flush()
-
-
-def answer(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line, "the server closed stdout"
-    message: dict[str, Any] = json.loads(line)
-    return message
-
-
-def test_each_malformed_line_gets_an_error_and_the_server_serves_on(
-    server: subprocess.Popen[str],
-) -> None:
-    send(server, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO}))
-    assert answer(server)["id"] == 1
-    send(server, json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+def test_each_malformed_line_gets_an_error_and_the_server_serves_on(server: StdioServer) -> None:
+    server.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": HELLO}))
+    assert server.next_message()["id"] == 1
+    # A notification, with or without "id": null, gets no answer: the next line answers the next.
+    server.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    server.send(json.dumps({"jsonrpc": "2.0", "id": None, "method": "notifications/initialized"}))
 
     for line, code, request_id in MALFORMED:
-        send(server, line)
+        server.send(line)
         # Lines are answered in order: the next line on stdout answers this one.
-        reply = answer(server)
+        reply = server.next_message()
         assert reply["jsonrpc"] == "2.0"
         assert "result" not in reply, line[:80]
         assert reply["error"]["code"] == code, line[:80]
         assert reply["error"]["message"], line[:80]
         assert reply["id"] == request_id, line[:80]
 
-    send(server, "")  # a blank line is no message: nothing to answer
-    send(server, json.dumps({"jsonrpc": "2.0", "id": 99, "method": "tools/list"}))
-    listed = answer(server)
+    server.send("")  # a blank line is no message: nothing to answer
+    server.send(json.dumps({"jsonrpc": "2.0", "id": 99, "method": "tools/list"}))
+    listed = server.next_message()
     assert listed["id"] == 99
     assert any(tool["name"] == "smooth_browse" for tool in listed["result"]["tools"])
 
-    assert server.stdin is not None
-    server.stdin.close()  # the host is gone: the server ends on its own, cleanly
-    assert server.wait(timeout=30) == 0
-    assert server.stderr is not None
-    assert "Traceback" not in server.stderr.read()
+    assert server.process.stdin is not None
+    server.process.stdin.close()  # the host is gone: the server ends on its own, cleanly
+    assert server.process.wait(timeout=30) == 0
+    assert "Traceback" not in server.stderr_text()

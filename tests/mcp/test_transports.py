@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
@@ -37,9 +39,73 @@ def server_env(local_server: ThreadedServer) -> dict[str, str]:
     return env
 
 
+class StdioServer:
+    """smooth-mcp over stdio as a subprocess, spoken to line by line. Its output is read by
+    threads, so a missing answer fails after a timeout (no test hangs on a blocking read) and a
+    chatty stderr cannot fill its pipe."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._stderr: list[str] = []
+        assert process.stdout is not None
+        assert process.stderr is not None
+        out, err = process.stdout, process.stderr
+
+        def read_stdout() -> None:
+            for line in out:
+                self._lines.put(line)
+
+        self._readers = [
+            threading.Thread(target=read_stdout, daemon=True),
+            threading.Thread(target=lambda: self._stderr.extend(err), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def next_message(self, timeout: float = 30) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no answer within {timeout} s") from None
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Send one message; for a request, read messages until its answer."""
+        self.send(json.dumps(message))
+        if "id" not in message:
+            return None
+        while True:
+            answer = self.next_message()
+            if answer.get("id") == message["id"]:
+                return answer
+
+    def stderr_text(self) -> str:
+        """All of stderr: call once the process has ended."""
+        self._readers[1].join(10)
+        return "".join(self._stderr)
+
+    def stop(self) -> None:
+        """Kill the process if it still runs; its pipes are read to their end, then closed."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for reader in self._readers:
+            reader.join(10)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
 @contextmanager
-def stdio_server(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """smooth-mcp over stdio as a subprocess with pipes, killed and its pipes closed at the end."""
+def stdio_server(env: dict[str, str]) -> Iterator[StdioServer]:
+    """smooth-mcp over stdio, killed and its pipes closed at the end."""
     process = subprocess.Popen(
         [sys.executable, "-m", "mcp_server"],
         env=env,
@@ -48,15 +114,11 @@ def stdio_server(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    server = StdioServer(process)
     try:
-        yield process
+        yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        server.stop()
 
 
 @contextmanager
@@ -275,6 +337,22 @@ def test_non_loopback_bind_without_a_token_is_refused(local_server: ThreadedServ
         assert "without a bearer token" in done.stderr
 
 
+def test_a_list_of_tokens_with_a_short_one_is_refused(local_server: ThreadedServer) -> None:
+    # A comma in a long token must not quietly make two short, guessable ones.
+    env = {**server_env(local_server), "SMOOTH_MCP_AUTH_TOKEN": "a-long-random-token-part,1234"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mcp_server", "--transport", "streamable-http"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "shorter than 16 characters" in done.stderr
+    assert "a-long-random-token-part" not in done.stderr + done.stdout
+
+
 async def test_tokens_hosts_and_origins_over_http(local_server: ThreadedServer) -> None:
     env = server_env(local_server)
     with http_server(env, "streamable-http", "--auth-token", "tok-secret-123") as (base, process):
@@ -301,6 +379,13 @@ async def test_tokens_hosts_and_origins_over_http(local_server: ThreadedServer) 
                 url, json=initialize, headers={**good, "origin": "http://evil.example"}
             )
             assert foreign_origin.status_code in (400, 403)
+            # Two Authorization headers are refused, the right token among them or not.
+            twice = [
+                *headers.items(),
+                ("authorization", "Bearer tok-secret-123"),
+                ("authorization", "Bearer x"),
+            ]
+            assert (await raw.post(url, json=initialize, headers=twice)).status_code == 401
         http_client = create_mcp_http_client(headers={"authorization": "Bearer tok-secret-123"})
         async with http_client, Client(streamable_http_client(url, http_client=http_client)) as mcp:
             assert (await mcp.list_tools()).tools
