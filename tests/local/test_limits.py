@@ -191,8 +191,11 @@ async def test_embedded_server_in_process(site: SiteServer, tmp_path: Path) -> N
 
 
 def test_embedded_server_leaves_ctrl_c_to_the_host_program() -> None:
+    # The program takes Ctrl-C as an interactive one does: a shell running the tests in the
+    # background starts them with SIGINT ignored, and Python then installs no handler of its own.
     program = (
         "import asyncio, os, signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from smooth_agents.local import EmbeddedServer\n"
         "async def main():\n"
         "    async with EmbeddedServer() as server:\n"
