@@ -10,10 +10,13 @@ a program on the predictions written to a temporary folder), so the figures are 
 - Products: ``extract_structured`` with the benchmark's schema: field accuracy per attribute (the
   scorer's table), the longest value returned for the short fields, median and slowest ms.
 
-The reader is called directly on each page's HTML, as a task's page would hand it over; the local
-server adds the browser (scripts run, offline) on top, measured separately.
+The reader is called directly on each page's HTML, as a task's page would hand it over. With
+``--through-server`` the articles are also read the way the benchmark measures the project: one
+task per page on the local server (real Chromium, scripts running, no internet), the page served
+on 127.0.0.1 without its ``<base>`` tag, no other host allowed, the task's markdown scored; a
+failed task scores as empty.
 
-Run: ``.venv/bin/python bench/extraction_benchmarks.py [--only article|product]``
+Run: ``.venv/bin/python bench/extraction_benchmarks.py [--only article|product] [--through-server]``
 """
 
 from __future__ import annotations
@@ -118,6 +121,74 @@ def run_articles(data: Path) -> None:
         )
 
 
+BASE_TAG = re.compile(r"<base\b[^>]*>", re.IGNORECASE)
+
+
+def through_server(corpus: list[tuple[str, str, str]]) -> tuple[dict[str, str], list[float], int]:
+    """Each page read by a task of the local server: (markdown per page, seconds per page, failed)."""
+    import asyncio
+    import http.server
+    import threading
+
+    from smooth_agents import AsyncSmoothClient, SmoothError
+    from smooth_agents.local import LocalServerSettings, ThreadedServer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for page_id, _, html in corpus:
+            (folder / f"{page_id}.html").write_text(BASE_TAG.sub("", html), "utf-8")
+
+        class Pages(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, directory=str(folder), **kwargs)
+
+            def guess_type(self, path: Any) -> str:
+                return "text/html; charset=utf-8"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        site = f"http://127.0.0.1:{web.server_address[1]}/"
+        settings = LocalServerSettings(api_keys=frozenset({"bench-key"}), port=0, data_dir=folder / "data")
+
+        async def read_all() -> tuple[dict[str, str], list[float], int]:
+            outputs, seconds, failed = {}, [], 0
+            async with AsyncSmoothClient(api_key="bench-key", base_url=local.base_url) as client:
+                for page_id, _, _ in corpus:
+                    url = f"{site}{page_id}.html"
+                    started = time.perf_counter()
+                    try:
+                        handle = await client.run("Read the page", url=url, allowed_urls=[site + "**"])
+                        result = await handle.result(timeout=120)
+                        outputs[page_id] = str(result.output or "")
+                    except SmoothError as exc:
+                        failed += 1
+                        outputs[page_id] = ""
+                        print(f"    {page_id[:12]} failed: {str(exc)[:100]}")
+                    seconds.append(time.perf_counter() - started)
+            return outputs, seconds, failed
+
+        with ThreadedServer(settings) as local:
+            found = asyncio.run(read_all())
+        web.shutdown()
+    return found
+
+
+def run_articles_through_server(data: Path) -> None:
+    folder = data / "article"
+    truth = json.loads((folder / "ground-truth.json").read_text("utf-8"))
+    corpus = pages(folder / "html", truth)
+    print(f"Articles through the local server: {len(corpus)} pages")
+    outputs, seconds, failed = through_server(corpus)
+    report = score(folder / "score.py", outputs, "--markdown", "--worst", str(len(corpus)))
+    low = sum(1 for line in report.splitlines()[1:] if float(line.split(" R ")[1].split()[0]) < 0.5)
+    print(f"  {report.splitlines()[0]}")
+    median = statistics.median(seconds)
+    print(f"  pages under recall 0.5: {low}; failed tasks: {failed}; median {median:.2f} s a page")
+
+
 def run_products(data: Path) -> None:
     folder = data / "product"
     truth = json.loads((folder / "dataset" / "ground-truth.json").read_text("utf-8"))
@@ -149,12 +220,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "benchmarks")
     parser.add_argument("--only", choices=["article", "product"])
+    parser.add_argument("--through-server", action="store_true", help="also read the articles through tasks")
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"No benchmarks at {args.data}: nothing to measure (pass --data).")
         return
     if args.only in (None, "article"):
         run_articles(args.data)
+        if args.through_server:
+            run_articles_through_server(args.data)
     if args.only in (None, "product"):
         run_products(args.data)
 
