@@ -83,6 +83,25 @@ class SiteServer:
     ``/redirect?to=URL`` (a 302 there)."""
 
     def __init__(self) -> None:
+        async def never_loads(request: Request) -> Response:
+            # The document arrives; its image never does, so the page never fires ``load``.
+            body = (
+                "<html><head><title>Never loads</title></head><body><article><h1>Never loads</h1>"
+                + "<p>The text of this page is here long before its image arrives, and a reader"
+                " should give it to whoever asked rather than wait for the image.</p>"
+                * 3
+                + '<img src="/hang" alt="late"></article></body></html>'
+            )
+            return HTMLResponse(body)
+
+        async def hang(request: Request) -> Response:
+            # Never answers, and lets go as soon as the browser gives up on it.
+            for _ in range(6000):
+                if await request.is_disconnected():
+                    break
+                await asyncio.sleep(0.1)
+            return PlainTextResponse("too late")
+
         async def slow(request: Request) -> Response:
             await asyncio.sleep(float(request.query_params.get("s", "2")))
             return PlainTextResponse("slow done")
@@ -109,6 +128,8 @@ class SiteServer:
         app = Starlette(
             routes=[
                 Route("/slow", slow),
+                Route("/never-loads", never_loads),
+                Route("/hang", hang),
                 Route("/long", long),
                 Route("/listing", listing),
                 Route("/status/{code}", status),

@@ -36,6 +36,10 @@ _MOBILE_UA = (
 # Pages on which no script of the caller's has effects: a script cut off there may run again.
 _INERT_PAGES = ("about:blank", "chrome-error://")
 
+# How long a page whose document has loaded may take to finish loading (images, frames) before
+# it is read as it stands.
+LOAD_SETTLE_MS = 5_000
+
 # Pages one session may have open at once (its own and the popups it opened).
 MAX_PAGES = 8
 _POPUP_CAP = """(() => {
@@ -172,7 +176,12 @@ class BrowserSession:
         except BlockedUrlError as exc:
             raise ActionFailed(str(exc)) from None
         try:
-            response = await self.page.goto(url, wait_until="load")
+            # The document first, then a bounded wait for the rest: some pages never fire
+            # ``load`` (a script that keeps swapping in an image from a host that cannot be
+            # reached), and what they show is still worth reading.
+            response = await self.page.goto(url, wait_until="domcontentloaded")
+            with contextlib.suppress(PlaywrightTimeoutError):
+                await self.page.wait_for_load_state("load", timeout=min(LOAD_SETTLE_MS, self._timeout_ms))
         except PlaywrightTimeoutError:
             raise ActionFailed(f"Loading {url} took longer than {self._timeout_ms / 1000:.0f} s.") from None
         except PlaywrightError as exc:

@@ -33,6 +33,15 @@ def test_reader_returns_the_page_as_markdown(api: httpx2.Client, site: SiteServe
     assert len(done["output"]) > 200
 
 
+def test_a_page_that_never_finishes_loading_is_still_read(api: httpx2.Client, site: SiteServer) -> None:
+    # Its image never arrives, so it never fires ``load``: it is read once its document is there
+    # and a short settle is over (before, the task failed at the action timeout).
+    task = submit(api, task="Read the page", url=site.url("never-loads"))
+    done = wait_for_status(api, task["id"])
+    assert done["status"] == "done", done
+    assert "The text of this page is here long before its image arrives" in done["output"]
+
+
 def test_reader_extracts_json_for_a_response_model(api: httpx2.Client, site: SiteServer) -> None:
     schema = {
         "type": "object",
