@@ -148,7 +148,11 @@ def through_server(corpus: list[tuple[str, str, str]]) -> tuple[dict[str, str], 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet."""
 
-        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                """A browser that stops loading a page breaks the pipe: not news."""
+
+        web = Server(("127.0.0.1", 0), Pages)
         threading.Thread(target=web.serve_forever, daemon=True).start()
         site = f"http://127.0.0.1:{web.server_address[1]}/"
         settings = LocalServerSettings(api_keys=frozenset({"bench-key"}), port=0, data_dir=folder / "data")
