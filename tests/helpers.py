@@ -94,6 +94,12 @@ class SiteServer:
             )
             return HTMLResponse(body)
 
+        async def moves_on(request: Request) -> Response:
+            # Switches itself to https, which this plain-http server cannot answer.
+            target = f"https://127.0.0.1:{request.url.port}/demo/index.html"
+            script = f"<script>location.replace({target!r})</script>"
+            return HTMLResponse(f"<html><head>{script}</head><body><p>Moving on</p></body></html>")
+
         async def hang(request: Request) -> Response:
             # Never answers, and lets go as soon as the browser gives up on it.
             for _ in range(6000):
@@ -130,6 +136,7 @@ class SiteServer:
                 Route("/slow", slow),
                 Route("/never-loads", never_loads),
                 Route("/hang", hang),
+                Route("/moves-on", moves_on),
                 Route("/long", long),
                 Route("/listing", listing),
                 Route("/status/{code}", status),

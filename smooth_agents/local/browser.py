@@ -192,6 +192,13 @@ class BrowserSession:
                     f"Cannot open {url!r}: {blocked!r} is outside this task's allowed_urls."
                 ) from None
             raise ActionFailed(f"Could not load {url}: {_first_line(exc)}") from None
+        if self.page.url.startswith("chrome-error://"):
+            # The page went on by itself (a script, a refresh) to an address that did not load.
+            await self._settle_on_blank()
+            raise ActionFailed(
+                f"Could not load {url}: the page moved on by itself to an address that did not load "
+                "(a switch to https the server does not answer, for instance)."
+            )
         if not self.policy.allows(self.page.url):  # never expected: every hop is checked on the way
             landed = self.page.url
             with contextlib.suppress(PlaywrightError):

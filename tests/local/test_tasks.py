@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx2
+import pytest
 
 from tests.helpers import SiteServer, wait_for_status
 
@@ -40,6 +41,21 @@ def test_a_page_that_never_finishes_loading_is_still_read(api: httpx2.Client, si
     done = wait_for_status(api, task["id"])
     assert done["status"] == "done", done
     assert "The text of this page is here long before its image arrives" in done["output"]
+
+
+@pytest.mark.parametrize("allowed", [False, True], ids=["any-url", "allowed-urls"])
+def test_a_page_that_moves_on_to_an_address_that_fails_says_so(
+    api: httpx2.Client, site: SiteServer, allowed: bool
+) -> None:
+    # It once failed "Cannot show 'chrome-error://...': it matches none of allowed_urls", even
+    # with no allowed_urls given.
+    fields: dict[str, Any] = {"task": "Read the page", "url": site.url("moves-on")}
+    if allowed:
+        fields["allowed_urls"] = [site.url("**")]
+    done = wait_for_status(api, submit(api, **fields)["id"])
+    assert done["status"] == "failed"
+    assert "moved on by itself to an address that did not load" in done["output"]
+    assert "allowed_urls" not in done["output"]
 
 
 def test_reader_extracts_json_for_a_response_model(api: httpx2.Client, site: SiteServer) -> None:
