@@ -101,10 +101,19 @@ def article_systems() -> dict[str, tuple[Callable[[str, str], str], bool]]:
     return systems
 
 
-def run_articles(data: Path) -> None:
+def article_corpus(data: Path) -> tuple[Path, list[tuple[str, str, str]]]:
     folder = data / "article"
     truth = json.loads((folder / "ground-truth.json").read_text("utf-8"))
-    corpus = pages(folder / "html", truth)
+    return folder, pages(folder / "html", truth)
+
+
+def under_half_recall(report: str) -> int:
+    """Pages whose recall is under 0.5, from the scorer's ``--worst`` listing."""
+    return sum(1 for line in report.splitlines()[1:] if float(line.split(" R ")[1].split()[0]) < 0.5)
+
+
+def run_articles(data: Path) -> None:
+    folder, corpus = article_corpus(data)
     print(f"Articles: {len(corpus)} pages ({folder})")
     columns = ("precision", 9), ("recall", 7), ("F1", 6), ("recall<0.5", 10), ("median ms", 9), ("max ms", 7)
     print(f"  {'system':32} " + " ".join(f"{name:>{width}}" for name, width in columns))
@@ -114,7 +123,7 @@ def run_articles(data: Path) -> None:
         report = score(folder / "score.py", outputs, *flags, "--worst", str(len(corpus)))
         headline = report.splitlines()[0]
         figures = dict(re.findall(r"(precision|recall|F1) ([0-9.]+)", headline))
-        low = sum(1 for line in report.splitlines()[1:] if float(line.split(" R ")[1].split()[0]) < 0.5)
+        low = under_half_recall(report)
         print(
             f"  {name:32} {figures.get('precision', '?'):>9} {figures.get('recall', '?'):>7} "
             f"{figures.get('F1', '?'):>6} {low:>10} {statistics.median(millis):>9.1f} {max(millis):>7.0f}"
@@ -181,13 +190,11 @@ def through_server(corpus: list[tuple[str, str, str]]) -> tuple[dict[str, str], 
 
 
 def run_articles_through_server(data: Path) -> None:
-    folder = data / "article"
-    truth = json.loads((folder / "ground-truth.json").read_text("utf-8"))
-    corpus = pages(folder / "html", truth)
+    folder, corpus = article_corpus(data)
     print(f"Articles through the local server: {len(corpus)} pages")
     outputs, seconds, failed = through_server(corpus)
     report = score(folder / "score.py", outputs, "--markdown", "--worst", str(len(corpus)))
-    low = sum(1 for line in report.splitlines()[1:] if float(line.split(" R ")[1].split()[0]) < 0.5)
+    low = under_half_recall(report)
     print(f"  {report.splitlines()[0]}")
     median = statistics.median(seconds)
     print(f"  pages under recall 0.5: {low}; failed tasks: {failed}; median {median:.2f} s a page")

@@ -117,22 +117,13 @@ def page_to_markdown(html: str, url: str | None = None, *, main_content_only: bo
 def _article(html: str, url: str | None) -> str | None:
     """The main content as the article extractors find it, or None when they find none or keep
     less than ``REGION_SHARE`` of the region the page marks as its main one."""
-    root = lxml.html.document_fromstring(html)
-    marked = _marked_region(root)
-    region_words = _visible_words(marked if marked is not None else _body(root))
+    region = _content_root(lxml.html.document_fromstring(html))
+    marked = region if region.tag != "body" else None
+    region_words = _visible_words(region)
     main = main_content_markdown(html, url, page_words=region_words)
     if main is None or (marked is not None and words(main) < REGION_SHARE * region_words):
         return None
     return main
-
-
-def _marked_region(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
-    """The one <main> (or role=main), else the one <article>, that holds text; None without."""
-    for query in ("//main", "//*[@role='main']", "//article"):
-        found = root.xpath(query)
-        if len(found) == 1 and found[0].text_content().strip():
-            return found[0]
-    return None
 
 
 _NOT_CONTENT = ("script", "style", "noscript", "nav", "aside", "footer", "form", "button")

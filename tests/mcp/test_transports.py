@@ -322,26 +322,10 @@ def test_stdio_writes_only_protocol_to_stdout(local_server: ThreadedServer, tmp_
     assert "embedded local Smooth server" in stderr
 
 
-def test_non_loopback_bind_without_a_token_is_refused(local_server: ThreadedServer) -> None:
-    env = server_env(local_server)
-    for transport in ("sse", "streamable-http"):
-        done = subprocess.run(
-            [sys.executable, "-m", "mcp_server", "--transport", transport, "--host", "0.0.0.0"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=30,
-            check=False,
-        )
-        assert done.returncode != 0
-        assert "without a bearer token" in done.stderr
-
-
-def test_a_list_of_tokens_with_a_short_one_is_refused(local_server: ThreadedServer) -> None:
-    # A comma in a long token must not quietly make two short, guessable ones.
-    env = {**server_env(local_server), "SMOOTH_MCP_AUTH_TOKEN": "a-long-random-token-part,1234"}
+def start_refused(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
+    """smooth-mcp started with settings it must refuse: it exits at once, non-zero."""
     done = subprocess.run(
-        [sys.executable, "-m", "mcp_server", "--transport", "streamable-http"],
+        [sys.executable, "-m", "mcp_server", *flags],
         capture_output=True,
         text=True,
         env=env,
@@ -349,6 +333,20 @@ def test_a_list_of_tokens_with_a_short_one_is_refused(local_server: ThreadedServ
         check=False,
     )
     assert done.returncode != 0
+    return done
+
+
+def test_non_loopback_bind_without_a_token_is_refused(local_server: ThreadedServer) -> None:
+    env = server_env(local_server)
+    for transport in ("sse", "streamable-http"):
+        done = start_refused(env, "--transport", transport, "--host", "0.0.0.0")
+        assert "without a bearer token" in done.stderr
+
+
+def test_a_list_of_tokens_with_a_short_one_is_refused(local_server: ThreadedServer) -> None:
+    # A comma in a long token must not quietly make two short, guessable ones.
+    env = {**server_env(local_server), "SMOOTH_MCP_AUTH_TOKEN": "a-long-random-token-part,1234"}
+    done = start_refused(env, "--transport", "streamable-http")
     assert "shorter than 16 characters" in done.stderr
     assert "a-long-random-token-part" not in done.stderr + done.stdout
 
