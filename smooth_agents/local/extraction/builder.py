@@ -6,9 +6,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .coercion import Coercer, NotCoercible
+from .coercion import Coercer, NotCoercible, to_boolean
+from .currency import currency_of_price
 from .errors import ExtractionError
 from .matching import MIN_MATCH, STRONG, PropertyHint, content_tokens, prompt_bonus, tokens
+from .plausible import plausible
 from .schema import Schema, SchemaReader
 from .sources import TRUST_MICRODATA, Page, Record, RecordSet
 
@@ -78,8 +80,9 @@ class Builder:
     def __init__(self, page: Page, schema: Schema, prompt: str | None) -> None:
         self.page = page
         self.reader = SchemaReader(schema)
-        self.coercer = Coercer(self.reader, page.base_url)
+        self.coercer = Coercer(self.reader, page.base_url, page.number_style)
         self.prompt_words = content_tokens(prompt or "")
+        self._last_raw: Any = None  # the page value the last primitive property was read from
 
     # --- objects ------------------------------------------------------------------------
 
@@ -91,16 +94,30 @@ class Builder:
         required = set(self.reader.required(schema))
         coverage = {id(r): self._coverage(r, properties) for r in records}
         result: dict[str, Any] = {}
+        found_in: dict[str, Any] = {}  # concept -> the page value a property was read from
         for name, sub_schema in properties.items():
             hint = PropertyHint.of(name, self.reader.resolve(sub_schema))
             value = self._property_value(records, hint, sub_schema, coverage, page_level, depth)
+            if value is _MISSING and hint.concept() == "currency":
+                value = self._currency_beside_price(found_in.get("price"), sub_schema)
             if value is not _MISSING:
                 result[name] = value
+                found_in.setdefault(hint.concept(), self._last_raw)
             elif name in required:
                 if not self.reader.allows_null(sub_schema):
                     raise MissingRequired(name, hint)
                 result[name] = None
         return result
+
+    def _currency_beside_price(self, price_text: Any, schema: Any) -> Any:
+        """A price written "12,44 €" states its currency where the page has no currency field."""
+        currency = currency_of_price(price_text) if isinstance(price_text, str) else None
+        if currency is None:
+            return _MISSING
+        try:
+            return self.coercer.coerce(currency, schema)
+        except NotCoercible:
+            return _MISSING
 
     def _coverage(self, record: Record, properties: Mapping[str, Any]) -> int:
         fields = list(record_fields(record.data))
@@ -124,11 +141,20 @@ class Builder:
         if kind == "object":
             return self._nested_object(records, hint, schema, coverage, depth)
         url_like = _is_url_like(hint)
-        for candidate in self._candidates(records, hint, coverage, wants_list=kind == "array"):
+        candidates = self._candidates(records, hint, coverage, wants_list=kind == "array")
+        concept = hint.concept()
+        values: Iterator[Any] = (c.field.value for c in candidates)
+        if concept == "availability":
+            values = _available_first(candidates)
+        for value in values:
             try:
-                return self.coercer.coerce(candidate.field.value, schema, url_like=url_like)
+                coerced = self.coercer.coerce(value, schema, url_like=url_like)
             except NotCoercible:
                 continue
+            if not plausible(concept, coerced):
+                continue
+            self._last_raw = value
+            return coerced
         return _MISSING
 
     def _candidates(
@@ -284,6 +310,39 @@ class Builder:
         if best is None:
             return []
         return _limit([item[key] for item in self.items_from(best.records, item_schema, 0)], array_schema)
+
+
+def _available_first(candidates: list[Candidate]) -> Iterator[Any]:
+    """Availability of a product sold in several offers (sizes, colours, sellers): in stock if any is.
+
+    The offers are the list items under the best candidate's path and the equally good candidates
+    beside it (one JSON-LD node per variant); other candidates follow in their order.
+    """
+    if not candidates:
+        return
+    best = candidates[0]
+    tier = [c for c in candidates if (c.score, c.record.trust) == (best.score, best.record.trust)]
+    offered = [value for c in tier for value in values_at(c.record.data, c.field.path)]
+    for value in offered:
+        try:
+            if to_boolean(value):
+                yield value
+                break
+        except NotCoercible:
+            continue
+    for candidate in candidates:
+        yield candidate.field.value
+
+
+def values_at(data: Any, path: tuple[str, ...]) -> list[Any]:
+    """Every value at ``path`` in ``data``, fanning out over lists of nodes."""
+    if not path:
+        return [data]
+    if isinstance(data, list):
+        return [v for item in data for v in values_at(item, path)]
+    if isinstance(data, Mapping) and path[0] in data:
+        return values_at(data[path[0]], path[1:])
+    return []
 
 
 def _top_level_hint(schema: Schema, prompt: str | None) -> PropertyHint:

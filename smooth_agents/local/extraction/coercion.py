@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from .matching import joined
+from .numbers import UNKNOWN, NumberStyle, parse_number
 from .schema import Schema, SchemaReader
 
 
@@ -15,10 +16,6 @@ class NotCoercible(Exception):
     """The value cannot become the requested type; the caller tries its next candidate."""
 
 
-_NUMBER = re.compile(
-    r"(?<![\w.])([-+\u2212]?)(\d{1,3}(?:[,\u00a0\u202f]\d{3})+|\d+)(\.\d+)?(?:\s?([kKmMbB])\b)?"
-)
-_MULTIPLIERS = {"k": 1e3, "m": 1e6, "b": 1e9}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _SCHEMA_ORG = re.compile(r"^https?://schema\.org/", re.IGNORECASE)
 # Checked before the true markers: "out of stock" must not read as "in stock".
@@ -33,9 +30,10 @@ _SCALAR_KEYS = ("@value", "value", "name", "text", "url", "@id", "content")
 class Coercer:
     """Coerces raw values to a schema's primitive (or primitive-array) type."""
 
-    def __init__(self, reader: SchemaReader, base_url: str | None) -> None:
+    def __init__(self, reader: SchemaReader, base_url: str | None, style: NumberStyle = UNKNOWN) -> None:
         self.reader = reader
         self.base_url = base_url
+        self.style = style
 
     def coerce(self, value: Any, schema: Any, *, url_like: bool = False) -> Any:
         for variant in self.reader.variants(schema):
@@ -62,9 +60,9 @@ class Coercer:
         if kind == "string":
             return self.to_string(value, schema, url_like)
         if kind == "number":
-            return to_number(value)
+            return to_number(value, self.style)
         if kind == "integer":
-            return to_integer(value)
+            return to_integer(value, self.style)
         if kind == "boolean":
             return to_boolean(value)
         if kind == "array":
@@ -118,24 +116,20 @@ def _scalar_text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def to_number(value: Any) -> float:
+def to_number(value: Any, style: NumberStyle = UNKNOWN) -> float:
     if isinstance(value, bool):
         raise NotCoercible
     if isinstance(value, int | float):
         return float(value)
     # Raw text for strings: squashing whitespace would turn a no-break thousands separator into a gap.
-    match = _NUMBER.search(value if isinstance(value, str) else _scalar_text(value))
-    if match is None:
+    number = parse_number(value if isinstance(value, str) else _scalar_text(value), style)
+    if number is None:
         raise NotCoercible
-    sign, whole, fraction, suffix = match.groups()
-    number = float(re.sub(r"\D", "", whole) + (fraction or ""))
-    if suffix:
-        number *= _MULTIPLIERS[suffix.lower()]
-    return -number if sign in ("-", "\u2212") else number
+    return number
 
 
-def to_integer(value: Any) -> int:
-    number = to_number(value)
+def to_integer(value: Any, style: NumberStyle = UNKNOWN) -> int:
+    number = to_number(value, style)
     if not number.is_integer():
         raise NotCoercible
     return int(number)
@@ -178,4 +172,22 @@ def _choose(options: list[Any], value: Any) -> Any:
                     return option
             except NotCoercible:
                 continue
-    raise NotCoercible
+    return _option_by_truth(options, value)
+
+
+def _option_by_truth(options: list[Any], value: Any) -> Any:
+    """The one option that says yes (or no) like ``value`` does: "Currently unavailable" -> "OutOfStock"."""
+    try:
+        verdict = to_boolean(value)
+    except NotCoercible:
+        raise NotCoercible from None
+    matching = []
+    for option in options:
+        try:
+            if isinstance(option, str) and to_boolean(option) == verdict:
+                matching.append(option)
+        except NotCoercible:
+            continue
+    if len(matching) != 1:
+        raise NotCoercible
+    return matching[0]

@@ -81,7 +81,51 @@ _CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
         "is in stock",
     ),
     "brand": ("brand", "manufacturer", "maker", "make", "brand name"),
-    "sku": ("sku", "product id", "item id", "article number"),
+    # Identifiers by family: a site's own id of the product, barcodes, the maker's part number.
+    "sku": (
+        "sku",
+        "product id",
+        "item id",
+        "asin",
+        "item number",
+        "item no",
+        "product number",
+        "product no",
+        "product code",
+        "item code",
+        "article number",
+        "article no",
+        "artikelnummer",
+        "artikelnr",
+        "art nr",
+        "numero oggetto",
+        "numero articolo",
+        "numero de l objet",
+        "reference",
+        "referencia",
+        "codigo",
+    ),
+    "gtin": (
+        "gtin",
+        "gtin8",
+        "gtin12",
+        "gtin13",
+        "gtin14",
+        "ean",
+        "ean13",
+        "upc",
+        "isbn",
+        "isbn13",
+        "barcode",
+    ),
+    "mpn": (
+        "mpn",
+        "manufacturer part number",
+        "part number",
+        "mfr part number",
+        "model number",
+        "item model number",
+    ),
     "body": ("body", "content", "article body", "text", "main text", "article text", "full text"),
     "category": ("category", "section", "article section", "genre"),
     "site": ("site", "site name", "publisher", "source", "website"),
@@ -119,6 +163,13 @@ def content_tokens(text: str) -> frozenset[str]:
     return frozenset(t for t in tokens(text) if t not in _STOPWORDS)
 
 
+# Each concept's phrasings of two words or more, as word sets, for keys that contain one.
+_PHRASES_OF: dict[str, tuple[frozenset[str], ...]] = {
+    concept: tuple(words for words in (content_tokens(a) for a in aliases) if len(words) >= 2)
+    for concept, aliases in _CONCEPT_ALIASES.items()
+}
+
+
 # Scores: STRONG and above means the key names the property outright.
 EXACT = 100
 STRONG = 90
@@ -150,6 +201,10 @@ class PropertyHint:
             best = max(best, _name_score(self.description, key) // 2)
         return best
 
+    def concept(self) -> str | None:
+        """The concept the property's key or title names ("availability", "price"), if any."""
+        return next((c for c in map(concept_of, self.names) if c is not None), None)
+
     def words(self) -> frozenset[str]:
         return frozenset().union(*(content_tokens(n) for n in (*self.names, self.description)))
 
@@ -174,6 +229,8 @@ def _name_score(name: str, key: str) -> int:
         return 60  # "price" for "price_usd"
     if concept is not None and any(_CONCEPT_OF.get(word) == concept for word in key_words):
         return 50  # "title" in "product-title" for "name"
+    if concept is not None and any(words <= key_words for words in _PHRASES_OF.get(concept, ())):
+        return 50  # "item number" in "eBay item number" for "sku"
     overlap = len(name_words & key_words) / len(name_words | key_words)
     return int(45 * overlap) if overlap >= 0.5 else 0
 

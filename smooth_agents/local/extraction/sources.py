@@ -16,6 +16,8 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from .numbers import NumberStyle
+
 # Lower is more trusted: structured data the site publishes beats guesses from markup.
 TRUST_JSON_LD = 0
 TRUST_MICRODATA = 1
@@ -31,6 +33,8 @@ _IGNORED_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "he
 _CHROME_TAGS = frozenset({"nav", "footer", "aside", "form", "header"})
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _LABELLED_TEXT = re.compile(r"^\s*([^:\n]{1,40}):\s+(\S.{0,200}?)\s*$", re.DOTALL)
+# Direction marks sites put around a label's colon ("ASIN \u200f : \u200e B07...").
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 _MIN_RECORDS = 3
 
 
@@ -60,6 +64,31 @@ class Page:
         base = self.root.xpath("string(//base/@href)")
         self.base_url = url or (str(base) if base else None)
         self.json_ld = list(_json_ld_nodes(self.root))
+
+    @functools.cached_property
+    def number_style(self) -> NumberStyle:
+        """How the page writes numbers: by its declared language and the currency of its prices."""
+        language = self.root.get("lang") or self.root.get("xml:lang")
+        if not language:
+            language = self.root.xpath(
+                "string(//meta[@property='og:locale']/@content"
+                " | //meta[translate(@http-equiv, 'CONTENT-LANGUAGE', 'content-language')"
+                " = 'content-language']/@content)"
+            )
+        return NumberStyle.of(str(language or "") or None, self.declared_currency)
+
+    @functools.cached_property
+    def declared_currency(self) -> str | None:
+        """The ISO code the page's structured data or meta tags give its prices, if any."""
+        for node in self.json_ld:
+            code = _find_key(node, "priceCurrency")
+            if code:
+                return code
+        code = self.root.xpath(
+            "string((//*[@itemprop='priceCurrency']/@content"
+            " | //meta[@property='product:price:currency' or @property='og:price:currency']/@content)[1])"
+        )
+        return str(code).strip() or None
 
     @functools.cached_property
     def _single_records(self) -> list[Record]:
@@ -121,6 +150,26 @@ def squash(text: str) -> str:
 def text_of(element: etree._Element) -> str:
     """Visible text of an element, whitespace collapsed."""
     return squash("".join(str(part) for part in element.itertext()))
+
+
+def _find_key(data: Any, key: str, depth: int = 0) -> str | None:
+    """The first string under ``key`` anywhere in a JSON-LD node (depth-bounded)."""
+    if depth > 6:
+        return None
+    if isinstance(data, dict):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        children: Any = data.values()
+    elif isinstance(data, list):
+        children = data
+    else:
+        return None
+    for child in children:
+        found = _find_key(child, key, depth + 1)
+        if found:
+            return found
+    return None
 
 
 # --- JSON-LD -------------------------------------------------------------------------------
@@ -253,10 +302,17 @@ def _labelled_values(root: lxml.html.HtmlElement) -> dict[str, Any]:
             _set_label(record, term.text_content(), definition.text_content())
     for element in root.iter("li", "p", "div", "span"):
         if len(element) <= 2:  # short runs of text only, not whole sections
-            match = _LABELLED_TEXT.match(element.text_content())
-            if match:
+            match = _label_match(element)
+            # A wrapper around "Model: X" and "Code: Y" reads as "Model: XCode: Y": its children speak.
+            if match and not any(_label_match(child) for child in element):
                 _set_label(record, match.group(1), match.group(2))
     return record
+
+
+def _label_match(element: lxml.html.HtmlElement) -> re.Match[str] | None:
+    if not isinstance(element.tag, str):
+        return None
+    return _LABELLED_TEXT.match(squash(_INVISIBLE.sub("", element.text_content())))
 
 
 def _set_label(record: dict[str, Any], label: str, value: str) -> None:
