@@ -13,6 +13,7 @@ from .matching import MIN_MATCH, STRONG, PropertyHint, content_tokens, prompt_bo
 from .plausible import plausible
 from .schema import Schema, SchemaReader
 from .sources import TRUST_MICRODATA, Page, Record, RecordSet
+from .url_ids import product_id_in_url
 
 _URL_WORDS = frozenset({"url", "link", "href", "src", "uri", "image", "img", "thumbnail", "permalink"})
 _MAX_DEPTH = 8  # recursive schemas ($ref to itself) stop here
@@ -97,12 +98,17 @@ class Builder:
         found_in: dict[str, Any] = {}  # concept -> the page value a property was read from
         for name, sub_schema in properties.items():
             hint = PropertyHint.of(name, self.reader.resolve(sub_schema))
+            concept = hint.concept()
+            self._last_raw = None
             value = self._property_value(records, hint, sub_schema, coverage, page_level, depth)
-            if value is _MISSING and hint.concept() == "currency":
+            if value is _MISSING and concept == "currency":
                 value = self._currency_beside_price(found_in.get("price"), sub_schema)
+            if value is _MISSING and concept == "sku" and page_level:
+                value = self._coerced(product_id_in_url(self.page.own_url), sub_schema)
             if value is not _MISSING:
                 result[name] = value
-                found_in.setdefault(hint.concept(), self._last_raw)
+                if concept is not None:
+                    found_in.setdefault(concept, self._last_raw)
             elif name in required:
                 if not self.reader.allows_null(sub_schema):
                     raise MissingRequired(name, hint)
@@ -111,11 +117,13 @@ class Builder:
 
     def _currency_beside_price(self, price_text: Any, schema: Any) -> Any:
         """A price written "12,44 €" states its currency where the page has no currency field."""
-        currency = currency_of_price(price_text) if isinstance(price_text, str) else None
-        if currency is None:
+        return self._coerced(currency_of_price(price_text) if isinstance(price_text, str) else None, schema)
+
+    def _coerced(self, value: str | None, schema: Any) -> Any:
+        if value is None:
             return _MISSING
         try:
-            return self.coercer.coerce(currency, schema)
+            return self.coercer.coerce(value, schema)
         except NotCoercible:
             return _MISSING
 

@@ -92,7 +92,7 @@ class NumberStyle:
             if parts[0]:
                 region = parts[1] if len(parts) > 1 else ""
                 decimal_comma = parts[0] in _DECIMAL_COMMA_LANGUAGES and region not in _DECIMAL_POINT_REGIONS
-        whole = bool(currency) and currency.strip().upper() in _WHOLE_UNIT_CURRENCIES
+        whole = currency is not None and currency.strip().upper() in _WHOLE_UNIT_CURRENCIES
         return cls(decimal_comma, whole)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .matching import concept_of
+
 # The longest value a short field may take; an identifier is shorter still.
 SHORT_FIELD_LIMIT = 200
 _IDENTIFIER_LIMIT = 64
@@ -24,8 +26,8 @@ def plausible(concept: str | None, value: Any) -> bool:
     """False for a value that cannot be a ``concept`` (strings only; other types pass)."""
     if not isinstance(value, str) or concept not in _NAMING_CONCEPTS:
         return True
-    if _MARKUP.search(value):
-        return False
+    if _MARKUP.search(value) or concept_of(value) == concept:
+        return False  # markup, or the field's own label ("Brand") read as its value
     if concept in _SHORT_CONCEPTS and len(value) > SHORT_FIELD_LIMIT:
         return False
     if concept in ("sku", "mpn"):

@@ -66,6 +66,14 @@ class Page:
         self.json_ld = list(_json_ld_nodes(self.root))
 
     @functools.cached_property
+    def own_url(self) -> str | None:
+        """The address the page gives itself (canonical link, og:url), else the one it was read from."""
+        declared = self.root.xpath(
+            "string((//link[@rel='canonical']/@href | //meta[@property='og:url']/@content)[1])"
+        )
+        return str(declared).strip() or self.base_url
+
+    @functools.cached_property
     def number_style(self) -> NumberStyle:
         """How the page writes numbers: by its declared language and the currency of its prices."""
         language = self.root.get("lang") or self.root.get("xml:lang")
@@ -296,16 +304,28 @@ def _labelled_values(root: lxml.html.HtmlElement) -> dict[str, Any]:
         cells = [c for c in row if c.tag in ("th", "td")]
         if len(cells) == 2 and (cells[0].tag == "th" or cells[1].tag == "td"):
             _set_label(record, cells[0].text_content(), cells[1].text_content())
+        elif len(cells) % 2 == 0 and len(cells) > 2:
+            # Specification grids: "Brand:" | Duracell | "Type:" | Lithium in one row.
+            labels = [squash(c.text_content()) for c in cells[::2]]
+            if all(label.endswith(":") for label in labels):
+                for label, value in zip(labels, cells[1::2], strict=True):
+                    _set_label(record, label, value.text_content())
     for term in root.iter("dt"):
         definition = term.getnext()
         if definition is not None and definition.tag == "dd":
             _set_label(record, term.text_content(), definition.text_content())
     for element in root.iter("li", "p", "div", "span"):
         if len(element) <= 2:  # short runs of text only, not whole sections
-            match = _label_match(element)
+            text = squash(_INVISIBLE.sub("", element.text_content()))
+            match = _LABELLED_TEXT.match(text)
             # A wrapper around "Model: X" and "Code: Y" reads as "Model: XCode: Y": its children speak.
             if match and not any(_label_match(child) for child in element):
                 _set_label(record, match.group(1), match.group(2))
+            elif text.endswith(":") and len(text) <= 41:
+                # The label alone, its value in the next element: <div>Brand:</div><div>BEKO</div>.
+                value = element.getnext()
+                if value is not None and isinstance(value.tag, str):
+                    _set_label(record, text, value.text_content())
     return record
 
 
