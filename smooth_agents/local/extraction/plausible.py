@@ -26,8 +26,10 @@ def plausible(concept: str | None, value: Any) -> bool:
     """False for a value that cannot be a ``concept`` (strings only; other types pass)."""
     if not isinstance(value, str) or concept not in _NAMING_CONCEPTS:
         return True
-    if _MARKUP.search(value) or concept_of(value) == concept:
-        return False  # markup, or the field's own label ("Brand") read as its value
+    if _MARKUP.search(value):
+        return False
+    if concept in _SHORT_CONCEPTS and concept_of(value) == concept:
+        return False  # the field's own label ("Brand", "SKU") read as its value
     if concept in _SHORT_CONCEPTS and len(value) > SHORT_FIELD_LIMIT:
         return False
     if concept in ("sku", "mpn"):
