@@ -13,6 +13,7 @@ from .matching import MIN_MATCH, STRONG, PropertyHint, content_tokens, prompt_bo
 from .plausible import plausible
 from .schema import Schema, SchemaReader
 from .sources import TRUST_MICRODATA, Page, Record, RecordSet
+from .tidy import person_name, without_site_name
 from .url_ids import product_id_in_url
 
 _URL_WORDS = frozenset({"url", "link", "href", "src", "uri", "image", "img", "thumbnail", "permalink"})
@@ -119,6 +120,13 @@ class Builder:
         """A price written "12,44 €" states its currency where the page has no currency field."""
         return self._coerced(currency_of_price(price_text) if isinstance(price_text, str) else None, schema)
 
+    def _tidy(self, concept: str | None, text: str) -> str:
+        if concept == "name":
+            return without_site_name(text, self.page.site_names)
+        if concept == "author":
+            return person_name(text)
+        return text
+
     def _coerced(self, value: str | None, schema: Any) -> Any:
         if value is None:
             return _MISSING
@@ -161,6 +169,8 @@ class Builder:
                 continue
             if not plausible(concept, coerced):
                 continue
+            if isinstance(coerced, str) and not url_like:
+                coerced = self._tidy(concept, coerced)
             self._last_raw = value
             return coerced
         return _MISSING
@@ -176,11 +186,14 @@ class Builder:
                     score += prompt_bonus(self.prompt_words, field.path[-1])
                     found.append(Candidate(record, field, score, coverage.get(id(record), 0)))
         # A list answers a list property best; then a key that names the property outright
-        # beats a partial one from a more trusted source.
+        # beats a partial one from a more trusted source; a record that answers three or more of
+        # the schema's properties (the product) beats the rest (the shop's Organization node, a
+        # breadcrumb) from any source.
         found.sort(
             key=lambda c: (
                 not wants_list or isinstance(c.field.value, list),
                 c.score >= STRONG,
+                c.coverage >= 3,
                 -c.record.trust,
                 c.coverage,
                 c.score,

@@ -17,6 +17,7 @@ import lxml.html
 from lxml import etree
 
 from .numbers import NumberStyle
+from .tidy import site_names
 
 # Lower is more trusted: structured data the site publishes beats guesses from markup.
 TRUST_JSON_LD = 0
@@ -72,6 +73,16 @@ class Page:
             "string((//link[@rel='canonical']/@href | //meta[@property='og:url']/@content)[1])"
         )
         return str(declared).strip() or self.base_url
+
+    @functools.cached_property
+    def site_names(self) -> list[str]:
+        """Names the site goes by, squashed: for stripping them from titles."""
+        declared = self.root.xpath(
+            "//meta[@property='og:site_name' or @name='application-name'"
+            " or @name='apple-mobile-web-app-title']"
+            "/@content"
+        )
+        return site_names([str(name) for name in declared], self.own_url)
 
     @functools.cached_property
     def number_style(self) -> NumberStyle:
@@ -130,14 +141,15 @@ class Page:
 
     def _document_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {}
+        # The main heading names the page's subject; <title> adds the site's name, so it comes second.
+        h1 = next((text_of(h) for h in self.root.iter("h1")), "")
+        if h1:
+            record["heading"] = h1
         title = squash(self.root.findtext(".//title") or "")
         if title:
             record["title"] = title
         headings = [text_of(h) for h in self.root.iter("h1", "h2", "h3") if not _in_chrome(h)]
         headings = [h for h in headings if h]
-        h1 = next((text_of(h) for h in self.root.iter("h1")), "")
-        if h1:
-            record["heading"] = h1
         if headings:
             record["headings"] = headings
         canonical = self.root.xpath("string(//link[@rel='canonical']/@href)")
