@@ -85,6 +85,8 @@ class Builder:
         self.coercer = Coercer(self.reader, page.base_url, page.number_style)
         self.prompt_words = content_tokens(prompt or "")
         self._last_raw: Any = None  # the page value the last primitive property was read from
+        self._record_fields: dict[int, tuple[Record, list[Field]]] = {}
+        self._scores: dict[tuple[PropertyHint, tuple[str, ...]], int] = {}
 
     # --- objects ------------------------------------------------------------------------
 
@@ -136,9 +138,23 @@ class Builder:
             return _MISSING
 
     def _coverage(self, record: Record, properties: Mapping[str, Any]) -> int:
-        fields = list(record_fields(record.data))
+        fields = self._fields(record)
         hints = [PropertyHint.of(n, self.reader.resolve(s)) for n, s in properties.items()]
-        return sum(any(field_score(h, f) >= MIN_MATCH for f in fields) for h in hints)
+        return sum(any(self._score(h, f) >= MIN_MATCH for f in fields) for h in hints)
+
+    def _fields(self, record: Record) -> list[Field]:
+        fields = self._record_fields.get(id(record))
+        if fields is None or fields[0] is not record:
+            fields = self._record_fields[id(record)] = (record, list(record_fields(record.data)))
+        return fields[1]
+
+    def _score(self, hint: PropertyHint, field: Field) -> int:
+        """field_score, remembered: coverage and candidates ask about the same pairs."""
+        key = (hint, field.path)
+        score = self._scores.get(key)
+        if score is None:
+            score = self._scores[key] = field_score(hint, field)
+        return score
 
     def _property_value(
         self,
@@ -180,8 +196,8 @@ class Builder:
     ) -> list[Candidate]:
         found = []
         for record in records:
-            for field in record_fields(record.data):
-                score = field_score(hint, field)
+            for field in self._fields(record):
+                score = self._score(hint, field)
                 if score >= MIN_MATCH:
                     score += prompt_bonus(self.prompt_words, field.path[-1])
                     found.append(Candidate(record, field, score, coverage.get(id(record), 0)))

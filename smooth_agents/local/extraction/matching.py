@@ -148,7 +148,7 @@ _CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-@functools.lru_cache(maxsize=8192)  # the same keys recur on every card of a listing
+@functools.lru_cache(maxsize=65536)  # the same keys recur on every card of a listing
 def tokens(text: str) -> tuple[str, ...]:
     """Lower-case word tokens, camelCase split and plurals folded ("ratingValues" -> rating, value)."""
     spaced = _CAMEL_BOUNDARY.sub(" ", text)
@@ -225,18 +225,34 @@ class PropertyHint:
         return frozenset().union(*(content_tokens(n) for n in (*self.names, self.description)))
 
 
-@functools.lru_cache(maxsize=8192)
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """What matching needs of a name or key, worked out once per distinct text."""
+
+    joined: str
+    literal: str
+    concept: str | None
+    words: frozenset[str]
+
+
+@functools.lru_cache(maxsize=65536)  # a page has thousands of distinct class names; bounded all the same
+def _text(text: str) -> _Text:
+    squashed = joined(text)
+    return _Text(squashed, _literal(text), _CONCEPT_OF.get(squashed), content_tokens(text))
+
+
 def _name_score(name: str, key: str) -> int:
-    name_joined, key_joined = joined(name), joined(key)
+    named, keyed = _text(name), _text(key)
+    name_joined, key_joined = named.joined, keyed.joined
     if not name_joined or not key_joined:
         return 0
     if name_joined == key_joined:
         # Literal equality breaks the tie when plural folding made "headings" meet "heading".
-        return EXACT + 1 if _literal(name) == _literal(key) else EXACT
-    concept = _CONCEPT_OF.get(name_joined)
-    if concept is not None and concept == _CONCEPT_OF.get(key_joined):
+        return EXACT + 1 if named.literal == keyed.literal else EXACT
+    concept = named.concept
+    if concept is not None and concept == keyed.concept:
         return STRONG
-    name_words, key_words = content_tokens(name), content_tokens(key)
+    name_words, key_words = named.words, keyed.words
     if not name_words or not key_words:
         return 0
     if name_words <= key_words:

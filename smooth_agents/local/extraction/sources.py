@@ -32,6 +32,7 @@ TRUST_CHROME = 6
 
 _IGNORED_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head"})
 _CHROME_TAGS = frozenset({"nav", "footer", "aside", "form", "header"})
+_CONTENT_TAGS = frozenset({"article", "main"})
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _LABELLED_TEXT = re.compile(r"^\s*([^:\n]{1,40}):\s+(\S.{0,200}?)\s*$", re.DOTALL)
 # Direction marks sites put around a label's colon ("ASIN \u200f : \u200e B07...").
@@ -422,11 +423,14 @@ def element_record(container: lxml.html.HtmlElement, *, skip_chrome: bool = Fals
     """A record of the values inside ``container``, keyed by class, id, itemprop and rel names."""
     record: dict[str, Any] = {}
     for element in _content_elements(container, skip_chrome):
+        keys = _element_keys(element)
+        if not keys:
+            continue  # reading the text of an element no key names would be wasted
         value = element_value(element)
         if not value:
             continue
         href = element.get("href") if element.tag == "a" else None
-        for key in _element_keys(element):
+        for key in keys:
             record.setdefault(key, value)
             if href:
                 record.setdefault(f"{key} url", href)
@@ -435,13 +439,28 @@ def element_record(container: lxml.html.HtmlElement, *, skip_chrome: bool = Fals
 
 
 def _content_elements(container: lxml.html.HtmlElement, skip_chrome: bool) -> Iterator[lxml.html.HtmlElement]:
-    iterator = container.iterdescendants()
-    for element in iterator:
-        if not isinstance(element.tag, str) or element.tag in _IGNORED_TAGS:
+    """Descendants in document order, without scripts and styles and (if asked) site chrome.
+
+    One walk that leaves out whole subtrees, instead of an ancestor check per element.
+    """
+    in_content = container.tag in _CONTENT_TAGS or _inside_content(container)
+    if skip_chrome and _in_chrome(container):
+        return
+    stack = [(iter(container), in_content)]
+    while stack:
+        children, inside = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
             continue
-        if skip_chrome and _in_chrome(element):
+        tag = child.tag
+        if not isinstance(tag, str) or tag in _IGNORED_TAGS:
             continue
-        yield element
+        if skip_chrome and tag in _CHROME_TAGS and not inside:
+            continue
+        yield child
+        if len(child):
+            stack.append((iter(child), inside or tag in _CONTENT_TAGS))
 
 
 def _in_chrome(element: lxml.html.HtmlElement) -> bool:
@@ -451,7 +470,7 @@ def _in_chrome(element: lxml.html.HtmlElement) -> bool:
 
 def _inside_content(element: lxml.html.HtmlElement) -> bool:
     # An <article>'s own <header> holds its headline and byline, not site chrome.
-    return any(a.tag in ("article", "main") for a in element.iterancestors())
+    return any(a.tag in _CONTENT_TAGS for a in element.iterancestors())
 
 
 def _element_keys(element: lxml.html.HtmlElement) -> list[str]:
