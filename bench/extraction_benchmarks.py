@@ -11,10 +11,11 @@ a program on the predictions written to a temporary folder), so the figures are 
   scorer's table), the longest value returned for the short fields, median and slowest ms.
 
 The reader is called directly on each page's HTML, as a task's page would hand it over. With
-``--through-server`` the articles are also read the way the benchmark measures the project: one
+``--through-server`` the pages are also read the way the benchmark measures the project: one
 task per page on the local server (real Chromium, scripts running, no internet), the page served
-on 127.0.0.1 without its ``<base>`` tag, no other host allowed, the task's markdown scored; a
-failed task scores as empty.
+on 127.0.0.1 without its ``<base>`` tag, no other host allowed; the task's markdown is scored for
+articles, its object (``response_model`` = the benchmark's schema) for products; a failed task
+scores as empty.
 
 Run: ``.venv/bin/python bench/extraction_benchmarks.py [--only article|product] [--through-server]``
 """
@@ -133,8 +134,14 @@ def run_articles(data: Path) -> None:
 BASE_TAG = re.compile(r"<base\b[^>]*>", re.IGNORECASE)
 
 
-def through_server(corpus: list[tuple[str, str, str]]) -> tuple[dict[str, str], list[float], int]:
-    """Each page read by a task of the local server: (markdown per page, seconds per page, failed)."""
+def through_server(
+    corpus: list[tuple[str, str, str]], **task_options: Any
+) -> tuple[dict[str, Any], list[float], int]:
+    """Each page read by a task of the local server: (output per page, seconds per page, failed).
+
+    ``task_options`` go to every task (``response_model`` for the products); a failed task's
+    output is None.
+    """
     import asyncio
     import http.server
     import threading
@@ -166,19 +173,23 @@ def through_server(corpus: list[tuple[str, str, str]]) -> tuple[dict[str, str], 
         site = f"http://127.0.0.1:{web.server_address[1]}/"
         settings = LocalServerSettings(api_keys=frozenset({"bench-key"}), port=0, data_dir=folder / "data")
 
-        async def read_all() -> tuple[dict[str, str], list[float], int]:
-            outputs, seconds, failed = {}, [], 0
+        async def read_all() -> tuple[dict[str, Any], list[float], int]:
+            outputs: dict[str, Any] = {}
+            seconds: list[float] = []
+            failed = 0
             async with AsyncSmoothClient(api_key="bench-key", base_url=local.base_url) as client:
                 for page_id, _, _ in corpus:
                     url = f"{site}{page_id}.html"
                     started = time.perf_counter()
                     try:
-                        handle = await client.run("Read the page", url=url, allowed_urls=[site + "**"])
+                        handle = await client.run(
+                            "Read the page", url=url, allowed_urls=[site + "**"], **task_options
+                        )
                         result = await handle.result(timeout=120)
-                        outputs[page_id] = str(result.output or "")
+                        outputs[page_id] = result.output
                     except SmoothError as exc:
                         failed += 1
-                        outputs[page_id] = ""
+                        outputs[page_id] = None
                         print(f"    {page_id[:12]} failed: {str(exc)[:100]}")
                     seconds.append(time.perf_counter() - started)
             return outputs, seconds, failed
@@ -193,20 +204,33 @@ def run_articles_through_server(data: Path) -> None:
     folder, corpus = article_corpus(data)
     print(f"Articles through the local server: {len(corpus)} pages")
     outputs, seconds, failed = through_server(corpus)
-    report = score(folder / "score.py", outputs, "--markdown", "--worst", str(len(corpus)))
+    markdown = {page_id: str(output or "") for page_id, output in outputs.items()}
+    report = score(folder / "score.py", markdown, "--markdown", "--worst", str(len(corpus)))
     low = under_half_recall(report)
     print(f"  {report.splitlines()[0]}")
     median = statistics.median(seconds)
     print(f"  pages under recall 0.5: {low}; failed tasks: {failed}; median {median:.2f} s a page")
 
 
-def run_products(data: Path) -> None:
+def product_corpus(data: Path) -> tuple[Path, dict[str, Any], list[tuple[str, str, str]]]:
     folder = data / "product"
     truth = json.loads((folder / "dataset" / "ground-truth.json").read_text("utf-8"))
     schema = json.loads((folder / "product_schema.json").read_text("utf-8"))
-    corpus = pages(folder / "dataset" / "html", truth)
+    return folder, schema, pages(folder / "dataset" / "html", truth)
+
+
+def print_product_report(folder: Path, outputs: dict[str, Any]) -> None:
+    print(score(folder / "score.py", outputs, "--raw").rstrip())
+    longest = {
+        field: max((len(str(found.get(field) or "")) for found in outputs.values()), default=0)
+        for field in SHORT_FIELDS
+    }
+    print("  longest value: " + ", ".join(f"{field} {size}" for field, size in longest.items()))
+
+
+def run_products(data: Path) -> None:
+    folder, schema, corpus = product_corpus(data)
     print(f"Products: {len(corpus)} pages ({folder})")
-    failed: list[str] = []
 
     def extract(html: str, url: str) -> dict[str, Any]:
         try:
@@ -216,22 +240,24 @@ def run_products(data: Path) -> None:
         return found if isinstance(found, dict) else {}
 
     outputs, millis = timed(extract, corpus)
-    failed = [page_id for page_id, found in outputs.items() if not found]
-    print(score(folder / "score.py", outputs, "--raw").rstrip())
-    longest = {
-        field: max((len(str(found.get(field) or "")) for found in outputs.values()), default=0)
-        for field in SHORT_FIELDS
-    }
-    print("  longest value: " + ", ".join(f"{field} {size}" for field, size in longest.items()))
-    print(f"  pages with nothing extracted: {len(failed)}")
+    print_product_report(folder, outputs)
+    print(f"  pages with nothing extracted: {sum(1 for found in outputs.values() if not found)}")
     print(f"  median {statistics.median(millis):.1f} ms per page, slowest {max(millis):.0f} ms")
+
+
+def run_products_through_server(data: Path) -> None:
+    folder, schema, corpus = product_corpus(data)
+    print(f"Products through the local server: {len(corpus)} pages")
+    outputs, seconds, failed = through_server(corpus, response_model=schema)
+    print_product_report(folder, {page_id: found or {} for page_id, found in outputs.items()})
+    print(f"  failed tasks: {failed}; median {statistics.median(seconds):.2f} s a page")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "benchmarks")
     parser.add_argument("--only", choices=["article", "product"])
-    parser.add_argument("--through-server", action="store_true", help="also read the articles through tasks")
+    parser.add_argument("--through-server", action="store_true", help="also read the pages through tasks")
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"No benchmarks at {args.data}: nothing to measure (pass --data).")
@@ -242,6 +268,8 @@ def main() -> None:
             run_articles_through_server(args.data)
     if args.only in (None, "product"):
         run_products(args.data)
+        if args.through_server:
+            run_products_through_server(args.data)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,8 @@ class SiteServer:
     """A static web site on its own loopback port (a second origin besides the Smooth server), plus
     generated pages: ``/long?chars=N`` (a long article), ``/listing?rows=N`` (a product listing),
     ``/status/CODE`` (a page answering that HTTP status), ``/title?chars=N`` (a huge title),
-    ``/redirect?to=URL`` (a 302 there)."""
+    ``/redirect?to=URL`` (a 302 there), ``/never-loads`` (an image that never arrives), ``/busy``
+    (requests in flight all the time), ``/moves-on`` (switches itself to an address that fails)."""
 
     def __init__(self) -> None:
         async def never_loads(request: Request) -> Response:
@@ -93,6 +94,15 @@ class SiteServer:
                 + '<img src="/hang" alt="late"></article></body></html>'
             )
             return HTMLResponse(body)
+
+        async def busy(request: Request) -> Response:
+            # Keeps requests in flight for as long as it is open: some are always between being
+            # fetched and being handed to the page.
+            fetches = "fetch('/slow?s=0.02'); fetch('/slow?s=0.03');"
+            script = f"<script>setInterval(() => {{ {fetches} }}, 10)</script>"
+            return HTMLResponse(
+                f"<html><head><title>Busy</title></head><body><p>Busy page</p>{script}</body></html>"
+            )
 
         async def moves_on(request: Request) -> Response:
             # Switches itself to https, which this plain-http server cannot answer.
@@ -136,6 +146,7 @@ class SiteServer:
                 Route("/slow", slow),
                 Route("/never-loads", never_loads),
                 Route("/hang", hang),
+                Route("/busy", busy),
                 Route("/moves-on", moves_on),
                 Route("/long", long),
                 Route("/listing", listing),

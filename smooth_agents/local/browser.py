@@ -19,7 +19,7 @@ from playwright.async_api import BrowserContext, FileChooser, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from .chromium import BrowserProvider
+from .chromium import BrowserProvider, close_context
 from .errors import ActionFailed
 from .guard import PolicyGuard
 from .jsonsafe import json_safe
@@ -149,7 +149,7 @@ class BrowserSession:
             if files:
                 session.offer_files(files)
         except BaseException:
-            await context.close()
+            await close_context(context)
             raise
         return session
 
@@ -277,7 +277,7 @@ class BrowserSession:
         self._closing = True
         # If the browser went away first there is nothing left to close.
         with contextlib.suppress(PlaywrightError):
-            await self.context.close()
+            await close_context(self.context)
 
 
 async def _close_quietly(page: Page) -> None:

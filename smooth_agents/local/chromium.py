@@ -117,7 +117,7 @@ class BrowserProvider:
         """Close every context, the browser and the driver; safe to call twice."""
         for context in list(self._contexts):
             with contextlib.suppress(PlaywrightError):
-                await context.close()
+                await close_context(context)
         self._contexts.clear()
         if self._browser is not None:
             with contextlib.suppress(PlaywrightError):
@@ -126,3 +126,15 @@ class BrowserProvider:
         if self._playwright is not None:
             await self._playwright.stop()
             self._playwright = None
+
+
+async def close_context(context: BrowserContext) -> None:
+    """Close ``context``; requests still being answered by its route handlers are let go.
+
+    Without unrouting first, a handler answering a request of a page that closes under it raises
+    ("Route.fulfill: Fetch response has been disposed"), and Playwright reports that error from
+    whatever call comes next, such as another task's browser start.
+    """
+    with contextlib.suppress(PlaywrightError):
+        await context.unroute_all(behavior="ignoreErrors")
+    await context.close()

@@ -43,6 +43,23 @@ def test_a_page_that_never_finishes_loading_is_still_read(api: httpx2.Client, si
     assert "The text of this page is here long before its image arrives" in done["output"]
 
 
+def test_requests_in_flight_when_a_task_ends_leave_the_next_tasks_alone(
+    api: httpx2.Client, site: SiteServer
+) -> None:
+    # Under allowed_urls every request is answered by the server's guard; this page keeps
+    # requests in flight, so some are between fetched and answered when the task ends and its
+    # browser closes. Answering them then failed inside the route handler, and Playwright raised
+    # that error in the next task's browser start ("Could not start the browser: Route.fulfill:
+    # Fetch response has been disposed").
+    allowed = [site.url("**")]
+    for _ in range(3):
+        first = submit(api, task="Read the page", url=site.url("busy"), allowed_urls=allowed)
+        assert wait_for_status(api, first["id"])["status"] == "done"
+        after = submit(api, task="Read the page", url=site.url("demo/article.html"), allowed_urls=allowed)
+        done = wait_for_status(api, after["id"])
+        assert done["status"] == "done", done
+
+
 @pytest.mark.parametrize("allowed", [False, True], ids=["any-url", "allowed-urls"])
 def test_a_page_that_moves_on_to_an_address_that_fails_says_so(
     api: httpx2.Client, site: SiteServer, allowed: bool
