@@ -19,7 +19,9 @@ from .common import (
     max_steps,
     max_steps_field,
     optional_schema_field,
+    reader_metadata,
     report_progress,
+    whole_page_field,
 )
 from .render import LongOutput, kind_of
 from .schemas import JsonObject
@@ -53,6 +55,7 @@ class BrowseInput(ToolInput):
         default="", description="Browser profile id (cookies, logins) to use; empty for a fresh browser."
     )
     files: list[str] = files_field()
+    whole_page: bool = whole_page_field()
 
 
 LIVE_URL_HELP = (
@@ -90,6 +93,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         profile_id=args.profile_id or None,
         files=args.files or None,
         custom_tools=list(context.custom_tools) or None,
+        metadata=reader_metadata(args.whole_page),
     )
     context.sessions.claim(handle.id, context.owner)
     follower = asyncio.create_task(report_progress(context, handle))

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from ..handles import AsyncTaskHandle, json_schema_problem
+from ..protocol import MAIN_CONTENT_ONLY
 from .base import ToolContext, ToolFailure
 
 log = logging.getLogger("smooth_agents.tools")
@@ -109,3 +110,18 @@ async def report_progress(context: ToolContext, handle: AsyncTaskHandle) -> None
             await context.progress(" · ".join(parts), float(steps), None)
         except Exception:  # the listener went away (a closed stream): the task goes on
             log.debug("progress not delivered", exc_info=True)
+
+
+def whole_page_field() -> Any:
+    # False by default, so that a strict caller's "nothing" (false) means the default reading.
+    return Field(
+        default=False,
+        description="When the answer is a page read as text: false (the default) keeps the page's "
+        "main content (the article, the product, the listing) without navigation, ads and footers; "
+        "true gives everything visible on the page.",
+    )
+
+
+def reader_metadata(whole_page: bool) -> dict[str, bool] | None:
+    """Task metadata asking the reader for the whole page, or None for its default (main content)."""
+    return {MAIN_CONTENT_ONLY: False} if whole_page else None

@@ -19,8 +19,10 @@ from .common import (
     max_steps_field,
     optional_schema_field,
     prompt_field,
+    reader_metadata,
     schema_field,
     session_id_field,
+    whole_page_field,
 )
 from .render import LongOutput, kind_of
 from .schemas import JsonObject
@@ -267,6 +269,7 @@ class SessionRunTaskInput(ToolInput):
     )
     response_schema: JsonObject = optional_schema_field()
     max_steps: int = max_steps_field()
+    whole_page: bool = whole_page_field()
 
 
 class SessionRunTaskOutput(SessionResult):
@@ -280,6 +283,7 @@ async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> S
             args.task,
             checked_schema(args.response_schema, "response_schema") or None,
             max_steps=max_steps(args.max_steps),
+            metadata=reader_metadata(args.whole_page),
         )
     return SessionRunTaskOutput(session_id=session.id, event_id=result.event_id or "", output=result.output)
 

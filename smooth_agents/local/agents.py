@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import anyio
 
+from ..protocol import reads_main_content_only
 from .browser import BrowserSession
 from .errors import ActionFailed
 from .extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
@@ -79,7 +80,10 @@ class AgentContext:
         self._step("read")
         html = await self.browser.html()
         url = self.browser.url
-        return await anyio.to_thread.run_sync(lambda: page_to_markdown(html, url))
+        main_only = reads_main_content_only(dict(self.metadata))
+        return await anyio.to_thread.run_sync(
+            lambda: page_to_markdown(html, url, main_content_only=main_only)
+        )
 
     async def attach_files(self, selector: str, file_ids: Sequence[str] | None = None) -> None:
         self._step("attach_files")

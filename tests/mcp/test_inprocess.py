@@ -160,6 +160,43 @@ async def test_browse_answers_and_long_text_continues(
         assert structured["output"] == {"name": "Nimbus 14 Pro Laptop", "price": 1299.0}
 
 
+async def test_pages_read_as_main_content_or_whole(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], site: SiteServer, smooth_client: AsyncSmoothClient
+) -> None:
+    article = site.url("demo/article.html")
+    footer = "Contact the newsroom"  # in the page's footer, not in its article
+    async with Client(mcp_server[0]) as mcp:
+        tools = await tools_by_name(mcp)
+        texts = {}
+        for main_only in (True, False):
+            answer = await call(
+                mcp,
+                tools,
+                "smooth_browse",
+                {"task": "read it", "url": article, "whole_page": not main_only},
+            )
+            texts[main_only] = str((await smooth_client.get_task(answer["task_id"])).output)
+        assert "protected bike lanes" in texts[True]
+        assert "protected bike lanes" in texts[False]
+        assert footer not in texts[True]
+        assert footer in texts[False]
+        assert len(texts[False]) > len(texts[True])
+        opened = await call(mcp, tools, "smooth_session_open", {"url": article})
+        sid = opened["session_id"]
+        try:
+            for main_only in (True, False):
+                ran = await call(
+                    mcp,
+                    tools,
+                    "smooth_session_run_task",
+                    {"session_id": sid, "task": "read the page", "whole_page": not main_only},
+                )
+                # The whole page starts with the site's header: its navigation comes first.
+                assert ("[Politics](" in ran["output"]) is not main_only
+        finally:
+            await call(mcp, tools, "smooth_session_close", {"session_id": sid})
+
+
 async def test_browse_past_its_wait_returns_running_then_status_and_cancel(
     mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime],
 ) -> None:
