@@ -81,7 +81,8 @@ class SiteServer:
     generated pages: ``/long?chars=N`` (a long article), ``/listing?rows=N`` (a product listing),
     ``/status/CODE`` (a page answering that HTTP status), ``/title?chars=N`` (a huge title),
     ``/redirect?to=URL`` (a 302 there), ``/never-loads`` (an image that never arrives), ``/busy``
-    (requests in flight all the time), ``/moves-on`` (switches itself to an address that fails)."""
+    (requests in flight all the time), ``/moves-on`` (switches itself to an address that fails),
+    ``/rewrites-itself`` (replaces its article with an error notice once loaded)."""
 
     def __init__(self) -> None:
         async def never_loads(request: Request) -> Response:
@@ -104,11 +105,29 @@ class SiteServer:
                 f"<html><head><title>Busy</title></head><body><p>Busy page</p>{script}</body></html>"
             )
 
+        async def rewrites_itself(request: Request) -> Response:
+            # Its script replaces the article with an error notice once loaded, as scripts that
+            # fail offline do: the text the server sent is only in the document as sent.
+            paragraph = (
+                "<p>The harbour ferry will run every twenty minutes from the first of June, the"
+                " council said on Monday, after a year of trials on the northern route.</p>"
+            )
+            notice = "<h2>This page is not available right now</h2><p>Try again later.</p>"
+            rewrite = f"document.body.innerHTML = {notice!r};"
+            script = f"<script>addEventListener('load', () => {{ {rewrite} }})</script>"
+            return HTMLResponse(
+                "<html><head><title>Ferry timetable</title></head><body><article><h1>Ferry timetable</h1>"
+                f"{paragraph * 20}</article>{script}</body></html>"
+            )
+
         async def moves_on(request: Request) -> Response:
             # Switches itself to https, which this plain-http server cannot answer.
             target = f"https://127.0.0.1:{request.url.port}/demo/index.html"
             script = f"<script>location.replace({target!r})</script>"
-            return HTMLResponse(f"<html><head>{script}</head><body><p>Moving on</p></body></html>")
+            return HTMLResponse(
+                f"<html><head><title>Moving on</title>{script}</head>"
+                "<body><p>Moving on, and this sentence was sent before the page left.</p></body></html>"
+            )
 
         async def hang(request: Request) -> Response:
             # Never answers, and lets go as soon as the browser gives up on it.
@@ -148,6 +167,7 @@ class SiteServer:
                 Route("/hang", hang),
                 Route("/busy", busy),
                 Route("/moves-on", moves_on),
+                Route("/rewrites-itself", rewrites_itself),
                 Route("/long", long),
                 Route("/listing", listing),
                 Route("/status/{code}", status),

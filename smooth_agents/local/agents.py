@@ -19,7 +19,7 @@ import anyio
 
 from ..protocol import reads_main_content_only
 from .browser import BrowserSession
-from .errors import ActionFailed
+from .errors import ActionFailed, PageMovedOn
 from .extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
 from .readable import page_to_markdown
 from .schemas import ToolSignature
@@ -39,6 +39,9 @@ class ToolCallError(Exception):
 class EssentialToolFailed(AgentError):
     """A custom tool failed with code 500: the task ends."""
 
+
+# A page shown with fewer words than this is also read as its server sent it (see read_page).
+SERVED_CHECK_WORDS = 300
 
 # Sends a tool_call event and waits for the caller's answer: (code, output).
 ToolCaller = Callable[[str, Mapping[str, Any]], Awaitable[tuple[int, Any]]]
@@ -72,18 +75,37 @@ class AgentContext:
         self._step("evaluate_js")
         return await self.browser.evaluate_js(js, args)
 
-    async def extract(self, schema: Mapping[str, Any], prompt: str | None = None) -> Any:
+    async def extract(
+        self, schema: Mapping[str, Any], prompt: str | None = None, *, served: bool = False
+    ) -> Any:
+        """Schema-guided data from the page; ``served`` reads the document as its server sent it."""
         self._step("extract")
-        return await extract_from_page(self.browser, schema, prompt)
+        return await extract_from_page(self.browser, schema, prompt, served=served)
 
-    async def read_page(self) -> str:
+    async def read_page(self, *, served_only: bool = False) -> str:
+        """The page as markdown: what it shows, or the document its server sent when the page's
+        scripts replaced that with much less (scripts that fail offline put up an error notice
+        where the article was). ``served_only`` reads the served document alone (the page has
+        moved on from it)."""
         self._step("read")
-        html = await self.browser.html()
-        url = self.browser.url
+        url = (self.browser.document_url or self.browser.url) if served_only else self.browser.url
         main_only = reads_main_content_only(dict(self.metadata))
-        return await anyio.to_thread.run_sync(
-            lambda: page_to_markdown(html, url, main_content_only=main_only)
-        )
+
+        async def markdown(html: str) -> str:
+            return await anyio.to_thread.run_sync(
+                lambda: page_to_markdown(html, url, main_content_only=main_only)
+            )
+
+        shown = "" if served_only else await markdown(await self.browser.html())
+        if not served_only and len(shown.split()) >= SERVED_CHECK_WORDS:
+            return shown
+        served_html = await self.browser.served_html()
+        if served_html is None:
+            if served_only:
+                raise ActionFailed("The page moved on and its document could not be read again.")
+            return shown
+        served = await markdown(served_html)
+        return served if len(served.split()) >= 2 * len(shown.split()) + 1 else shown
 
     async def attach_files(self, selector: str, file_ids: Sequence[str] | None = None) -> None:
         self._step("attach_files")
@@ -106,14 +128,21 @@ class AgentContext:
         raise EssentialToolFailed(f"Custom tool {name!r} failed and is essential (code {code}): {output}")
 
 
-async def extract_from_page(browser: BrowserSession, schema: Mapping[str, Any], prompt: str | None) -> Any:
+async def extract_from_page(
+    browser: BrowserSession, schema: Mapping[str, Any], prompt: str | None, *, served: bool = False
+) -> Any:
     """The ``extract`` action: schema-guided data from the current page, without a model."""
     try:
         check_schema(schema)
     except InvalidSchemaError as exc:
         raise ActionFailed(str(exc)) from None
-    html = await browser.html()
-    url = browser.url
+    if served:
+        document = await browser.served_html()
+        if document is None:
+            raise ActionFailed("The page moved on and its document could not be read again.")
+        html, url = document, browser.document_url or browser.url
+    else:
+        html, url = await browser.html(), browser.url
     try:
         return await anyio.to_thread.run_sync(
             lambda: extract_structured(html, schema, url=url, prompt=prompt)
@@ -137,6 +166,15 @@ class ReaderAgent:
         if context.url:
             try:
                 landed = await context.goto(context.url)
+            except PageMovedOn as exc:
+                # Its document arrived, then its own script sent it to an address that did not
+                # load (often a switch to https): read the document as it was sent.
+                try:
+                    if context.response_model is not None:
+                        return await context.extract(context.response_model, context.task, served=True)
+                    return await context.read_page(served_only=True)
+                except ActionFailed:
+                    raise AgentError(str(exc)) from None
             except ActionFailed as exc:
                 raise AgentError(str(exc)) from None
             status = landed.get("status")

@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urljoin
 
-from playwright.async_api import BrowserContext, FileChooser, Page
+from playwright.async_api import BrowserContext, FileChooser, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .chromium import BrowserProvider, close_context
-from .errors import ActionFailed
-from .guard import PolicyGuard
+from .errors import ActionFailed, PageMovedOn
+from .guard import MAX_REDIRECTS, PolicyGuard
 from .jsonsafe import json_safe
 from .url_policy import BlockedUrlError, UrlPolicy
 
@@ -42,6 +43,8 @@ LOAD_SETTLE_MS = 5_000
 
 # Pages one session may have open at once (its own and the popups it opened).
 MAX_PAGES = 8
+# The largest document served_html() reads (a page's HTML, not a download).
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 _POPUP_CAP = """(() => {
   let opened = 0;
   const open = window.open;
@@ -83,6 +86,8 @@ class BrowserSession:
         self._closing = False
         self._closing_pages: set[asyncio.Task[None]] = set()
         self._making_own_page = 0  # pages the session makes for itself are not popups to bound
+        # The address of the last goto and its document's response, for served_html().
+        self._document: tuple[str, Response | None] | None = None
         # True once the browser went away under the session (crashed, killed): it cannot go on.
         self.lost = False
         self._adopt(page)
@@ -180,6 +185,7 @@ class BrowserSession:
             # ``load`` (a script that keeps swapping in an image from a host that cannot be
             # reached), and what they show is still worth reading.
             response = await self.page.goto(url, wait_until="domcontentloaded")
+            self._document = (url, response)
             with contextlib.suppress(PlaywrightTimeoutError):
                 await self.page.wait_for_load_state("load", timeout=min(LOAD_SETTLE_MS, self._timeout_ms))
         except PlaywrightTimeoutError:
@@ -195,7 +201,7 @@ class BrowserSession:
         if self.page.url.startswith("chrome-error://"):
             # The page went on by itself (a script, a refresh) to an address that did not load.
             await self._settle_on_blank()
-            raise ActionFailed(
+            raise PageMovedOn(
                 f"Could not load {url}: the page moved on by itself to an address that did not load "
                 "(a switch to https the server does not answer, for instance)."
             )
@@ -245,6 +251,44 @@ class BrowserSession:
         except PlaywrightError as exc:
             raise ActionFailed(f"JavaScript error: {_first_line(exc)}") from None
 
+    @property
+    def document_url(self) -> str | None:
+        """The address the last goto asked for."""
+        return self._document[0] if self._document else None
+
+    async def served_html(self) -> str | None:
+        """The last goto's document as its server sent it, before the page's scripts ran; None
+        when there is none that reads as HTML.
+
+        Its response body when the browser still has it; fetched once more (each redirect checked
+        against the task's allowed_urls) when the page has moved on and the body is gone.
+        """
+        if self._document is None:
+            return None
+        url, response = self._document
+        if response is not None:
+            with contextlib.suppress(PlaywrightError):
+                return _html_text(response.status, response.headers, await response.text())
+        return await self._fetch_document(url)
+
+    async def _fetch_document(self, url: str) -> str | None:
+        for _ in range(MAX_REDIRECTS + 1):
+            if not self.policy.allows(url):
+                return None
+            try:
+                response = await self.context.request.get(url, max_redirects=0, timeout=self._timeout_ms)
+                location = response.headers.get("location")
+                if response.status in (301, 302, 303, 307, 308) and location:
+                    url = urljoin(url, location)
+                    continue
+                if int(response.headers.get("content-length") or 0) > MAX_DOCUMENT_BYTES:
+                    return None
+                return _html_text(response.status, response.headers, await response.text())
+            except PlaywrightError as exc:
+                log.info("could not fetch %s again: %s", url, _first_line(exc))
+                return None
+        return None
+
     async def html(self) -> str:
         """The page's current HTML, once a navigation in progress has settled."""
         for _ in range(3):
@@ -278,6 +322,13 @@ class BrowserSession:
         # If the browser went away first there is nothing left to close.
         with contextlib.suppress(PlaywrightError):
             await close_context(self.context)
+
+
+def _html_text(status: int, headers: dict[str, str], text: str) -> str | None:
+    kind = headers.get("content-type", "text/html").lower()
+    if status >= 400 or ("html" not in kind and "xml" not in kind) or len(text) > MAX_DOCUMENT_BYTES:
+        return None
+    return text
 
 
 async def _close_quietly(page: Page) -> None:

@@ -47,3 +47,7 @@ class TooManyRequests(ApiError):
 
 class ActionFailed(Exception):
     """A browser or session action failed in a way the caller can fix (answered as code 400)."""
+
+
+class PageMovedOn(ActionFailed):
+    """The page's own script or refresh moved it on to an address that did not load."""
