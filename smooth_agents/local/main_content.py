@@ -1,12 +1,12 @@
 """The main content of a page (the article, the post, the documentation page) as markdown.
 
-Two well-kept extractors, so that no article is lost to one of them: trafilatura (Apache-2.0)
-finds the text, tuned for precision and without comments; readability-lxml (Apache-2.0) gives a
-second opinion, and its reading is taken when trafilatura keeps less than half of its words. Both
-come back as HTML and are rendered to markdown as every other reader path is (``html_markdown``).
-Measured on the development half of the scrapinghub article benchmark
-(``bench/extraction_benchmarks.py``): trafilatura alone, with these options, F1 0.960 with one
-page under recall 0.5; with the second opinion 0.962 and none.
+Two readings, so that no article is lost to one of them: trafilatura (Apache-2.0) finds the
+text, tuned for precision, without comments and in its fast mode (without its own fallbacks);
+the readability algorithm (the copy trafilatura ships) gives a second opinion, which is taken
+when trafilatura keeps less than half of its words. Both come back as HTML, are compared by their
+words, and only the one taken is rendered to markdown, as every other reader path is
+(``html_markdown``). Measured on the development half of the scrapinghub article benchmark
+(``bench/extraction_benchmarks.py``): F1 0.962, no page under recall 0.5.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import re
 
 import lxml.html
+from lxml import etree
 
 from .html_markdown import collapse_whitespace, element_markdown
 
@@ -22,9 +23,11 @@ log = logging.getLogger("smooth_agents.local.readable")
 
 # Below this share of the second opinion's words, trafilatura is taken to have lost the article.
 SECOND_OPINION_SHARE = 0.5
-# Keeping at least this share of the page's words (chrome removed), trafilatura needs no second
-# opinion.
+# Keeping at least this share of the words the page shows, in text that is mostly not links,
+# trafilatura needs no second opinion (it can only have lost an article when it kept little, or
+# taken a list of links for one).
 SECOND_OPINION_GATE = 0.6
+LINK_SHARE = 0.3
 
 _WORD = re.compile(r"\w+")
 # Markdown syntax that is not words: link targets and images, so that counts compare text.
@@ -32,22 +35,28 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 
 
-def main_content_markdown(html: str, url: str | None = None, *, page_words: int | None = None) -> str | None:
+def main_content_markdown(
+    html: str, url: str | None = None, *, tree: lxml.html.HtmlElement | None = None
+) -> str | None:
     """Markdown of the page's main content (links absolute when ``url`` is given), or None when
-    neither extractor finds any.
-
-    ``page_words``, the words of the page without its chrome, spares the second opinion when
-    trafilatura keeps most of them (it can only have lost an article when it kept little).
-    """
+    neither reading finds any. ``tree``, the page already parsed, is read and changed here (its
+    scripts go; the second opinion prunes it), so the caller must be done with it."""
     first = _trafilatura(html, url)
-    kept = words(first or "")
-    if first is not None and page_words is not None and kept >= SECOND_OPINION_GATE * page_words:
-        return first
-    second = _readability(html, url)
-    if second is not None and kept < SECOND_OPINION_SHARE * words(second):
-        log.debug("trafilatura kept %d words, readability %d: readability's taken", kept, words(second))
-        return second
-    return first or second
+    tree = tree if tree is not None else lxml.html.document_fromstring(html)
+    if (
+        first is not None
+        and _words_of(first) >= SECOND_OPINION_GATE * _page_words(tree)
+        and _link_share(first) < LINK_SHARE
+    ):
+        return _markdown(first, url)
+    second = _readability(tree)
+    first_markdown = _markdown(first, url) if first is not None else None
+    second_markdown = _markdown(second, url) if second is not None else None
+    kept = words(first_markdown or "")
+    if second_markdown is not None and kept < SECOND_OPINION_SHARE * words(second_markdown):
+        log.debug("trafilatura kept %d words, readability more than twice as many: theirs taken", kept)
+        return second_markdown
+    return first_markdown or second_markdown
 
 
 def words(markdown: str) -> int:
@@ -55,37 +64,57 @@ def words(markdown: str) -> int:
     return len(_WORD.findall(_LINK_TARGET.sub("]", _IMAGE.sub("", markdown))))
 
 
-def _trafilatura(html: str, url: str | None) -> str | None:
+def _page_words(tree: lxml.html.HtmlElement) -> int:
+    """Words the page shows anywhere (chrome included), counted on ``tree`` without its scripts."""
+    etree.strip_elements(tree, "script", "style", "noscript", "template", with_tail=False)
+    body = tree.find("body")
+    return _words_of(body if body is not None else tree)
+
+
+def _link_share(element: lxml.html.HtmlElement) -> float:
+    """The share of the words that sit in links: a list of links is not an article."""
+    in_links = sum(_words_of(link) for link in element.iter("a"))
+    return in_links / max(_words_of(element), 1)
+
+
+def _words_of(element: lxml.html.HtmlElement | None) -> int:
+    return 0 if element is None else len(_WORD.findall(element.text_content()))
+
+
+def _trafilatura(html: str, url: str | None) -> lxml.html.HtmlElement | None:
     import trafilatura  # imported on first use: it takes a while, and only reading needs it
 
     found = trafilatura.extract(
-        html,
+        html,  # as text: trafilatura repairs and parses it its own way, which its rules expect
         url=url,
         output_format="html",  # rendered to markdown here, as every other reader path is
         favor_precision=True,
+        fast=True,  # its own fallbacks: the second opinion here does that job, once
         include_comments=False,
         include_links=True,
         include_tables=True,
         include_formatting=True,
         include_images=False,  # figures bring their captions and credits, which are not the text
     )
-    return _markdown(lxml.html.document_fromstring(found), None) if found else None
-
-
-def _readability(html: str, url: str | None) -> str | None:
-    from readability import Document
-
-    try:
-        summary = Document(html, url=url).summary(html_partial=True)
-    except Exception as exc:  # readability raises its own errors on pages it cannot read
-        log.debug("readability found nothing: %s", exc)
+    if not found:
         return None
-    return _markdown(lxml.html.fragment_fromstring(summary, create_parent="div"), url)
+    root = lxml.html.document_fromstring(found)
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def _readability(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    # trafilatura's own copy of readability, public in its ``external`` module since 2.0: it
+    # works on the parsed tree, where the readability-lxml package parses and cleans the page
+    # again (about five times slower here, for the same readings on the benchmark).
+    from trafilatura.external import try_readability
+
+    summary = try_readability(tree)
+    return summary if summary is not None and len(summary) else None
 
 
 def _markdown(root: lxml.html.HtmlElement, url: str | None) -> str | None:
     if url:
         root.make_links_absolute(url, handle_failures="ignore")
     collapse_whitespace(root)
-    body = root.find("body")
-    return element_markdown(body if body is not None else root) or None
+    return element_markdown(root) or None

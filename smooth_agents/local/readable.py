@@ -117,10 +117,11 @@ def page_to_markdown(html: str, url: str | None = None, *, main_content_only: bo
 def _article(html: str, url: str | None) -> str | None:
     """The main content as the article extractors find it, or None when they find none or keep
     less than ``REGION_SHARE`` of the region the page marks as its main one."""
-    region = _content_root(lxml.html.document_fromstring(html))
+    tree = lxml.html.document_fromstring(html)
+    region = _content_root(tree)
     marked = region if region.tag != "body" else None
-    region_words = _visible_words(region)
-    main = main_content_markdown(html, url, page_words=region_words)
+    region_words = _visible_words(region) if marked is not None else 0
+    main = main_content_markdown(html, url, tree=tree)  # done with the tree: the reading uses it up
     if main is None or (marked is not None and words(main) < REGION_SHARE * region_words):
         return None
     return main
