@@ -192,3 +192,23 @@ def test_main_content_drops_the_chrome_that_the_whole_page_keeps() -> None:
         assert chrome not in main
         assert chrome in whole
     assert whole.startswith("# Ferry terminal opens\n")
+
+
+def test_the_second_opinion_reads_the_article_from_the_parsed_page() -> None:
+    # The second opinion is the readability copy trafilatura ships (trafilatura.external, not a
+    # documented API): a change there must fail here, not quietly leave articles unguarded.
+    import lxml.html
+
+    from smooth_agents.local.main_content import _readability
+
+    paragraph = "<p>The tide tables for the northern harbour change on Monday, the port said.</p>"
+    page = (
+        "<html><body><nav><a href='/'>Home</a><a href='/news'>News</a></nav>"
+        f"<div class='story'><h1>Tide tables</h1>{paragraph * 12}</div>"
+        "<footer>Contact us</footer></body></html>"
+    )
+    reading = _readability(lxml.html.document_fromstring(page))
+    assert reading is not None
+    text = reading.text_content()
+    assert text.count("The tide tables for the northern harbour change on Monday") == 12
+    assert "Contact us" not in text
