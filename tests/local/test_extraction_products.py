@@ -234,3 +234,10 @@ def test_short_fields_stay_short_on_every_path() -> None:
     found = product(page("<h1>Lamp</h1>", json_ld=ld))
     for field in ("sku", "brand", "currency", "gtin", "mpn"):
         assert len(str(found.get(field) or "")) <= 200, field
+
+
+def test_values_that_only_resemble_junk_are_kept() -> None:
+    # A comma and a colon are not JSON, a slash is not an address.
+    found = product(page('<h1>Shirt, size: M</h1><span itemprop="sku">AB/123</span>'))
+    assert found["name"] == "Shirt, size: M"
+    assert found["sku"] == "AB/123"

@@ -18,7 +18,7 @@ _IDENTIFIER_LIMIT = 64
 _SHORT_CONCEPTS = frozenset({"sku", "gtin", "mpn", "brand", "currency", "price", "rating", "review_count"})
 _NAMING_CONCEPTS = _SHORT_CONCEPTS | {"name", "author", "date", "category", "site", "availability"}
 # Tags, JSON objects ({"key": ...) and CSS rules ({color: ...; }): never a name, a brand or an id.
-_MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|[{,]\s*\"?[\w-]+\"?\s*:|;\s*\}")
+_MARKUP = re.compile(r"</?[a-zA-Z][^>]*>|[{,]\s*\"[\w-]+\"\s*:|\{\s*[\w-]+\s*:|;\s*\}")
 _BARCODE_LENGTHS = frozenset({8, 10, 12, 13, 14})
 
 
@@ -47,7 +47,8 @@ def _identifier(value: str) -> bool:
         len(value) <= _IDENTIFIER_LIMIT
         and len(value.split()) <= 4
         and any(c.isdigit() for c in value)
-        and "/" not in value
+        and "://" not in value
+        and not value.startswith("/")
     )
 
 
