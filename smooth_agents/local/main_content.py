@@ -29,6 +29,9 @@ SECOND_OPINION_SHARE = 0.5
 SECOND_OPINION_GATE = 0.6
 LINK_SHARE = 0.3
 
+_NOT_SHOWN = ("script", "style", "noscript", "template")
+_CHROME = ("nav", "aside", "footer")
+
 _WORD = re.compile(r"\w+")
 # Markdown syntax that is not words: link targets and images, so that counts compare text.
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
@@ -65,8 +68,9 @@ def words(markdown: str) -> int:
 
 
 def _page_words(tree: lxml.html.HtmlElement) -> int:
-    """Words the page shows anywhere (chrome included), counted on ``tree`` without its scripts."""
-    etree.strip_elements(tree, "script", "style", "noscript", "template", with_tail=False)
+    """Words the page shows outside its navigation, sidebars and footers, counted on ``tree``
+    once those and its scripts are gone (the second opinion has no use for them either)."""
+    etree.strip_elements(tree, *_NOT_SHOWN, *_CHROME, with_tail=False)
     body = tree.find("body")
     return _words_of(body if body is not None else tree)
 
