@@ -21,6 +21,7 @@ from .errors import (
 from .http import api_path
 from .models import ActionResult, Task, TaskResult, TaskUpdate, parse_action_output
 from .polling import TaskPoller
+from .protocol import json_schema_problem
 
 if TYPE_CHECKING:
     from .http import HttpCore
@@ -45,38 +46,6 @@ def schema_of(model: dict[str, Any] | type[BaseModel] | None) -> dict[str, Any] 
         check_json_schema(model)
         return model
     raise TypeError(f"response_model must be a JSON schema dict or a pydantic model class, not {model!r}")
-
-
-def json_schema_problem(schema: dict[str, Any]) -> tuple[str, str] | None:
-    """Where a JSON schema is broken and why ("" for the top level), or None when it is valid.
-
-    The one schema check of the project; callers word the error for their own audience."""
-    import jsonschema  # loaded on first use: most programs never pass a raw schema
-
-    if _depth(schema) > MAX_SCHEMA_DEPTH:
-        return "", f"it is nested deeper than {MAX_SCHEMA_DEPTH} levels"
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        return "/".join(str(p) for p in exc.absolute_path), exc.message
-    return None
-
-
-# Deeper schemas are refused: no real one comes near, and checking one recurses per level.
-MAX_SCHEMA_DEPTH = 64
-
-
-def _depth(value: Any) -> int:
-    """How deeply dicts and lists nest in ``value`` (iteratively: the value may be very deep)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
 
 
 def check_json_schema(schema: dict[str, Any]) -> None:

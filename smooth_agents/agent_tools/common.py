@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import Field
 
-from ..handles import AsyncTaskHandle, json_schema_problem
-from ..protocol import MAIN_CONTENT_ONLY
+from ..handles import AsyncTaskHandle
+from ..protocol import MAIN_CONTENT_ONLY, json_schema_problem
 from .base import ToolContext, ToolFailure
 
 log = logging.getLogger("smooth_agents.tools")

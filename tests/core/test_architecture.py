@@ -43,6 +43,48 @@ def test_packages_import_only_in_the_allowed_direction(package: str, forbidden: 
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
+def core_modules_imported_by(path: Path) -> set[str]:
+    """The ``smooth_agents`` modules a file imports, relative imports resolved."""
+    package = path.relative_to(ROOT).with_suffix("").parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if top(a.name) == "smooth_agents")
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            if top(module) != "smooth_agents":
+                continue
+            # "from .. import protocol" names a module; "from ..protocol import x" names its items.
+            if node.module is None:
+                found.update(f"{module}.{a.name}" for a in node.names)
+            else:
+                found.add(module)
+    return found
+
+
+def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> None:
+    # The self-hosted server must not load the client (handles, polling, http, retry): it shares
+    # with it only what both ends agree on.
+    local = ROOT / "smooth_agents" / "local"
+    for path in local.rglob("*.py"):
+        outside = {m for m in core_modules_imported_by(path) if not m.startswith("smooth_agents.local")}
+        assert outside <= {"smooth_agents.protocol"}, f"{path.relative_to(ROOT)} imports {sorted(outside)}"
+
+
+def test_importing_the_local_server_loads_none_of_the_client() -> None:
+    probe = (
+        "import sys, smooth_agents.local; "
+        "print(sorted(m for m in sys.modules if m.startswith('smooth_agents.') "
+        "and not m.startswith('smooth_agents.local')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "['smooth_agents._version', 'smooth_agents.protocol']"
+
+
 def test_playwright_is_imported_only_by_the_local_server() -> None:
     for package in ("smooth_agents", "mcp_server", "langchain_tools"):
         for path, names in imported_modules(package).items():

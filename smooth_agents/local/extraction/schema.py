@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema.exceptions
 import jsonschema.validators
 
-from ...handles import json_schema_problem
+from ...protocol import json_schema_problem
 from .errors import ExtractionError, InvalidSchemaError
 
 Schema = Mapping[str, Any]
