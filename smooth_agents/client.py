@@ -23,8 +23,9 @@ from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 from .errors import APIError, NotFoundError, SmoothError
 from .handles import AsyncSession, AsyncTaskHandle, schema_of
 from .http import HttpCore, api_path
-from .models import Device, Extension, Profile, Task, UploadedFile, parse_answer
+from .models import Extension, Profile, Task, UploadedFile, parse_answer
 from .polling import PollSettings, TaskPoller
+from .protocol import Device
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from .errors import (
 from .http import api_path
 from .models import ActionResult, Task, TaskResult, TaskUpdate, parse_action_output
 from .polling import TaskPoller
-from .protocol import json_schema_problem
+from .protocol import json_schema_problem, new_event_id
 
 if TYPE_CHECKING:
     from .http import HttpCore
@@ -277,7 +276,7 @@ class AsyncSession:
     ) -> ActionResult:
         if self._closed and not allow_closed:
             raise SessionClosedError(f"Session {self.id} is closed; open a new session to go on.")
-        event_id = "evt_" + secrets.token_hex(8)
+        event_id = new_event_id()
         future = self._poller.expect(event_id)
         payload: dict[str, Any] = {"name": action}
         if action_input is not None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import APIError
+from .protocol import ACTIVE_STATUSES, TaskStatus
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
-Device = Literal["desktop", "mobile", "desktop-lg"]
-ACTIVE_STATUSES = frozenset({"waiting", "running"})
 
 
 class _Open(BaseModel):

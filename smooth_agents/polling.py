@@ -30,10 +30,9 @@ from .custom_tools import CustomTool
 from .errors import APIError, SessionClosedError, SmoothError, ToolError
 from .http import HttpCore, api_path
 from .models import Task, TaskEvent, TaskUpdate, parse_answer
+from .protocol import LONG_POLL_HEADER
 
 log = logging.getLogger("smooth_agents.polling")
-
-LONG_POLL_HEADER = "x-smooth-long-poll-max-ms"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""What the client and the self-hosted server agree on: the JSON-schema check both apply, and
-the reader option carried in task metadata.
+"""What the client and the self-hosted server agree on: task statuses and devices as the Smooth
+API names them, how event ids are made, the long-poll header, the JSON-schema check both apply,
+and the reader option carried in task metadata.
 
 The one module of the core the local server imports (checked by tests/core/test_architecture.py),
 so a rule here cannot drift between the two ends.
@@ -7,7 +8,24 @@ so a rule here cannot drift between the two ends.
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
+from typing import Any, Literal
+
+TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
+# A task in one of these is still going; the others are final.
+ACTIVE_STATUSES: frozenset[str] = frozenset({"waiting", "running"})
+Device = Literal["desktop", "mobile", "desktop-lg"]
+
+# GET /task/{id} on the local server accepts ``wait_ms`` (and ``known_status``, the status the
+# caller last saw) and says so in this header; clients that see it may long-poll instead of
+# polling on a timer. Other servers ignore the parameters and send no such header.
+LONG_POLL_HEADER = "x-smooth-long-poll-max-ms"
+
+
+def new_event_id() -> str:
+    """An id for an event the caller sends (a session action, a tool answer): "evt_" and 16 hex."""
+    return "evt_" + secrets.token_hex(8)
+
 
 # Task metadata key the self-hosted reader honours: false reads the whole visible page (navigation,
 # sidebars and footers included) instead of only its main content. A Smooth cloud agent receives

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from ..handles import TaskTimeoutError
-from ..models import Device
+from ..protocol import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
 from .common import (
     LOCAL_LIVE_VIEW,

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..models import Device
+from ..protocol import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 from .browse import LIVE_URL_HELP
 from .common import (

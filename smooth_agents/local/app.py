@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..protocol import LONG_POLL_HEADER
 from . import live
 from .agents import AgentSelector
 from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
@@ -33,10 +34,6 @@ from .settings import LocalServerSettings
 log = logging.getLogger("smooth_agents.local")
 API_PREFIX = "/api/v1"
 DEMO_SITE = Path(__file__).parent / "demo_site"
-# GET /task/{id} accepts ``wait_ms`` (and ``known_status``, the status the caller last saw) and
-# says so in this header; clients that see it may long-poll instead of polling on a timer. Other
-# servers ignore the parameters and send no such header.
-LONG_POLL_HEADER = "x-smooth-long-poll-max-ms"
 MAX_LONG_POLL_MS = 20_000
 
 

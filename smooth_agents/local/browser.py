@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urljoin
 
 from playwright.async_api import BrowserContext, FileChooser, Page, Response
@@ -27,8 +27,6 @@ from .jsonsafe import json_safe
 from .url_policy import BlockedUrlError, UrlPolicy
 
 log = logging.getLogger("smooth_agents.local.browser")
-
-Device = Literal["desktop", "mobile", "desktop-lg"]
 
 _MOBILE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -3,9 +3,9 @@ waiting on them (custom tool answers)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
+from ..protocol import new_event_id
 from .errors import BadRequest
 from .extraction import InvalidSchemaError, check_schema
 from .schemas import (
@@ -76,7 +76,7 @@ def parse_action(event: EventRequest) -> QueuedAction:
             check_schema(parsed.response_model)
         except InvalidSchemaError as exc:
             raise BadRequest(str(exc)) from None
-    event_id = event.id or "evt_" + secrets.token_hex(8)
+    event_id = event.id or new_event_id()
     return QueuedAction(event_id, event.name, str(name), parsed)
 
 

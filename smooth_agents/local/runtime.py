@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..protocol import TaskStatus
 from .agents import (
     AgentContext,
     AgentError,
@@ -30,7 +31,7 @@ from .schemas import (
 )
 from .settings import LocalServerSettings
 from .storage import Storage, StoredFile
-from .tasks import QueuedAction, Task, TaskStatus
+from .tasks import QueuedAction, Task
 from .url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
 
 log = logging.getLogger("smooth_agents.local")

@@ -10,9 +10,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..protocol import Device
 from .errors import ValidationFailed
 
-Device = Literal["desktop", "mobile", "desktop-lg"]
 MAX_METADATA_KEYS = 16
 MAX_METADATA_VALUE = 2048
 M = TypeVar("M", bound=BaseModel)

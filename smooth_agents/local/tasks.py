@@ -11,22 +11,16 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from ..protocol import ACTIVE_STATUSES, TaskStatus, new_event_id
 from .browser import BrowserSession
 from .jsonsafe import json_safe
 from .schemas import TaskRequest
 
-TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
-ACTIVE_STATUSES: frozenset[str] = frozenset({"waiting", "running"})
-
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def new_event_id() -> str:
-    return "evt_" + secrets.token_hex(8)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,26 @@ def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> No
         assert outside <= {"smooth_agents.protocol"}, f"{path.relative_to(ROOT)} imports {sorted(outside)}"
 
 
+WIRE_CONTRACT = {"TaskStatus", "ACTIVE_STATUSES", "Device", "LONG_POLL_HEADER", "new_event_id"}
+
+
+def test_the_wire_contract_is_declared_once() -> None:
+    # Both ends import these from smooth_agents.protocol; a second copy could drift unnoticed.
+    for path in (ROOT / "smooth_agents").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        declared = set()
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                declared |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                declared.add(node.target.id)
+            elif isinstance(node, ast.FunctionDef):
+                declared.add(node.name)
+        copies = declared & WIRE_CONTRACT
+        if path != ROOT / "smooth_agents" / "protocol.py":
+            assert not copies, f"{path.relative_to(ROOT)} declares {sorted(copies)} again"
+
+
 def test_importing_the_local_server_loads_none_of_the_client() -> None:
     probe = (
         "import sys, smooth_agents.local; "
