@@ -22,7 +22,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .chromium import BrowserProvider, close_context
 from .errors import ActionFailed, PageMovedOn
-from .guard import MAX_REDIRECTS, PolicyGuard
+from .guard import MAX_REDIRECTS, REDIRECT_STATUSES, PolicyGuard
 from .jsonsafe import json_safe
 from .url_policy import BlockedUrlError, UrlPolicy
 
@@ -276,7 +276,7 @@ class BrowserSession:
             try:
                 response = await self.context.request.get(url, max_redirects=0, timeout=self._timeout_ms)
                 location = response.headers.get("location")
-                if response.status in (301, 302, 303, 307, 308) and location:
+                if response.status in REDIRECT_STATUSES and location:
                     url = urljoin(url, location)
                     continue
                 if int(response.headers.get("content-length") or 0) > MAX_DOCUMENT_BYTES:

@@ -24,7 +24,7 @@ from .url_policy import UrlPolicy
 log = logging.getLogger("smooth_agents.local.guard")
 
 MAX_REDIRECTS = 20
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 class PolicyGuard:
@@ -87,7 +87,7 @@ class PolicyGuard:
         response = await route.fetch(max_redirects=0)
         for _ in range(MAX_REDIRECTS):
             location = response.headers.get("location")
-            if response.status not in _REDIRECTS or not location:
+            if response.status not in REDIRECT_STATUSES or not location:
                 return url, response
             target = urljoin(url, location)
             if not self.policy.allows(target):

@@ -95,14 +95,20 @@ def test_the_wire_contract_is_declared_once() -> None:
             assert not copies, f"{path.relative_to(ROOT)} declares {sorted(copies)} again"
 
 
+def printed_by(probe: str) -> str:
+    """What a fresh interpreter running ``probe`` prints: imports measured without this process's."""
+    return subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def test_importing_the_local_server_loads_none_of_the_client() -> None:
     probe = (
         "import sys, smooth_agents.local; "
         "print(sorted(m for m in sys.modules if m.startswith('smooth_agents.') "
         "and not m.startswith('smooth_agents.local')))"
     )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "['smooth_agents._version', 'smooth_agents.protocol']"
+    assert printed_by(probe) == "['smooth_agents._version', 'smooth_agents.protocol']"
 
 
 def test_playwright_is_imported_only_by_the_local_server() -> None:
@@ -118,8 +124,7 @@ def test_importing_the_core_loads_no_browser_and_no_adapter() -> None:
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'playwright', 'mcp', 'langchain_core', 'starlette', 'uvicorn'}))"
     )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "[]"
+    assert printed_by(probe) == "[]"
 
 
 def test_local_package_exports_what_it_declares() -> None:
