@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .cancellation import cancel_and_wait, wait_for_end
 from .custom_tools import CustomTool
 from .errors import APIError, SessionClosedError, SmoothError, ToolError
 from .http import HttpCore, api_path
@@ -172,15 +173,13 @@ class TaskPoller:
         not touched)."""
         self._stopped = True
         runner, self._runner = self._runner, None
-        if runner is not None and not runner.done():
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
-        for run in list(self._tool_runs.values()):
+        if runner is not None:
+            await cancel_and_wait(runner)
+        runs = list(self._tool_runs.values())
+        for run in runs:
             run.cancel()
-        for run in list(self._tool_runs.values()):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await run
+        for run in runs:
+            await wait_for_end(run)
         if not self.final.is_set():
             self.failure = SessionClosedError(
                 f"Task {self.task_id}: the client stopped following it (closed)."

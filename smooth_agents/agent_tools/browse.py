@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from pydantic import Field
 
+from ..cancellation import cancel_and_wait
 from ..handles import TaskTimeoutError
 from ..protocol import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
@@ -112,9 +112,8 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
             message += " This server keeps answering its tool calls meanwhile."
         return TaskOutput(task_id=handle.id, status=handle.status, live_url=handle.live_url, message=message)
     finally:
-        follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await follower  # progress is best effort: a failed report never fails the call
+        # Progress is best effort: a failed report never fails the call.
+        await cancel_and_wait(follower)
         if not left_running or not context.custom_tools:
             await handle.aclose()
     return TaskOutput(task_id=result.id, status=result.status, output=result.output, live_url=result.live_url)

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..cancellation import cancel_and_wait
 from ..errors import NotFoundError, SmoothError
 from .base import ToolFailure
 
@@ -227,9 +228,7 @@ class SessionRegistry:
     async def close_all(self) -> None:
         """Stop the reaper and close every session this process holds, all at once."""
         if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+            await cancel_and_wait(self._reaper)
             self._reaper = None
         await self._close_quietly(list(self._sessions.items()))
         if self._closing:

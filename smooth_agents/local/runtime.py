@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from ..cancellation import cancel_and_wait
 from ..protocol import TaskStatus
 from .agents import (
     AgentContext,
@@ -81,9 +82,7 @@ class LocalRuntime:
         """Cancel every running task, close every context, the browser and the driver."""
         self._closing = True
         if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+            await cancel_and_wait(self._reaper)
         for task in list(self.tasks.values()):
             if task.active:
                 await self._stop(task, "cancelled", "The local server shut down.")
@@ -92,7 +91,10 @@ class LocalRuntime:
     async def _reap_forever(self) -> None:
         while True:
             await asyncio.sleep(REAPER_INTERVAL)
-            await self.reap()
+            try:
+                await self.reap()
+            except Exception:  # keep reaping: one failed close must not end the limits for all
+                log.exception("local task reaper")
 
     async def reap(self) -> None:
         """End sessions idle past the idle timeout and tasks past the maximum duration; forget
@@ -401,8 +403,6 @@ class LocalRuntime:
     async def _stop(self, task: Task, status: Any, output: Any) -> None:
         task.finish(status, output)
         runner = task.runner
-        if runner is not None and not runner.done():
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await runner
+        if runner is not None:
+            await cancel_and_wait(runner)
         await self._release_browser(task)

@@ -15,6 +15,7 @@ from typing import Any
 import httpx2
 import uvicorn
 
+from ..cancellation import wait_for_end
 from .agents import AgentSelector
 from .app import create_app
 from .runtime import LocalRuntime
@@ -94,8 +95,7 @@ class EmbeddedServer:
     ) -> None:
         if self._listener is not None and self._listening is not None:
             self._listener.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listening
+            await wait_for_end(self._listening)
         await self.runtime.aclose()
 
 

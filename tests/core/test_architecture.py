@@ -66,13 +66,20 @@ def core_modules_imported_by(path: Path) -> set[str]:
     return found
 
 
+# What the self-hosted server shares with the client: the wire contract both ends agree on, and
+# the one way of stopping a background task (modules that import nothing else of the package).
+LOCAL_MAY_IMPORT = {"smooth_agents.protocol", "smooth_agents.cancellation"}
+
+
 def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> None:
-    # The self-hosted server must not load the client (handles, polling, http, retry): it shares
-    # with it only what both ends agree on.
+    # The self-hosted server must not load the client (handles, polling, http, retry).
     local = ROOT / "smooth_agents" / "local"
     for path in local.rglob("*.py"):
         outside = {m for m in core_modules_imported_by(path) if not m.startswith("smooth_agents.local")}
-        assert outside <= {"smooth_agents.protocol"}, f"{path.relative_to(ROOT)} imports {sorted(outside)}"
+        assert outside <= LOCAL_MAY_IMPORT, f"{path.relative_to(ROOT)} imports {sorted(outside)}"
+    for name in LOCAL_MAY_IMPORT:
+        shared = ROOT / (name.replace(".", "/") + ".py")
+        assert core_modules_imported_by(shared) == set(), f"{name} must stand alone"
 
 
 WIRE_CONTRACT = {"TaskStatus", "ACTIVE_STATUSES", "Device", "LONG_POLL_HEADER", "new_event_id"}
@@ -108,7 +115,9 @@ def test_importing_the_local_server_loads_none_of_the_client() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('smooth_agents.') "
         "and not m.startswith('smooth_agents.local')))"
     )
-    assert printed_by(probe) == "['smooth_agents._version', 'smooth_agents.protocol']"
+    assert printed_by(probe) == (
+        "['smooth_agents._version', 'smooth_agents.cancellation', 'smooth_agents.protocol']"
+    )
 
 
 def test_playwright_is_imported_only_by_the_local_server() -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import psutil
@@ -229,3 +230,45 @@ async def test_finished_tasks_are_forgotten_after_their_retention(tmp_path: Path
         assert runtime.tasks == {}
     finally:
         await runtime.aclose()
+
+
+class _SlowToStop:
+    """An agent that waits for ever and, once cancelled, takes until ``released`` to clean up (as a
+    runner closing its browser does): whoever stops it waits for it meanwhile."""
+
+    def __init__(self) -> None:
+        self.released = asyncio.Event()
+
+    async def run(self, context: Any) -> Any:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await self.released.wait()
+
+
+async def test_shutdown_while_the_reaper_is_stopping_a_task_ends(tmp_path: Path) -> None:
+    # The reaper stops a task past its maximum duration and waits for the task's runner; a
+    # shutdown arriving meanwhile cancels the reaper, and that cancellation must end it (it was
+    # once swallowed with the runner's, and the reaper looped on while shutdown waited for ever).
+    from smooth_agents.local import LocalRuntime
+
+    agent = _SlowToStop()
+    runtime = LocalRuntime(make_settings(tmp_path, max_task_duration=0.5), agent_selector=lambda _: agent)
+    await runtime.start()
+    closing: asyncio.Task[None] | None = None
+    try:
+        task = await runtime.submit(runtime.parse_task_request({"task": "wait"}))
+        for _ in range(100):  # the reaper marks the task failed, then waits for its runner
+            if not task.active:
+                break
+            await asyncio.sleep(0.1)
+        assert task.status == "failed"
+        assert "maximum duration" in str(task.output)
+        closing = asyncio.create_task(runtime.aclose())
+        await asyncio.sleep(0.2)  # the shutdown has cancelled the reaper mid-stop by now
+        agent.released.set()
+        await asyncio.wait_for(asyncio.shield(closing), 30)
+    finally:
+        agent.released.set()
+        if closing is None:
+            await runtime.aclose()
