@@ -137,6 +137,30 @@ def test_preformatted_text_keeps_its_line_breaks() -> None:
     assert "line one\n    line two" in page_to_markdown(html)
 
 
+def test_markdown_keeps_tables_quotes_lists_and_inline_code_in_their_markdown_form() -> None:
+    html = (
+        "<html><body><main><h1>Figures</h1><p>Run <code>make  all</code>\n  then check.</p>"
+        "<table><tr><th>City</th><th>Population</th></tr><tr><td>Oslo</td><td>709,037</td></tr>"
+        "</table><blockquote><p>Cities grow.</p></blockquote><ul><li>one<ul><li>two</li></ul></li></ul>"
+        '<p>Read <a href="/b">more</a>.</p></main></body></html>'
+    )
+    markdown = page_to_markdown(html, "https://site.example/x", main_content_only=False)
+    # GitHub tables with their separator row, and no padding (spaces cost a model tokens).
+    assert "| City | Population |\n| --- | --- |\n| Oslo | 709,037 |" in markdown
+    assert "> Cities grow." in markdown
+    assert "- one\n  - two" in markdown
+    # Inline code keeps its spacing, the text after it is folded as a browser shows it.
+    assert "Run `make  all` then check." in markdown
+    assert "Read [more](https://site.example/b)." in markdown
+
+
+def test_a_link_whose_image_was_dropped_leaves_nothing_behind() -> None:
+    # The listing's cards open with an image link; the image goes as chrome, the empty link too.
+    markdown = markdown_of("listing.html")
+    assert "[](" not in markdown
+    assert "- ### [Nimbus 14 Pro Laptop](https://demo.example/product/nimbus-14-pro)" in markdown
+
+
 @pytest.mark.parametrize("html", ["", "   ", "<html><body></body></html>"])
 def test_empty_pages_give_empty_markdown(html: str) -> None:
     assert page_to_markdown(html) == ""
