@@ -32,10 +32,11 @@ if TYPE_CHECKING:
         SessionClosedError,
         SmoothError,
         TaskFailedError,
+        TaskTimeoutError,
         ToolError,
         UnprocessableEntityError,
     )
-    from .handles import AsyncSession, AsyncTaskHandle, TaskTimeoutError
+    from .handles import AsyncSession, AsyncTaskHandle
     from .models import (
         ActionResult,
         Extension,
@@ -81,7 +82,7 @@ _LAZY: dict[str, str] = {
     "TaskFailedError": "errors",
     "TaskHandle": "sync",
     "TaskResult": "models",
-    "TaskTimeoutError": "handles",
+    "TaskTimeoutError": "errors",
     "TaskUpdate": "models",
     "ToolError": "errors",
     "UnprocessableEntityError": "errors",

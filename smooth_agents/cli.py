@@ -130,19 +130,23 @@ async def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
+# Commands that adapters contribute, declared as entry points of this group in their packaging:
+# the core never imports an adapter (the MCP server is an optional extra).
+COMMANDS_GROUP = "smooth_agents.commands"
+
+
 def _mcp(args: argparse.Namespace) -> int:
-    import importlib
+    from importlib.metadata import entry_points
 
     try:
-        # By name: the core does not depend on its adapters; the MCP one is an optional extra.
-        cli = importlib.import_module("mcp_server.cli")
-    except ImportError:
+        main = next(iter(entry_points(group=COMMANDS_GROUP, name="mcp"))).load()
+    except (StopIteration, ImportError):
         print(
             "smooth-agents: the MCP server is not installed: pip install 'smooth-agents[mcp]'",
             file=sys.stderr,
         )
         return 2
-    code: int = cli.main(args.rest)
+    code: int = main(args.rest)
     return code
 
 

@@ -1,22 +1,34 @@
-"""Every exception the client raises, in one tree.
+"""Every exception the package raises, in one module.
 
 ``SmoothError``
- ├─ ``APIError`` (the service answered with an error status; ``status_code``, ``detail``)
+ ├─ ``APIError`` (the service answered with an error status; ``status_code``, ``detail``,
+ │   │            ``headers``, ``request_id``)
  │   ├─ ``BadRequestError`` 400 · ``AuthenticationError`` 401 · ``PermissionDeniedError`` 403
  │   ├─ ``NotFoundError`` 404 · ``ConflictError`` 409 · ``UnprocessableEntityError`` 422
- │   ├─ ``RateLimitError`` 429 · ``InternalServerError`` 5xx
+ │   ├─ ``RateLimitError`` 429 (``retry_after``) · ``InternalServerError`` 5xx
  ├─ ``APIConnectionError`` (no answer: refused, reset, DNS) └─ ``APITimeoutError``
  ├─ ``ActionError`` (a session action failed remotely, e.g. the JS threw; code 400)
  ├─ ``SessionClosedError`` (an action on a session that is closed or expired)
  ├─ ``TaskFailedError`` (a task ended ``failed`` or ``cancelled`` when a result was awaited)
+ ├─ ``TaskTimeoutError`` (also a ``TimeoutError``: ``result(timeout=...)`` ran out)
  └─ ``ToolError`` (a custom tool failed; raise it in a tool to answer code 400 on purpose)
 
-Messages say what to do next and never contain the API key.
+``ToolFailure`` stands apart: what an agent-facing tool (``smooth_agents.agent_tools``) reports
+to the model that called it, its message saying what to do next; the adapters turn it into an MCP
+error result or a LangChain tool error.
+
+Messages say what to do next and never contain the API key (only response headers are kept).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from .retry import parse_retry_after  # a pure module: it imports nothing of the package
+
+# Response headers that carry the service's id of a request, first found wins.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
 
 
 class SmoothError(Exception):
@@ -30,15 +42,29 @@ class APIError(SmoothError):
     resent: bool = False
 
     def __init__(
-        self, detail: Any, *, status_code: int | None = None, method: str = "", path: str = ""
+        self,
+        detail: Any,
+        *,
+        status_code: int | None = None,
+        method: str = "",
+        path: str = "",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         if status_code is not None:
             self.status_code = status_code
         self.detail = detail
         self.method = method
         self.path = path
+        # The answer's headers, names lowercased (a support request quotes ``request_id``).
+        self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
+        self.request_id: str | None = next(
+            (self.headers[name] for name in REQUEST_ID_HEADERS if name in self.headers), None
+        )
         where = f" on {method} {path}" if method else ""
-        super().__init__(f"Smooth API error {self.status_code}{where}: {_detail_text(detail)}{self._hint()}")
+        request = f" (request id {self.request_id})" if self.request_id else ""
+        super().__init__(
+            f"Smooth API error {self.status_code}{where}: {_detail_text(detail)}{self._hint()}{request}"
+        )
 
     def _hint(self) -> str:
         return ""
@@ -87,8 +113,15 @@ class UnprocessableEntityError(APIError):
 class RateLimitError(APIError):
     status_code = 429
 
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the service asked to wait before retrying (``Retry-After``), when it said."""
+        return parse_retry_after(self.headers)
+
     def _hint(self) -> str:
-        return " (too many requests, credits exhausted or too many open sessions: close one or retry later)"
+        wait = self.retry_after
+        when = f"retry in {wait:g} s" if wait is not None else "retry later"
+        return f" (too many requests, credits exhausted or too many open sessions: close one or {when})"
 
 
 class InternalServerError(APIError):
@@ -106,11 +139,13 @@ STATUS_ERRORS: dict[int, type[APIError]] = {
 }
 
 
-def error_for_status(status_code: int, detail: Any, method: str, path: str) -> APIError:
+def error_for_status(
+    status_code: int, detail: Any, method: str, path: str, headers: Mapping[str, str] | None = None
+) -> APIError:
     cls = STATUS_ERRORS.get(status_code)
     if cls is None:
         cls = InternalServerError if status_code >= 500 else APIError
-    return cls(detail, status_code=status_code, method=method, path=path)
+    return cls(detail, status_code=status_code, method=method, path=path, headers=headers)
 
 
 class APIConnectionError(SmoothError):
@@ -144,11 +179,21 @@ class TaskFailedError(SmoothError):
         super().__init__(f"Task {task_id} ended {status}: {output}")
 
 
+class TaskTimeoutError(SmoothError, TimeoutError):
+    """``result(timeout=...)`` ran out; the task goes on remotely (fetch it later or cancel it)."""
+
+
 class ToolError(SmoothError):
     """Raised by a custom tool to report a failure the agent may work around (code 400)."""
 
 
+class ToolFailure(Exception):
+    """An agent-facing tool could not do what was asked; the message tells the model what to do
+    next. Not a ``SmoothError``: the tools raise it, the adapters show it to the model."""
+
+
 __all__ = [
+    "REQUEST_ID_HEADERS",
     "STATUS_ERRORS",
     "APIConnectionError",
     "APIError",
@@ -164,7 +209,9 @@ __all__ = [
     "SessionClosedError",
     "SmoothError",
     "TaskFailedError",
+    "TaskTimeoutError",
     "ToolError",
+    "ToolFailure",
     "UnprocessableEntityError",
     "error_for_status",
 ]

@@ -16,6 +16,7 @@ from .errors import (
     SessionClosedError,
     SmoothError,
     TaskFailedError,
+    TaskTimeoutError,
 )
 from .http import api_path
 from .models import ActionResult, Task, TaskResult, TaskUpdate, parse_action_output
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
 
 # How long close() waits for the service to report a gracefully closed session as ended.
 CLOSE_SETTLE_SECONDS = 15.0
-
-
-class TaskTimeoutError(SmoothError, TimeoutError):
-    """``result(timeout=...)`` ran out; the task goes on remotely (fetch it later or cancel it)."""
 
 
 def schema_of(model: dict[str, Any] | type[BaseModel] | None) -> dict[str, Any] | None:

@@ -126,7 +126,7 @@ class HttpCore:
                 attempt += 1
                 maybe_applied = maybe_applied or response.status_code >= 500
                 continue
-            error = error_for_status(response.status_code, _detail(response), method, path)
+            error = error_for_status(response.status_code, _detail(response), method, path, response.headers)
             error.resent = maybe_applied
             raise error
 

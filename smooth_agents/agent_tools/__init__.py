@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ToolFailure
 from .base import (
     ProgressSink,
     ToolContext,
     ToolDefinition,
-    ToolFailure,
     ToolHints,
     ToolSettings,
     no_progress,

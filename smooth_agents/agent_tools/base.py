@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import ToolFailure
+from .errors import as_tool_failure, validate_input
+from .schemas import published_output_schema, published_schema
+
 if TYPE_CHECKING:
     from ..client import AsyncSmoothClient
     from ..custom_tools import CustomTool
@@ -18,10 +22,6 @@ if TYPE_CHECKING:
 
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)
-
-
-class ToolFailure(Exception):
-    """A tool could not do what was asked; the message tells the model what to do next."""
 
 
 @dataclass(frozen=True)
@@ -113,19 +113,15 @@ class ToolDefinition(Generic[InputT, OutputT]):
 
     def input_schema(self) -> dict[str, Any]:
         """The argument schema both surfaces publish (the subset every provider accepts)."""
-        from .schemas import published_schema
-
         return published_schema(self.input_model)
 
     def output_schema(self) -> dict[str, Any]:
         """The result schema hosts are shown (MCP ``outputSchema``)."""
-        from .schemas import published_output_schema
-
         return published_output_schema(self.output_model)
 
     def render(self, output: OutputT, budget: int) -> Rendered:
         """The text and structured form of a result, within ``budget`` characters each."""
-        from .render import render
+        from .render import render  # render builds on ToolOutput, defined here: imported late
 
         return render(self.lead(output), output, budget)
 
@@ -136,14 +132,10 @@ class ToolDefinition(Generic[InputT, OutputT]):
 
     async def invoke(self, context: ToolContext, arguments: dict[str, Any]) -> OutputT:
         """Validate raw arguments (named as on the wire), run, map client errors to ``ToolFailure``."""
-        from .errors import validate_input
-
         return await self.invoke_parsed(context, validate_input(self, arguments))
 
     async def invoke_parsed(self, context: ToolContext, parsed: InputT) -> OutputT:
         """Run on input already validated against ``input_model``."""
-        from .errors import as_tool_failure
-
         try:
             return await self.run(context, parsed)
         except ToolFailure:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from ..cancellation import cancel_and_wait
-from ..handles import TaskTimeoutError
+from ..errors import TaskTimeoutError
 from ..protocol import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
 from .common import (

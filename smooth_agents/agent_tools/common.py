@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
+from ..errors import ToolFailure
 from ..handles import AsyncTaskHandle
 from ..protocol import MAIN_CONTENT_ONLY, json_schema_problem
-from .base import ToolContext, ToolFailure
+from .base import ToolContext
 
 log = logging.getLogger("smooth_agents.tools")
 

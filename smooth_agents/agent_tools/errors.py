@@ -16,9 +16,9 @@ from ..errors import (
     SessionClosedError,
     SmoothError,
     TaskFailedError,
+    ToolFailure,
     UnprocessableEntityError,
 )
-from .base import ToolFailure
 
 if TYPE_CHECKING:
     from .base import ToolDefinition

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from .base import ToolContext, ToolDefinition, ToolFailure, ToolHints, ToolInput, ToolOutput
+from ..errors import ToolFailure
+from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 
 
 class FileUploadInput(ToolInput):

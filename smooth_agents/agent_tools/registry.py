@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..cancellation import cancel_and_wait
-from ..errors import NotFoundError, SmoothError
-from .base import ToolFailure
+from ..errors import NotFoundError, SmoothError, ToolFailure
 
 if TYPE_CHECKING:
     from ..client import AsyncSmoothClient

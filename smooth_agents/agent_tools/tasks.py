@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import Field
 
+from ..errors import ToolFailure
 from ..models import Task, parse_action_output
-from .base import ToolContext, ToolDefinition, ToolFailure, ToolHints, ToolInput, ToolOutput
+from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 from .browse import TaskOutput
 from .browse import lead as task_lead
 

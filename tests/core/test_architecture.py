@@ -163,3 +163,21 @@ def test_importing_the_core_loads_no_http_stack_until_a_client_is_used() -> None
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[] True"
+
+
+def test_the_core_imports_no_other_package_by_name() -> None:
+    # An import by name (importlib, __import__) escapes the import checks above. The core may
+    # load its own modules that way (relative names: the lazy exports of smooth_agents); adapter
+    # commands are found through entry points (smooth_agents.cli.COMMANDS_GROUP).
+    for path in (ROOT / "smooth_agents").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called not in ("import_module", "__import__"):
+                continue
+            name = node.args[0] if node.args else None
+            if isinstance(name, ast.JoinedStr):
+                name = name.values[0] if name.values else None
+            relative = isinstance(name, ast.Constant) and str(name.value).startswith(".")
+            assert relative, f"{path.relative_to(ROOT)}:{node.lineno} imports by name"

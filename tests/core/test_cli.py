@@ -76,3 +76,11 @@ def test_bad_schema_is_a_usage_error(site: SiteServer) -> None:
     done = cli("extract", site.url("demo/product.html"), "--schema", "{not json")
     assert done.returncode != 0
     assert "--schema" in done.stderr
+
+
+def test_the_mcp_command_is_the_mcp_server_found_through_its_entry_point() -> None:
+    # The core names no adapter: `smooth-agents mcp` loads what the packaging declares.
+    done = cli("mcp", "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: smooth-mcp")
+    assert "--transport" in done.stdout

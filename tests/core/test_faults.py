@@ -108,12 +108,27 @@ async def test_reset_after_an_action_was_sent_is_resent_and_runs_once(
 async def test_a_retry_after_past_the_limit_is_not_waited_out(
     client: AsyncSmoothClient, injector: FaultInjector
 ) -> None:
-    injector.add(Fault("GET", r"/api/v1/task", times=5, status=429, headers={"Retry-After": "3600"}))
+    injector.add(
+        Fault(
+            "GET",
+            r"/api/v1/task",
+            times=5,
+            status=429,
+            headers={"Retry-After": "3600", "X-Request-Id": "req-7f3a"},
+        )
+    )
     started = time.monotonic()
-    with pytest.raises(RateLimitError):
+    with pytest.raises(RateLimitError) as raised:
         await client.list_tasks()
     assert injector.count("GET", r"/api/v1/task") == 1  # raised at once, as documented
     assert time.monotonic() - started < 1
+    # The error keeps what the answer said: when to come back, and the id support asks for.
+    error = raised.value
+    assert error.retry_after == 3600
+    assert error.request_id == "req-7f3a"
+    assert error.headers["retry-after"] == "3600"
+    assert "retry in 3600 s" in str(error)
+    assert "req-7f3a" in str(error)
 
 
 @pytest.mark.parametrize(
