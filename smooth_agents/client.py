@@ -9,7 +9,7 @@ import asyncio
 import io
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -102,6 +102,11 @@ class AsyncSmoothClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+    async def connect(self) -> None:
+        """Connect now rather than on the first call: with no API key this starts the embedded
+        local server (a browser launch), a cost a caller may rather pay up front. Safe to repeat."""
+        await self._connect()
 
     async def _connect(self) -> HttpCore:
         if self._http is not None:
@@ -226,7 +231,7 @@ class AsyncSmoothClient:
         """A handle on an existing task (for example one started by another process)."""
         if self._http is None:
             raise SmoothError(
-                "Connect first: use the client as a context manager or call a method before task()."
+                "Connect first: use the client as a context manager or call connect() before task()."
             )
         poller = TaskPoller(self._http, task_id, settings=self._poll)
         handle = AsyncTaskHandle(self._http, poller, Task(id=task_id, status="running"))
@@ -397,7 +402,7 @@ class _SessionOpener(AbstractAsyncContextManager[AsyncSession]):
         self._tools = tools
         self._session: AsyncSession | None = None
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, AsyncSession]:
         return self._client.open_session(self._options, self._tools).__await__()
 
     async def __aenter__(self) -> AsyncSession:

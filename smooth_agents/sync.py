@@ -18,14 +18,18 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
+import httpx2
 from anyio.from_thread import BlockingPortal
+from pydantic import SecretStr
 
 from .client import AsyncSmoothClient
 from .handles import AsyncSession, AsyncTaskHandle
 from .models import TaskUpdate
+from .polling import PollSettings
 
 P = ParamSpec("P")
 R = TypeVar("R")
+W = TypeVar("W")
 
 
 class _PortalBound:
@@ -46,6 +50,25 @@ def _blocking(
         return self._portal.call(functools.partial(method, self._target, *args, **kwargs))
 
     return call
+
+
+def _blocking_into(
+    method: Callable[Concatenate[Any, P], Awaitable[R]], twin: Callable[[BlockingPortal, R], W]
+) -> Callable[Concatenate[_PortalBound, P], W]:
+    """The sync twin of an async method whose result is async itself (a task handle, a session):
+    same parameters, same docs, the result handed back as its blocking ``twin``."""
+
+    @functools.wraps(method)
+    def call(self: _PortalBound, /, *args: P.args, **kwargs: P.kwargs) -> W:
+        result = self._portal.call(_call_and_await, functools.partial(method, self._target, *args, **kwargs))
+        return twin(self._portal, result)
+
+    return call
+
+
+async def _call_and_await(call: Callable[[], Awaitable[R]]) -> R:
+    # Called on the loop thread: the awaitable (a coroutine, a session opener) is made there too.
+    return await call()
 
 
 def _property(name: str) -> property:
@@ -130,14 +153,36 @@ class Session(_PortalBound):
 class SmoothClient(_PortalBound):
     """Blocking client for the Smooth API; takes the same arguments as ``AsyncSmoothClient``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        poll: PollSettings | None = None,
+        action_timeout: float = 300.0,
+    ) -> None:
+        # The parameters of AsyncSmoothClient, written out for the type checker (a test keeps the
+        # two signatures equal).
+        target = AsyncSmoothClient(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            transport=transport,
+            poll=poll,
+            action_timeout=action_timeout,
+        )
         self._loop_thread: _LoopThread | None = _LoopThread()
-        super().__init__(self._loop_thread.portal, AsyncSmoothClient(*args, **kwargs))
+        super().__init__(self._loop_thread.portal, target)
         _open_clients.add(self)
 
     config = _property("config")
     embedded = _property("embedded")
     requests_sent = _property("requests_sent")
+    connect = _blocking(AsyncSmoothClient.connect)
     get_task = _blocking(AsyncSmoothClient.get_task)
     list_tasks = _blocking(AsyncSmoothClient.list_tasks)
     cancel_task = _blocking(AsyncSmoothClient.cancel_task)
@@ -150,27 +195,15 @@ class SmoothClient(_PortalBound):
     list_extensions = _blocking(AsyncSmoothClient.list_extensions)
     delete_extension = _blocking(AsyncSmoothClient.delete_extension)
 
-    @functools.wraps(AsyncSmoothClient.run)
-    def run(self, task: str, **options: Any) -> TaskHandle:
-        handle = self._portal.call(functools.partial(self._target.run, task, **options))
-        return TaskHandle(self._portal, handle)
+    run = _blocking_into(AsyncSmoothClient.run, TaskHandle)
+    session = _blocking_into(AsyncSmoothClient.session, Session)
 
     def task(self, task_id: str) -> TaskHandle:
         """A handle on an existing task."""
         return TaskHandle(self._portal, self._portal.call(_connected_task, self._target, task_id))
 
-    @functools.wraps(AsyncSmoothClient.session)
-    def session(self, **options: Any) -> Session:
-        opener = self._target.session(**options)
-        return Session(self._portal, self._portal.call(_await, opener))
-
-    def attach_session(self, session_id: str) -> Session:
-        """A handle on a session opened elsewhere (another process or replica)."""
-        return Session(self._portal, self._portal.call(self._target.attach_session, session_id))
-
-    def open_session(self, options: dict[str, Any]) -> Session:
-        """Open a session from raw request options (see ``session`` for the usual way)."""
-        return Session(self._portal, self._portal.call(self._target.open_session, options))
+    attach_session = _blocking_into(AsyncSmoothClient.attach_session, Session)
+    open_session = _blocking_into(AsyncSmoothClient.open_session, Session)
 
     # -- facade-only: for adapters (LangChain tools) that run core coroutines on this loop --
     @property
@@ -264,10 +297,6 @@ def _close_forgotten_clients() -> None:
             client.close()
 
 
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
-
-
 async def _connected_task(client: AsyncSmoothClient, task_id: str) -> AsyncTaskHandle:
-    await client._connect()
+    await client.connect()
     return client.task(task_id)

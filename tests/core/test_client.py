@@ -20,6 +20,7 @@ from smooth_agents import (
     ConflictError,
     NotFoundError,
     SessionClosedError,
+    SmoothError,
     TaskFailedError,
     TaskTimeoutError,
     UnprocessableEntityError,
@@ -154,6 +155,22 @@ async def test_task_handle_by_id(client: AsyncSmoothClient, site: SiteServer) ->
     started = await client.run("read", url=site.url("demo/article.html"))
     again = client.task(started.id)
     assert (await again.result(timeout=30)).output.startswith("# ")
+
+
+async def test_a_fresh_client_connects_before_following_a_task_by_id(
+    local_server: ThreadedServer, site: SiteServer
+) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url) as first:
+        started = await first.run("read", url=site.url("demo/article.html"))
+    fresh = AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url)
+    try:
+        with pytest.raises(SmoothError, match=r"connect\(\)"):
+            fresh.task(started.id)
+        await fresh.connect()
+        await fresh.connect()  # safe to repeat
+        assert (await fresh.task(started.id).result(timeout=30)).output.startswith("# ")
+    finally:
+        await fresh.close()
 
 
 async def test_profiles(client: AsyncSmoothClient, site: SiteServer) -> None:

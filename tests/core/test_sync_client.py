@@ -7,6 +7,7 @@ import inspect
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -45,6 +46,23 @@ def test_sync_and_async_expose_the_same_public_names(sync_cls: type, async_cls: 
         attribute = getattr(async_cls, name)
         if inspect.iscoroutinefunction(attribute):
             assert not inspect.iscoroutinefunction(getattr(sync_cls, name)), name
+
+
+@pytest.mark.parametrize(
+    ("sync_cls", "async_cls"),
+    [(SmoothClient, AsyncSmoothClient), (TaskHandle, AsyncTaskHandle), (Session, AsyncSession)],
+)
+def test_sync_twins_take_exactly_the_async_parameters(sync_cls: type, async_cls: type) -> None:
+    # What the type checker and help() show of the blocking client is what the async one takes:
+    # names, kinds, defaults and annotations (the constructor is written out; the rest wrapped).
+    # Handles come from the client: only the client's constructor is the user's to call.
+    constructor = ("__init__",) if sync_cls is SmoothClient else ()
+    for name in (*constructor, *sorted(public(async_cls) & public(sync_cls))):
+        attribute = getattr(async_cls, name)
+        if not callable(attribute) or isinstance(attribute, type):
+            continue
+        twin = getattr(sync_cls, name)
+        assert inspect.signature(twin).parameters == inspect.signature(attribute).parameters, name
 
 
 @pytest.fixture
@@ -134,3 +152,27 @@ def test_sync_handles_extensions_and_attach(sync_client: SmoothClient, site: Sit
     assert again.wait_live_url() is not None
     assert again.cancel() is True
     assert handle.cancel() is False
+
+
+def test_the_type_checker_sees_the_blocking_clients_parameters(tmp_path: Path) -> None:
+    # The blocking twins are typed like the async methods: a wrong argument is caught before run
+    # time, and results are the blocking handles (once they were `**options: Any`).
+    from mypy import api
+
+    usage = tmp_path / "usage.py"
+    usage.write_text(
+        "from smooth_agents import Session, SmoothClient, TaskHandle\n"
+        "client = SmoothClient('key', timeout=3.0)\n"
+        "handle: TaskHandle = client.run('read', url='https://example.com', max_steps=5)\n"
+        "session: Session = client.session(url='https://example.com', device='mobile')\n"
+        "client.run('read', max_steps='many')\n"
+        "client.session(headless=True)\n"
+        "SmoothClient(retries=3)\n",
+        encoding="utf-8",
+    )
+    report, _, status = api.run(
+        ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(usage)]
+    )
+    errors = [line for line in report.splitlines() if ": error:" in line]
+    assert status == 1
+    assert [line.split(":")[1] for line in errors] == ["5", "6", "7"], report
