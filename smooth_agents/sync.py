@@ -44,12 +44,11 @@ def _blocking(
     method: Callable[Concatenate[Any, P], Awaitable[R]],
 ) -> Callable[Concatenate[_PortalBound, P], R]:
     """The sync twin of an async method: same parameters, same docs, run on the portal."""
+    return _blocking_into(method, _as_is)
 
-    @functools.wraps(method)
-    def call(self: _PortalBound, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._portal.call(functools.partial(method, self._target, *args, **kwargs))
 
-    return call
+def _as_is(portal: BlockingPortal, result: R) -> R:
+    return result
 
 
 def _blocking_into(
