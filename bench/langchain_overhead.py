@@ -20,8 +20,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from langchain_tools import SmoothRuntime, SmoothSessionEvaluateJsTool, SmoothSessionListTool
+from langchain_tools import SmoothSessionEvaluateJsTool, SmoothSessionListTool
 from smooth_agents import AsyncSmoothClient, SmoothClient
+from smooth_agents.agent_tools import BlockingToolRuntime
 from smooth_agents.local import LocalServerSettings, ThreadedServer
 
 KEY = "sk-bench-lc"
@@ -57,7 +58,7 @@ def paired(core_call: Callable[[], Any], tool_call: Callable[[], Any], rounds: i
     return summary(core, tool)
 
 
-async def async_side(base_url: str, runtime: SmoothRuntime, session_id: str, rounds: int) -> Figures:
+async def async_side(base_url: str, runtime: BlockingToolRuntime, session_id: str, rounds: int) -> Figures:
     tool = SmoothSessionEvaluateJsTool(runtime=runtime)
     async with AsyncSmoothClient(api_key=KEY, base_url=base_url) as client:
         async with client.session() as session:
@@ -83,8 +84,8 @@ def main() -> int:
     rounds = parser.parse_args().rounds
     settings = LocalServerSettings(api_keys=frozenset({KEY}), port=0, data_dir=Path(tempfile.mkdtemp()))
     with ThreadedServer(settings) as server, SmoothClient(api_key=KEY, base_url=server.base_url) as client:
-        runtime = SmoothRuntime(client, max_sessions=4)
-        session_id = client.call(runtime.sessions.open).id
+        runtime = BlockingToolRuntime(client, max_sessions=4)
+        session_id = runtime.call(runtime.sessions.open).id
         tool = SmoothSessionEvaluateJsTool(runtime=runtime)
         with client.session() as session:
             sync = paired(

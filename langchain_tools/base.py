@@ -14,13 +14,12 @@ from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils import secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-from smooth_agents.agent_tools import ToolDefinition, ToolFailure
+from smooth_agents.agent_tools import BlockingToolRuntime, ToolDefinition, ToolFailure
 from smooth_agents.agent_tools.errors import validate_input
 from smooth_agents.custom_tools import CustomTool
 
 from .bridge import as_custom_tool
 from .progress import async_sink, sync_sink
-from .runtime import SmoothRuntime
 
 
 class SmoothTool(BaseTool):
@@ -34,7 +33,7 @@ class SmoothTool(BaseTool):
         default_factory=secret_from_env(["SMOOTH_API_KEY", "CIRCLEMIND_API_KEY"], default=None)
     )
     base_url: str | None = Field(default_factory=lambda: None)
-    runtime: SmoothRuntime | None = Field(default=None, exclude=True)
+    runtime: BlockingToolRuntime | None = Field(default=None, exclude=True)
     custom_tools: list[BaseTool] = Field(
         default_factory=list,
         description="LangChain tools the remote agent may call; they run here, once per call.",
@@ -70,10 +69,10 @@ class SmoothTool(BaseTool):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _runtime(self) -> SmoothRuntime:
+    def _runtime(self) -> BlockingToolRuntime:
         if self.runtime is None:
             # Made on first use, so building a tool never starts a browser or a thread.
-            self.runtime = SmoothRuntime(api_key=self.api_key, base_url=self.base_url)
+            self.runtime = BlockingToolRuntime(api_key=self.api_key, base_url=self.base_url)
             self._owns_runtime = True
         return self.runtime
 

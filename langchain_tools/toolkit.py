@@ -10,17 +10,9 @@ from langchain_core.utils import secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from smooth_agents import SmoothClient
-from smooth_agents.agent_tools import ToolSettings
+from smooth_agents.agent_tools import BlockingToolRuntime, ToolSettings
 
-from .base import SmoothTool
-from .runtime import SmoothRuntime
-from .tools import (
-    SESSION_TOOL_CLASSES,
-    SmoothBrowseTool,
-    SmoothExtractTool,
-    SmoothTaskCancelTool,
-    SmoothTaskStatusTool,
-)
+from .tools import WORK_TOOL_CLASSES
 
 
 class SmoothToolkit(BaseToolkit):
@@ -43,12 +35,12 @@ class SmoothToolkit(BaseToolkit):
     content_budget: int = 20_000
     session_ttl: float = 900.0
     max_sessions: int = 8
-    _runtime: SmoothRuntime | None = PrivateAttr(default=None)
+    _runtime: BlockingToolRuntime | None = PrivateAttr(default=None)
 
     @property
-    def runtime(self) -> SmoothRuntime:
+    def runtime(self) -> BlockingToolRuntime:
         if self._runtime is None:
-            self._runtime = SmoothRuntime(
+            self._runtime = BlockingToolRuntime(
                 self.client,
                 api_key=self.api_key,
                 base_url=self.base_url,
@@ -59,15 +51,8 @@ class SmoothToolkit(BaseToolkit):
         return self._runtime
 
     def get_tools(self) -> list[BaseTool]:
-        classes: list[type[SmoothTool]] = [
-            SmoothBrowseTool,
-            SmoothExtractTool,
-            *SESSION_TOOL_CLASSES,
-            SmoothTaskStatusTool,
-            SmoothTaskCancelTool,
-        ]
         shared: dict[str, Any] = {"runtime": self.runtime, "custom_tools": self.custom_tools}
-        return [cls(**shared) for cls in classes]
+        return [cls(**shared) for cls in WORK_TOOL_CLASSES]
 
     def close(self) -> None:
         if self._runtime is not None:

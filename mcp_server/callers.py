@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from mcp.server.mcpserver import Context
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-from .runtime import ToolRuntime
+from smooth_agents.agent_tools import ToolRuntime
 
 OWNER_KEY = "smooth_agents.owner"
 # Owners are keyed digests of tokens: a digest seen in a repr or a log cannot be tested against
@@ -32,10 +32,10 @@ _DIGEST_KEY = secrets.token_bytes(32)
 log = logging.getLogger("smooth_agents.mcp")
 
 
-def caller_of(ctx: Context, runtime: ToolRuntime) -> str:
+def caller_of(ctx: Context, runtime: ToolRuntime, stateless: bool) -> str:
     """The owner for this call; for a lasting connection, the close of its sessions is registered
     to run when it ends."""
-    if runtime.settings.stateless_http or ctx.protocol_version not in HANDSHAKE_PROTOCOL_VERSIONS:
+    if stateless or ctx.protocol_version not in HANDSHAKE_PROTOCOL_VERSIONS:
         return credential_owner(ctx.headers)
     # The connection unwinds its exit stack when it closes. mcp 2.x hands tool handlers the
     # request's ServerSession, which holds the connection privately (the SDK's newer Context

@@ -11,7 +11,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .runtime import ToolRuntime
+from smooth_agents.agent_tools import ToolRuntime
+
 from .settings import LOOPBACK, MCPSettings
 
 log = logging.getLogger("smooth_agents.mcp")

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from mcp.server.mcpserver import MCPServer
 
 from smooth_agents import AsyncSmoothClient, __version__
-from smooth_agents.agent_tools import tools_for
+from smooth_agents.agent_tools import ToolRuntime, tools_for
 
-from .runtime import ToolRuntime
 from .settings import MCPSettings
 from .tools import mcp_tool
 
@@ -27,7 +26,9 @@ def build_server(
     """The server and its runtime. The runtime starts with the first connection (or a transport
     that holds it for the process) and closes with the last."""
     settings = settings or MCPSettings()
-    runtime = ToolRuntime(settings, client)
+    runtime = ToolRuntime(
+        client, settings=settings.tools, session_ttl=settings.session_ttl, max_sessions=settings.max_sessions
+    )
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[ToolRuntime]) -> AsyncIterator[ToolRuntime]:
@@ -44,7 +45,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         tools=[
-            mcp_tool(definition, runtime)
+            mcp_tool(definition, runtime, stateless=settings.stateless_http)
             for definition in tools_for(local_machine=local_machine, file_roots=settings.tools.file_roots)
         ],
         lifespan=lifespan,

@@ -28,7 +28,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 
-from .runtime import ToolRuntime
+from smooth_agents.agent_tools import ToolRuntime
 
 if sys.platform != "win32":
     import fcntl
@@ -180,7 +180,7 @@ async def serve_stdio(server: MCPServer[ToolRuntime], runtime: ToolRuntime) -> N
                 async for _ in received:
                     # Cancelling the server would wait on the thread blocked reading stdin, so the
                     # sessions are closed here and the process ends at once.
-                    await runtime.close_now()
+                    await runtime.aclose()
                     sys.stdout.flush()
                     sys.stderr.flush()
                     os._exit(0)

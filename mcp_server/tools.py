@@ -19,10 +19,9 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
-from smooth_agents.agent_tools import ToolContext, ToolDefinition, ToolFailure
+from smooth_agents.agent_tools import ToolDefinition, ToolFailure, ToolRuntime
 
 from .callers import caller_of
-from .runtime import ToolRuntime
 
 
 def annotations_of(definition: ToolDefinition[Any, Any]) -> ToolAnnotations:
@@ -49,19 +48,21 @@ class VerbatimTool(Tool):
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
 
 
-def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime) -> Tool:
-    """One MCP tool for one core definition."""
+def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime, *, stateless: bool = False) -> Tool:
+    """One MCP tool for one core definition (``stateless``: the streamable HTTP transport keeps no
+    MCP sessions, so callers are told apart by their credential)."""
 
     async def call(ctx: Context, arguments: dict[str, Any]) -> CallToolResult:
         async def report(message: str, progress: float | None = None, total: float | None = None) -> None:
             await ctx.report_progress(progress if progress is not None else 0.0, total, message)
 
-        context: ToolContext = runtime.context(report, owner=caller_of(ctx, runtime))
         try:
-            result = await definition.invoke(context, arguments)
+            result = await runtime.invoke(
+                definition, arguments, report, owner=caller_of(ctx, runtime, stateless)
+            )
         except ToolFailure as failure:
             raise ToolError(str(failure)) from None
-        rendered = definition.render(result, runtime.settings.tools.content_budget)
+        rendered = definition.render(result, runtime.settings.content_budget)
         return CallToolResult(
             content=[TextContent(type="text", text=rendered.text)],
             structured_content=rendered.structured,
@@ -74,7 +75,7 @@ def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime) -> Tool
         [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)],
         return_annotation=Annotated[CallToolResult, definition.output_model],
     )
-    description = definition.describe(runtime.settings.tools.embedded)
+    description = definition.describe(runtime.settings.embedded)
     built = Tool.from_function(
         template,
         name=definition.name,

@@ -204,22 +204,6 @@ class SmoothClient(_PortalBound):
     attach_session = _blocking_into(AsyncSmoothClient.attach_session, Session)
     open_session = _blocking_into(AsyncSmoothClient.open_session, Session)
 
-    # -- facade-only: for adapters (LangChain tools) that run core coroutines on this loop --
-    @property
-    def async_client(self) -> AsyncSmoothClient:
-        """The async client this facade drives (use it only through ``call`` / ``submit``)."""
-        client: AsyncSmoothClient = self._target
-        return client
-
-    def call(self, function: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run ``await function(*args, **kwargs)`` on the client's loop and wait for it."""
-        return self._portal.call(functools.partial(function, *args, **kwargs))
-
-    def submit(self, function: Callable[..., Awaitable[R]], *args: Any) -> concurrent.futures.Future[R]:
-        """Start ``function(*args)`` on the client's loop; await the returned future with
-        ``asyncio.wrap_future`` from another loop. Cancelling the future cancels the call."""
-        return self._portal.start_task_soon(function, *args)
-
     def close(self) -> None:
         """Close connections, the embedded server and the private loop; safe to repeat.
 
@@ -294,6 +278,27 @@ def _close_forgotten_clients() -> None:
     for client in list(_open_clients):
         with contextlib.suppress(Exception):
             client.close()
+
+
+class ClientLoop:
+    """How the tool runtime (``agent_tools.runtime``) runs its coroutines on a ``SmoothClient``'s
+    private loop, next to the async client they must use (its connections belong to that loop).
+    Kept off ``SmoothClient`` itself, whose methods are the user's."""
+
+    def __init__(self, client: SmoothClient) -> None:
+        self._portal = client._portal
+        self.client: AsyncSmoothClient = client._target
+
+    def call(self, function: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``await function(*args, **kwargs)`` on the loop, waited for."""
+        return self._portal.call(functools.partial(function, *args, **kwargs))
+
+    def submit(
+        self, function: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> concurrent.futures.Future[R]:
+        """Start the call on the loop; await the future with ``asyncio.wrap_future`` from another
+        loop. Cancelling the future cancels the call."""
+        return self._portal.start_task_soon(functools.partial(function, *args, **kwargs))
 
 
 async def _connected_task(client: AsyncSmoothClient, task_id: str) -> AsyncTaskHandle:

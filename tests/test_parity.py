@@ -8,7 +8,7 @@ from mcp.client import Client
 from langchain_tools import ALL_TOOL_CLASSES, SmoothToolkit
 from mcp_server import MCPSettings, build_server
 from smooth_agents import AsyncSmoothClient
-from smooth_agents.agent_tools import ALL_TOOLS, ToolSettings
+from smooth_agents.agent_tools import ALL_TOOLS, WORK_TOOLS, ToolSettings
 
 
 async def test_mcp_and_langchain_offer_the_same_tools() -> None:
@@ -32,3 +32,21 @@ async def test_mcp_and_langchain_offer_the_same_tools() -> None:
 @pytest.mark.parametrize("tool", SmoothToolkit(api_key="sk-x").get_tools(), ids=lambda t: t.name)
 def test_toolkit_tools_are_mcp_named(tool: object) -> None:
     assert getattr(tool, "name", "").startswith("smooth_")
+
+
+def test_each_tool_of_the_one_list_has_its_langchain_class_by_name() -> None:
+    import langchain_tools
+
+    for definition in ALL_TOOLS:
+        camel = "".join(part.capitalize() for part in definition.name.split("_")) + "Tool"
+        tool_class = getattr(langchain_tools, camel)
+        assert tool_class.definition is definition
+        assert camel in langchain_tools.__all__
+    assert all(getattr(langchain_tools, name) is not None for name in langchain_tools.__all__)
+    with pytest.raises(AttributeError):
+        _ = langchain_tools.SmoothNoSuchTool
+
+
+def test_the_toolkit_hands_out_the_tools_of_web_work() -> None:
+    with SmoothToolkit(api_key="sk-x") as toolkit:
+        assert [t.name for t in toolkit.get_tools()] == [d.name for d in WORK_TOOLS]

@@ -19,6 +19,7 @@ from .files import FILE_UPLOAD
 from .profiles import PROFILE_CREATE, PROFILE_DELETE, PROFILE_LIST
 from .registry import SessionRegistry, TrackedSession
 from .render import LongOutput, Rendered, render
+from .runtime import BlockingToolRuntime, ToolRuntime
 from .schemas import published_schema
 from .sessions import (
     SESSION_CLOSE,
@@ -31,7 +32,9 @@ from .sessions import (
 )
 from .tasks import TASK_CANCEL, TASK_STATUS
 
-ALL_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
+# The one tool list: the MCP server serves these, the LangChain classes are made from them.
+# The tools of web work itself (what SmoothToolkit hands an agent)...
+WORK_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
     BROWSE,
     EXTRACT,
     SESSION_OPEN,
@@ -43,6 +46,10 @@ ALL_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
     SESSION_LIST,
     TASK_STATUS,
     TASK_CANCEL,
+)
+# ...and the account's housekeeping: profiles, files.
+ALL_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
+    *WORK_TOOLS,
     PROFILE_CREATE,
     PROFILE_LIST,
     PROFILE_DELETE,
@@ -61,6 +68,8 @@ def tools_for(
 
 __all__ = [
     "ALL_TOOLS",
+    "WORK_TOOLS",
+    "BlockingToolRuntime",
     "LongOutput",
     "ProgressSink",
     "Rendered",
@@ -69,6 +78,7 @@ __all__ = [
     "ToolDefinition",
     "ToolFailure",
     "ToolHints",
+    "ToolRuntime",
     "ToolSettings",
     "TrackedSession",
     "no_progress",

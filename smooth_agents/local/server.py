@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import socket
@@ -58,7 +59,8 @@ class EmbeddedServer:
         agent_selector: AgentSelector | None = None,
         live_view: bool = True,
     ) -> None:
-        settings = settings or LocalServerSettings()
+        # A copy: the caller's settings object is never written to.
+        settings = dataclasses.replace(settings or LocalServerSettings())
         if not settings.api_keys:
             settings.api_keys = frozenset({LocalServerSettings.generate_api_key()})
         settings.allowed_hosts = settings.allowed_hosts | {EMBEDDED_HOST}
@@ -112,8 +114,8 @@ class ThreadedServer:
         *,
         agent_selector: AgentSelector | None = None,
     ) -> None:
-        if settings.port == 0:
-            settings.port = free_port(settings.host)
+        # A copy (the caller's settings are never written to), with the free port chosen.
+        settings = dataclasses.replace(settings, port=settings.port or free_port(settings.host))
         self.settings = settings
         self.app = create_app(settings, agent_selector=agent_selector)
         config = uvicorn.Config(

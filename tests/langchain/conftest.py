@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from langchain_tools import SmoothRuntime
 from smooth_agents import SmoothClient
-from smooth_agents.agent_tools import ToolSettings
+from smooth_agents.agent_tools import BlockingToolRuntime, ToolSettings
 from smooth_agents.local import ThreadedServer
 from tests.helpers import API_KEY
 
@@ -22,9 +21,9 @@ def upload_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lc_runtime(local_server: ThreadedServer, upload_root: Path) -> Iterator[SmoothRuntime]:
+def lc_runtime(local_server: ThreadedServer, upload_root: Path) -> Iterator[BlockingToolRuntime]:
     client = SmoothClient(api_key=API_KEY, base_url=local_server.base_url)
-    runtime = SmoothRuntime(
+    runtime = BlockingToolRuntime(
         client,
         settings=ToolSettings(wait_seconds=30, content_budget=2000, file_roots=(str(upload_root),)),
         max_sessions=64,

@@ -15,8 +15,9 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
 
-from langchain_tools import SmoothBrowseTool, SmoothRuntime, SmoothToolkit
+from langchain_tools import SmoothBrowseTool, SmoothToolkit
 from langchain_tools.scripted import ScriptedChatModel
+from smooth_agents.agent_tools import BlockingToolRuntime
 from tests.helpers import SiteServer
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
@@ -68,7 +69,7 @@ def check_run(model: ScriptedChatModel, result: dict[str, Any]) -> None:
     assert all(m.status != "error" for m in tool_messages)
 
 
-def test_agent_loop_sync(lc_runtime: SmoothRuntime, site: SiteServer) -> None:
+def test_agent_loop_sync(lc_runtime: BlockingToolRuntime, site: SiteServer) -> None:
     model = session_script(site.url("demo/product.html"))
     toolkit = SmoothToolkit(client=lc_runtime.client)
     with toolkit:
@@ -77,14 +78,16 @@ def test_agent_loop_sync(lc_runtime: SmoothRuntime, site: SiteServer) -> None:
         assert toolkit.runtime.sessions.open_sessions() == []
 
 
-async def test_agent_loop_async(lc_runtime: SmoothRuntime, site: SiteServer) -> None:
+async def test_agent_loop_async(lc_runtime: BlockingToolRuntime, site: SiteServer) -> None:
     model = session_script(site.url("demo/product.html"))
     with SmoothToolkit(client=lc_runtime.client) as toolkit:
         agent = create_agent(model, toolkit.get_tools())
         check_run(model, await agent.ainvoke({"messages": [("user", "What does the laptop cost?")]}))
 
 
-def test_toolkit_close_closes_the_sessions_it_opened(lc_runtime: SmoothRuntime, site: SiteServer) -> None:
+def test_toolkit_close_closes_the_sessions_it_opened(
+    lc_runtime: BlockingToolRuntime, site: SiteServer
+) -> None:
     toolkit = SmoothToolkit(client=lc_runtime.client)
     opener = next(t for t in toolkit.get_tools() if t.name == "smooth_session_open")
     opened = opener.invoke({"type": "tool_call", "id": "1", "name": opener.name, "args": {}}).artifact
@@ -94,7 +97,7 @@ def test_toolkit_close_closes_the_sessions_it_opened(lc_runtime: SmoothRuntime, 
     assert lc_runtime.client.list_profiles() is not None
 
 
-def test_a_langchain_tool_as_a_custom_tool_runs_once(lc_runtime: SmoothRuntime) -> None:
+def test_a_langchain_tool_as_a_custom_tool_runs_once(lc_runtime: BlockingToolRuntime) -> None:
     runs: list[str] = []
 
     @tool
@@ -127,7 +130,7 @@ class Recorder(BaseCallbackHandler):
 
 
 def test_progress_reaches_callbacks_and_is_silent_without_them(
-    lc_runtime: SmoothRuntime, site: SiteServer
+    lc_runtime: BlockingToolRuntime, site: SiteServer
 ) -> None:
     browse = SmoothBrowseTool(runtime=lc_runtime)
     steps = [{"action": "goto", "url": site.url("demo/index.html")}, {"action": "sleep", "seconds": 0.3}]
@@ -148,7 +151,7 @@ def test_progress_reaches_callbacks_and_is_silent_without_them(
     assert any("running" in m for m in asyncio.run(in_async()))
 
 
-def test_errors_become_messages_the_model_can_act_on(lc_runtime: SmoothRuntime) -> None:
+def test_errors_become_messages_the_model_can_act_on(lc_runtime: BlockingToolRuntime) -> None:
     toolkit = SmoothToolkit(client=lc_runtime.client)
     goto = next(t for t in toolkit.get_tools() if t.name == "smooth_session_goto")
     message = goto.invoke(
@@ -172,7 +175,9 @@ def test_importing_langchain_tools_does_not_import_mcp() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_custom_tools_are_still_answered_after_browse_returns_running(lc_runtime: SmoothRuntime) -> None:
+def test_custom_tools_are_still_answered_after_browse_returns_running(
+    lc_runtime: BlockingToolRuntime,
+) -> None:
     runs: list[str] = []
 
     @tool

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import ToolMessage
 
-from langchain_tools import SmoothRuntime, SmoothSessionEvaluateJsTool, SmoothSessionListTool
+from langchain_tools import SmoothSessionEvaluateJsTool, SmoothSessionListTool
+from smooth_agents.agent_tools import BlockingToolRuntime
 
 
 def invoke(tool: object, arguments: dict[str, object]) -> ToolMessage:
@@ -14,7 +15,7 @@ def invoke(tool: object, arguments: dict[str, object]) -> ToolMessage:
     return message
 
 
-def test_unknown_arguments_are_refused(lc_runtime: SmoothRuntime) -> None:
+def test_unknown_arguments_are_refused(lc_runtime: BlockingToolRuntime) -> None:
     message = invoke(SmoothSessionListTool(runtime=lc_runtime), {"verbose": True})
     assert message.status == "error"
     assert "verbose: Extra inputs are not permitted" in str(message.content)
@@ -30,7 +31,7 @@ def test_unknown_arguments_are_refused(lc_runtime: SmoothRuntime) -> None:
     ],
 )
 def test_input_errors_name_the_field_and_the_reason(
-    lc_runtime: SmoothRuntime, arguments: dict[str, object], field: str, reason: str
+    lc_runtime: BlockingToolRuntime, arguments: dict[str, object], field: str, reason: str
 ) -> None:
     message = invoke(SmoothSessionEvaluateJsTool(runtime=lc_runtime), arguments)
     assert message.status == "error"

@@ -14,7 +14,8 @@ import pytest
 from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 
-from langchain_tools import ALL_TOOL_CLASSES, SmoothRuntime, SmoothTool
+from langchain_tools import ALL_TOOL_CLASSES, SmoothTool
+from smooth_agents.agent_tools import BlockingToolRuntime
 from tests.helpers import SiteServer
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
@@ -23,7 +24,7 @@ PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price":
 class World:
     """What an example call needs: a live session, a finished and a running task, a profile."""
 
-    def __init__(self, runtime: SmoothRuntime, site: SiteServer, upload_root: Path) -> None:
+    def __init__(self, runtime: BlockingToolRuntime, site: SiteServer, upload_root: Path) -> None:
         self.runtime = runtime
         self.site = site
         self.upload_root = upload_root
@@ -34,7 +35,7 @@ class World:
     def prepare(self, tool: str) -> None:
         client = self.runtime.client
         if tool.startswith("smooth_session") and tool != "smooth_session_open":
-            session = client.call(self.runtime.sessions.open, url=self.site.url("demo/product.html"))
+            session = self.runtime.call(self.runtime.sessions.open, url=self.site.url("demo/product.html"))
             self.session_id = session.id
         if tool == "smooth_task_status":
             handle = client.run("read", url=self.site.url("demo/article.html"))
@@ -104,12 +105,14 @@ def integration_suite(tool_class: type[SmoothTool]) -> type:
         world: World
 
         @pytest.fixture(autouse=True)
-        def _world(self, lc_runtime: SmoothRuntime, site: SiteServer, upload_root: Path) -> Iterator[None]:
+        def _world(
+            self, lc_runtime: BlockingToolRuntime, site: SiteServer, upload_root: Path
+        ) -> Iterator[None]:
             self.world = World(lc_runtime, site, upload_root)
             self.world.prepare(tool_class.definition.name)
             yield
             for tracked in lc_runtime.sessions.open_sessions():
-                lc_runtime.client.call(lc_runtime.sessions.close, tracked.session.id)
+                lc_runtime.call(lc_runtime.sessions.close, tracked.session.id)
 
         @property
         def tool_constructor(self) -> type[SmoothTool]:

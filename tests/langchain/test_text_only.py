@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from langchain_tools import SmoothRuntime, SmoothToolkit
+from langchain_tools import SmoothToolkit
 from langchain_tools.scripted import ScriptedChatModel
+from smooth_agents.agent_tools import BlockingToolRuntime
 from tests.helpers import SiteServer
 from tests.reading import part_in_text, read_on_arguments
 
@@ -47,7 +48,7 @@ class TextOnlyReader:
         return call("smooth_task_status", arguments, f"c{self.calls}")
 
 
-def run(lc_runtime: SmoothRuntime, first: AIMessage) -> ScriptedChatModel:
+def run(lc_runtime: BlockingToolRuntime, first: AIMessage) -> ScriptedChatModel:
     reader = TextOnlyReader(first)
     model = ScriptedChatModel(steps=[reader] * 200)
     with SmoothToolkit(client=lc_runtime.client) as toolkit:  # the default budget, 20,000 characters
@@ -60,7 +61,7 @@ def texts_seen(model: ScriptedChatModel) -> list[str]:
     return [str(m.content) for m in model.seen[-1] if isinstance(m, ToolMessage)]
 
 
-def test_the_model_sees_all_20_rows(lc_runtime: SmoothRuntime, site: SiteServer) -> None:
+def test_the_model_sees_all_20_rows(lc_runtime: BlockingToolRuntime, site: SiteServer) -> None:
     first = call(
         "smooth_extract", {"url": site.url("listing?rows=20"), "json_schema": json.dumps(ROWS)}, "c1"
     )
@@ -70,7 +71,9 @@ def test_the_model_sees_all_20_rows(lc_runtime: SmoothRuntime, site: SiteServer)
     assert [r["name"] for r in rows] == [f"Widget model {i:03d}" for i in range(20)]
 
 
-def test_a_180000_character_page_read_on_equals_the_page(lc_runtime: SmoothRuntime, site: SiteServer) -> None:
+def test_a_180000_character_page_read_on_equals_the_page(
+    lc_runtime: BlockingToolRuntime, site: SiteServer
+) -> None:
     first = call("smooth_browse", {"task": "read the page", "url": site.url("long?chars=180000")}, "c1")
     model = run(lc_runtime, first)
     texts = texts_seen(model)

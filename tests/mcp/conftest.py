@@ -8,9 +8,8 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 
 from mcp_server import MCPSettings, build_server
-from mcp_server.runtime import ToolRuntime
 from smooth_agents import AsyncSmoothClient
-from smooth_agents.agent_tools import ToolSettings
+from smooth_agents.agent_tools import ToolRuntime, ToolSettings
 from smooth_agents.local import ThreadedServer
 from tests.helpers import API_KEY
 

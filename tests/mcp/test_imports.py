@@ -39,7 +39,7 @@ def test_descriptions_say_what_the_embedded_server_can_do() -> None:
         "server, runtime = build_server()\n"
         "import asyncio\n"
         "tools = {t.name: t for t in asyncio.run(server.list_tools())}\n"
-        "print(runtime.settings.tools.embedded, 'without a model' in tools['smooth_browse'].description)\n"
+        "print(runtime.settings.embedded, 'without a model' in tools['smooth_browse'].description)\n"
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SMOOTH_", "CIRCLEMIND_"))}
     done = subprocess.run(

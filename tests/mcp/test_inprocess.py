@@ -13,9 +13,8 @@ from mcp.client import Client
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, Tool
 
-from mcp_server.runtime import ToolRuntime
 from smooth_agents import AsyncSmoothClient
-from smooth_agents.agent_tools import ALL_TOOLS
+from smooth_agents.agent_tools import ALL_TOOLS, ToolRuntime
 from tests.helpers import SiteServer
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
@@ -270,7 +269,7 @@ async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime]
         assert (await call(mcp, tools, "smooth_profile_delete", {"profile_id": "mcp-profile"}))[
             "deleted"
         ] is True
-        root = Path(mcp_server[1].settings.tools.file_roots[0])
+        root = Path(mcp_server[1].settings.file_roots[0])
         uploaded = await call(mcp, tools, "smooth_file_upload", {"path": str(root / "hello.txt")})
         assert uploaded["name"] == "hello.txt"
         assert uploaded["size"] == len("hello from the MCP host")

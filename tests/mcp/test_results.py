@@ -15,9 +15,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 
 from mcp_server import MCPSettings, build_server
-from mcp_server.runtime import ToolRuntime
 from smooth_agents import AsyncSmoothClient
-from smooth_agents.agent_tools import ToolSettings
+from smooth_agents.agent_tools import ToolRuntime, ToolSettings
 from smooth_agents.agent_tools.cutting import compact_json, text_form
 from tests.helpers import SiteServer
 from tests.reading import part_in_text, read_on_arguments

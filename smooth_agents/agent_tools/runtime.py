@@ -1,0 +1,205 @@
+"""What every adapter holds while its tools serve: one client, the registry of the sessions the
+tools opened, the settings the tools work within, and when all of it is closed.
+
+``ToolRuntime`` is the async runtime (the MCP server runs it on its own loop);
+``BlockingToolRuntime`` runs one on a ``SmoothClient``'s private loop for callers that have no
+loop of their own, or one they must not block (LangChain's ``_run`` and ``_arun``). The adapters
+keep only what their transport needs: how a call arrives, how progress and answers leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+import anyio
+from pydantic import BaseModel, SecretStr
+
+from ..client import AsyncSmoothClient
+from ..custom_tools import CustomTool
+from ..sync import ClientLoop, SmoothClient
+from .base import ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
+from .registry import SessionRegistry
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_SESSION_TTL = 900.0
+DEFAULT_MAX_SESSIONS = 8
+CLOSED = "These Smooth tools were closed; make new ones (a new SmoothToolkit, a new server)."
+
+
+class ToolRuntime:
+    """One client, its tool sessions and settings, shared by every tool of one adapter.
+
+    Users are counted (``acquire`` / ``release``: each MCP connection or transport is one): the
+    first starts the reaper of abandoned sessions, the last closes every session the tools opened
+    and then the client, if the runtime made it (and with it the embedded local server and its
+    browser). A runtime used without ``acquire`` (a tool called directly) starts its reaper on the
+    first call and closes with ``aclose``.
+    """
+
+    def __init__(
+        self,
+        client: AsyncSmoothClient | None = None,
+        *,
+        settings: ToolSettings | None = None,
+        session_ttl: float = DEFAULT_SESSION_TTL,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+    ) -> None:
+        self._own_client = client is None
+        self.client = client or AsyncSmoothClient()
+        # A copy: the caller's settings object is never written to.
+        self.settings = dataclasses.replace(settings or ToolSettings(), embedded=self.client.embedded)
+        self.sessions = SessionRegistry(self.client, ttl=session_ttl, max_sessions=max_sessions)
+        self._users = 0
+        self._lock = asyncio.Lock()
+        self.closed = False
+
+    def context(
+        self,
+        progress: ProgressSink = no_progress,
+        *,
+        owner: str = "",
+        custom_tools: Sequence[CustomTool] = (),
+    ) -> ToolContext:
+        return ToolContext(
+            client=self.client,
+            sessions=self.sessions,
+            settings=self.settings,
+            progress=progress,
+            owner=owner,
+            custom_tools=custom_tools,
+        )
+
+    async def invoke(
+        self,
+        definition: ToolDefinition[Any, Any],
+        arguments: Mapping[str, Any] | BaseModel,
+        progress: ProgressSink = no_progress,
+        *,
+        owner: str = "",
+        custom_tools: Sequence[CustomTool] = (),
+    ) -> Any:
+        """Run one tool: raw arguments (named as on the wire) are validated first; a model is
+        taken as already validated."""
+        if self.closed:
+            raise RuntimeError(CLOSED)
+        self.sessions.start_reaper()  # no-op while it runs
+        context = self.context(progress, owner=owner, custom_tools=custom_tools)
+        if isinstance(arguments, BaseModel):
+            return await definition.invoke_parsed(context, arguments)
+        return await definition.invoke(context, dict(arguments))
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            self._users += 1
+            if self._users == 1:
+                self.sessions.start_reaper()
+
+    async def release(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                await self._close()
+
+    async def release_shielded(self, timeout: float = 15.0) -> None:
+        """``release`` that completes even while the caller is being cancelled (a signal, a
+        client gone): the remote sessions are closed, within ``timeout`` seconds."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(timeout):
+            await self.release()
+
+    async def aclose(self, timeout: float = 15.0) -> None:
+        """Close every session and the client whoever still uses them (the process is ending, or
+        the tools' owner closes them); shielded from cancellation, within ``timeout`` seconds."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(timeout):
+            async with self._lock:
+                self._users = 0
+                self.closed = True
+                await self._close()
+
+    async def _close(self) -> None:
+        await self.sessions.close_all()
+        if self._own_client:
+            await self.client.close()
+
+
+class BlockingToolRuntime:
+    """A ``ToolRuntime`` on a ``SmoothClient``'s private event loop.
+
+    ``run`` waits for a tool call; ``arun`` awaits it from the caller's loop without blocking that
+    loop (cancelling the await cancels the call, and so the remote task). Sync and async callers
+    share sessions: a session opened by one call is used by the next, whichever path each took.
+    """
+
+    def __init__(
+        self,
+        client: SmoothClient | None = None,
+        *,
+        api_key: SecretStr | str | None = None,
+        base_url: str | None = None,
+        settings: ToolSettings | None = None,
+        session_ttl: float = DEFAULT_SESSION_TTL,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+    ) -> None:
+        self._own_client = client is None
+        self.client = client or SmoothClient(api_key=api_key, base_url=base_url)
+        self._loop = ClientLoop(self.client)
+        self.tools = ToolRuntime(
+            self._loop.client, settings=settings, session_ttl=session_ttl, max_sessions=max_sessions
+        )
+
+    @property
+    def settings(self) -> ToolSettings:
+        return self.tools.settings
+
+    @property
+    def sessions(self) -> SessionRegistry:
+        return self.tools.sessions
+
+    @property
+    def closed(self) -> bool:
+        return self.tools.closed
+
+    def call(self, function: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``await function(*args, **kwargs)`` on the client's loop, waited for here."""
+        return self._loop.call(function, *args, **kwargs)
+
+    def run(
+        self,
+        definition: ToolDefinition[Any, Any],
+        arguments: Mapping[str, Any] | BaseModel,
+        progress: ProgressSink = no_progress,
+        custom_tools: Sequence[CustomTool] = (),
+    ) -> Any:
+        self._check_open()
+        return self._loop.call(self.tools.invoke, definition, arguments, progress, custom_tools=custom_tools)
+
+    async def arun(
+        self,
+        definition: ToolDefinition[Any, Any],
+        arguments: Mapping[str, Any] | BaseModel,
+        progress: ProgressSink = no_progress,
+        custom_tools: Sequence[CustomTool] = (),
+    ) -> Any:
+        self._check_open()
+        future: concurrent.futures.Future[Any] = self._loop.submit(
+            self.tools.invoke, definition, arguments, progress, custom_tools=custom_tools
+        )
+        return await asyncio.wrap_future(future)
+
+    def _check_open(self) -> None:
+        # Checked here too: a closed runtime's client may have stopped its loop.
+        if self.tools.closed:
+            raise RuntimeError(CLOSED)
+
+    def close(self) -> None:
+        """Close every session the tools opened, then the client if this runtime made it."""
+        if self.tools.closed:
+            return
+        self._loop.call(self.tools.aclose)
+        if self._own_client:
+            self.client.close()
