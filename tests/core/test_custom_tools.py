@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from smooth_agents import AsyncSmoothClient, TaskFailedError, ToolError, tool
-from smooth_agents.custom_tools import parse_docstring
 
 
 def script(*steps: dict[str, Any]) -> str:
@@ -63,20 +63,59 @@ def test_explicit_definition_wins() -> None:
     )
 
 
-def test_docstring_parsing() -> None:
-    summary, args = parse_docstring("""Do it.
+def test_the_docstring_describes_the_tool_and_each_argument() -> None:
+    def act(a: int, b: str = "") -> None:
+        """Do it.
 
-    More words.
+        More words.
 
-    Args:
-        a (int): first
-            continued
-        b: second
-    Raises:
-        ValueError: never
-    """)
-    assert summary == "Do it."
-    assert args == {"a": "first continued", "b": "second"}
+        Args:
+            a (int): first
+                continued
+            b: second
+        Raises:
+            ValueError: never
+        """
+
+    built = tool(act)
+    assert built.description == "Do it.\n\nMore words."
+    assert built.input_schema["properties"]["a"]["description"] == "first\ncontinued"
+    assert built.input_schema["properties"]["b"]["description"] == "second"
+    # Arguments the function does not take are refused, not silently dropped.
+    assert built.input_schema["additionalProperties"] is False
+
+
+def test_numpy_style_docstrings_are_read_too() -> None:
+    def act(count: int) -> None:
+        """Count things.
+
+        Parameters
+        ----------
+        count : int
+            How many.
+        """
+
+    assert tool(act).input_schema["properties"]["count"]["description"] == "How many."
+
+
+async def test_invalid_input_and_the_functions_own_validation_errors_are_told_apart() -> None:
+    from pydantic import BaseModel
+
+    class Order(BaseModel):
+        quantity: int
+
+    def place(quantity: int) -> int:
+        """Place an order."""
+        return Order(quantity=quantity * 0 or "none").quantity  # type: ignore[arg-type]
+
+    built = tool(place)
+    with pytest.raises(ToolError, match="invalid input for place: quantity: Input should be a valid int"):
+        await built.invoke({"quantity": "many"})
+    with pytest.raises(ToolError, match="invalid input for place: extra: Unexpected keyword argument"):
+        await built.invoke({"quantity": 1, "extra": True})
+    with pytest.raises(ValidationError) as raised:  # the function's own failure, not bad input
+        await built.invoke({"quantity": 1})
+    assert raised.value.title == "Order"
 
 
 async def test_sync_and_async_tools_each_run_exactly_once(client: AsyncSmoothClient) -> None:
