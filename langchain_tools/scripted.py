@@ -45,3 +45,6 @@ class ScriptedChatModel(BaseChatModel):
             reply = self.steps[self._position](messages)
             self._position += 1
         return ChatResult(generations=[ChatGeneration(message=reply)])
+
+
+__all__ = ["ScriptedChatModel", "Step"]

@@ -12,31 +12,44 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def imported_modules(package: str) -> dict[Path, set[str]]:
-    found: dict[Path, set[str]] = {}
-    for path in (ROOT / package).rglob("*.py"):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
-        found[path] = names
+def modules_imported_by(path: Path) -> set[str]:
+    """Every module a file imports, relative imports resolved to absolute names ("from .. import
+    protocol" names the module; "from ..protocol import x" names ``..protocol``)."""
+    package = path.relative_to(ROOT).with_suffix("").parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            if node.module is None:
+                found.update(f"{module}.{alias.name}" for alias in node.names)
+            else:
+                found.add(module)
     return found
+
+
+def imported_modules(package: str) -> dict[Path, set[str]]:
+    return {path: modules_imported_by(path) for path in (ROOT / package).rglob("*.py")}
 
 
 def top(name: str) -> str:
     return name.split(".")[0]
 
 
-@pytest.mark.parametrize(
-    ("package", "forbidden"),
-    [
-        ("smooth_agents", {"mcp", "langchain_core", "langchain", "mcp_server", "langchain_tools"}),
-        ("mcp_server", {"langchain_core", "langchain", "langchain_tools"}),
-        ("langchain_tools", {"mcp", "mcp_server"}),
-    ],
-)
+# The dependency direction of the design card, as a table: what each part must never import.
+FORBIDDEN = {
+    "smooth_agents": {"mcp", "langchain_core", "langchain", "mcp_server", "langchain_tools"},
+    "mcp_server": {"langchain_core", "langchain", "langchain_tools"},
+    "langchain_tools": {"mcp", "mcp_server"},
+}
+
+
+@pytest.mark.parametrize(("package", "forbidden"), FORBIDDEN.items())
 def test_packages_import_only_in_the_allowed_direction(package: str, forbidden: set[str]) -> None:
     for path, names in imported_modules(package).items():
         bad = {n for n in names if top(n) in forbidden}
@@ -45,25 +58,7 @@ def test_packages_import_only_in_the_allowed_direction(package: str, forbidden: 
 
 def core_modules_imported_by(path: Path) -> set[str]:
     """The ``smooth_agents`` modules a file imports, relative imports resolved."""
-    package = path.relative_to(ROOT).with_suffix("").parts[:-1]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if top(a.name) == "smooth_agents")
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                module = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                module = node.module or ""
-            if top(module) != "smooth_agents":
-                continue
-            # "from .. import protocol" names a module; "from ..protocol import x" names its items.
-            if node.module is None:
-                found.update(f"{module}.{a.name}" for a in node.names)
-            else:
-                found.add(module)
-    return found
+    return {name for name in modules_imported_by(path) if top(name) == "smooth_agents"}
 
 
 # What the self-hosted server shares with the client: the wire contract both ends agree on, and
