@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         TaskUpdate,
         UploadedFile,
     )
-    from .polling import PollSettings
+    from .pacing import PollSettings
     from .sync import Session, SmoothClient, TaskHandle
 
 # Names load on first use (PEP 562): `import smooth_agents` stays cheap for the CLI and the MCP
@@ -70,7 +70,7 @@ _LAZY: dict[str, str] = {
     "InternalServerError": "errors",
     "NotFoundError": "errors",
     "PermissionDeniedError": "errors",
-    "PollSettings": "polling",
+    "PollSettings": "pacing",
     "Profile": "models",
     "RateLimitError": "errors",
     "Session": "sync",

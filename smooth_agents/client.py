@@ -24,7 +24,8 @@ from .errors import APIError, NotFoundError, SmoothError
 from .handles import AsyncSession, AsyncTaskHandle, schema_of
 from .http import HttpCore, api_path
 from .models import Extension, Profile, Task, UploadedFile, parse_answer
-from .polling import PollSettings, TaskPoller
+from .pacing import Pacing, PollSettings
+from .polling import TaskPoller
 from .protocol import Device
 from .retry import RetryPolicy
 
@@ -69,6 +70,9 @@ class AsyncSmoothClient:
         )
         self._transport = transport
         self._poll = poll or PollSettings()
+        # One for the client: every poller shares what was learnt of the server's pace and one
+        # request budget.
+        self._pacing = Pacing(self._poll)
         self._action_timeout = action_timeout
         self._http: HttpCore | None = None
         self._embedded: EmbeddedServer | None = None
@@ -116,6 +120,7 @@ class AsyncSmoothClient:
         async with self._start_lock:
             if self._http is None:
                 self._http = await self._open_http()
+                self._http.rate_limit_listeners.append(self._pacing.budget.rate_limited)
         return self._http
 
     async def _open_http(self) -> HttpCore:
@@ -220,7 +225,13 @@ class AsyncSmoothClient:
         http = await self._connect()
         submitted = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
         poller = TaskPoller(
-            http, submitted.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=submitted
+            http,
+            submitted.id,
+            tools={t.name: t for t in tools},
+            settings=self._poll,
+            snapshot=submitted,
+            pacing=self._pacing,
+            final_kind="task",
         )
         handle = AsyncTaskHandle(http, poller, submitted, response_model)
         self._track(handle, poller)
@@ -233,7 +244,7 @@ class AsyncSmoothClient:
             raise SmoothError(
                 "Connect first: use the client as a context manager or call connect() before task()."
             )
-        poller = TaskPoller(self._http, task_id, settings=self._poll)
+        poller = TaskPoller(self._http, task_id, settings=self._poll, pacing=self._pacing)
         handle = AsyncTaskHandle(self._http, poller, Task(id=task_id, status="running"))
         self._track(handle, poller)
         return handle
@@ -304,7 +315,13 @@ class AsyncSmoothClient:
         http = await self._connect()
         opened = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
         poller = TaskPoller(
-            http, opened.id, tools={t.name: t for t in tools}, settings=self._poll, snapshot=opened
+            http,
+            opened.id,
+            tools={t.name: t for t in tools},
+            settings=self._poll,
+            snapshot=opened,
+            pacing=self._pacing,
+            final_kind="session_end",
         )
         session = AsyncSession(http, poller, opened, action_timeout=self._action_timeout)
         self._track(session, poller)
@@ -316,7 +333,14 @@ class AsyncSmoothClient:
         current = parse_answer(
             Task, (await http.request("GET", api_path("task", session_id))).value, "GET /task"
         )
-        poller = TaskPoller(http, current.id, settings=self._poll, snapshot=current)
+        poller = TaskPoller(
+            http,
+            current.id,
+            settings=self._poll,
+            snapshot=current,
+            pacing=self._pacing,
+            final_kind="session_end",
+        )
         session = AsyncSession(http, poller, current, action_timeout=self._action_timeout)
         self._track(session, poller)
         return session

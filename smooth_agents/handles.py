@@ -274,7 +274,7 @@ class AsyncSession:
         if self._closed and not allow_closed:
             raise SessionClosedError(f"Session {self.id} is closed; open a new session to go on.")
         event_id = new_event_id()
-        future = self._poller.expect(event_id)
+        future = self._poller.expect(event_id, action)
         payload: dict[str, Any] = {"name": action}
         if action_input is not None:
             payload["input"] = dict(action_input)

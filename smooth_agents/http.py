@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -57,6 +57,8 @@ class HttpCore:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.requests_sent = 0
+        # Told of every 429 (with its Retry-After, if any): the client's poll budget slows down.
+        self.rate_limit_listeners: list[Callable[[float | None], None]] = []
         headers = {"user-agent": f"smooth-agents/{__version__}", **(extra_headers or {})}
         self._client = httpx2.AsyncClient(
             base_url=self.api_url,
@@ -115,6 +117,9 @@ class HttpCore:
             if response.status_code < 400:
                 return Reply(_unwrap(response), response.status_code, response.headers)
             retry_after = parse_retry_after(response.headers)
+            if response.status_code == 429:
+                for listener in self.rate_limit_listeners:
+                    listener(retry_after)
             if should_retry(
                 attempt=attempt,
                 policy=self.retry,

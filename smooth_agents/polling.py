@@ -6,22 +6,20 @@
 
 It polls only while somebody waits (an action, a result, a subscriber). Against a server that
 announces long polling (``x-smooth-long-poll-max-ms``) each poll waits on the server for news, so
-an action costs one POST and one GET. Elsewhere it polls on a timer that starts fast right after
-an action or a task start and backs off geometrically, so the added latency stays a bounded
-fraction of the wait. The ``event_t`` cursor is kept one millisecond behind the newest event seen
-when timer polling, and events are deduplicated by id: events sharing a millisecond, duplicated
-or replayed by a retried poll are each handled once.
+an action costs one POST and one GET. Elsewhere it polls on a timer whose schedule comes from the
+client's ``Pacing`` (pacing.py): predicted from the durations seen for the same kind of action,
+within one request budget for the whole client. The ``event_t`` cursor is kept one millisecond
+behind the newest event seen when timer polling, and events are deduplicated by id: events sharing
+a millisecond, duplicated or replayed by a retried poll are each handled once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,29 +29,10 @@ from .custom_tools import CustomTool
 from .errors import APIError, SessionClosedError, SmoothError, ToolError
 from .http import HttpCore, api_path
 from .models import Task, TaskEvent, TaskUpdate, parse_answer
+from .pacing import Pacing, PollSettings
 from .protocol import LONG_POLL_HEADER
 
 log = logging.getLogger("smooth_agents.polling")
-
-
-@dataclass(frozen=True)
-class PollSettings:
-    """Timer polling: first delay, growth factor and ceiling; long polls: how long each waits."""
-
-    first_delay: float = 0.002
-    growth: float = 0.5  # next delay = growth x time since the last kick
-    max_delay: float = 1.0
-    long_poll_ms: int = 10_000
-    # Use long polling when the server announces it; off: always poll on the timer.
-    long_poll: bool = True
-    # A poll that fails after the HTTP retries (a 5xx, a reset) is tried again, backing off up
-    # to ``max_failure_backoff``; only after ``give_up_after`` seconds of nothing but failures do
-    # waiters get the error. 401/403/404 are final at once.
-    give_up_after: float = 60.0
-    max_failure_backoff: float = 5.0
-
-    def delay(self, since_kick: float) -> float:
-        return min(self.max_delay, max(self.first_delay, self.growth * since_kick))
 
 
 def _jsonable(value: Any) -> Any:
@@ -75,11 +54,22 @@ class TaskPoller:
         tools: Mapping[str, CustomTool] | None = None,
         settings: PollSettings | None = None,
         snapshot: Task | None = None,
+        pacing: Pacing | None = None,
+        final_kind: str | None = None,
     ) -> None:
         self.http = http
         self.task_id = task_id
         self.tools = dict(tools or {})
         self.settings = settings or PollSettings()
+        # Shared by the client's pollers (durations seen, round trip, request budget).
+        self.pacing = pacing or Pacing(self.settings)
+        # What waiting for the end is, for the prediction: "task" (a task run by this client,
+        # timed from its start), "session_end" (a session closing, timed from the close), or
+        # None (a task found by id: no prediction, nothing recorded).
+        self._final_kind = final_kind
+        self._final_since = time.monotonic()
+        self._pending: dict[str, tuple[str, float]] = {}  # action event id -> (kind, sent at)
+        self._poll_sent_at = 0.0
         self.snapshot = snapshot
         self.failure: BaseException | None = None
         self.tool_failure: BaseException | None = None
@@ -94,7 +84,6 @@ class TaskPoller:
         self._runner: asyncio.Task[None] | None = None
         self._tool_runs: dict[str, asyncio.Task[None]] = {}
         self._answered: set[str] = set()
-        self._long_poll_ms: int | None = None
         self._started = time.monotonic()
         self._stopped = False  # aclose() was called: never poll again
         self._finished = False
@@ -105,16 +94,19 @@ class TaskPoller:
             self.final.set()
 
     # -- demand ---------------------------------------------------------------------------
-    def expect(self, event_id: str) -> asyncio.Future[TaskEvent]:
-        """Register interest in the event with this id (before sending the action)."""
+    def expect(self, event_id: str, kind: str = "action") -> asyncio.Future[TaskEvent]:
+        """Register interest in the event with this id, an action of ``kind`` (goto, extract...)
+        about to be sent: its polls are timed from now."""
         if self.final.is_set():
             raise SessionClosedError(self._ended_message())
         future: asyncio.Future[TaskEvent] = asyncio.get_running_loop().create_future()
         self._waiters[event_id] = future
+        self._pending[event_id] = (kind, time.monotonic())
         return future
 
     def forget(self, event_id: str) -> None:
         self._waiters.pop(event_id, None)
+        self._pending.pop(event_id, None)
 
     def kick(self) -> None:
         """Something was just sent: poll soon and fast."""
@@ -123,6 +115,8 @@ class TaskPoller:
         self._wake.set()
 
     async def wait_final(self) -> Task:
+        if self._final_kind == "session_end" and not self._result_waiters:
+            self._final_since = time.monotonic()  # a session's end is timed from its close
         self._result_waiters += 1
         try:
             self.kick()
@@ -194,11 +188,10 @@ class TaskPoller:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                if self._long_poll_ms is None:
-                    delay = self.settings.delay(time.monotonic() - self._kicked_at)
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), delay)
+                if self.pacing.long_poll_ms is None:
+                    if not await self._wait_for_poll_time():
+                        continue  # nobody waits any more
+                    await self.pacing.budget.take()
                 try:
                     await self._poll_once()
                 except SmoothError as exc:
@@ -214,6 +207,33 @@ class TaskPoller:
             log.exception("poller for %s crashed", self.task_id)
             self.failure = exc
             self._finish()
+
+    async def _wait_for_poll_time(self) -> bool:
+        """Wait until the schedule says poll (True), or until nobody waits (False). A kick (an
+        action sent, a tool answered) sets the schedule again rather than polling at once."""
+        while self._demand():
+            self._wake.clear()
+            delay = self._next_delay()
+            if delay <= 0:
+                return True
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                return True
+        return False
+
+    def _next_delay(self) -> float:
+        """Until the soonest poll any waiter needs: each pending action by its kind's predicted
+        durations, a wait for the end by the task's, anything else (subscribers, tool calls in
+        flight) as a kind never seen, from the last kick."""
+        now = time.monotonic()
+        cap = self.settings.tool_max_delay if self.tools else self.settings.max_delay
+        delays = [self.pacing.delay(kind, now - sent, cap=cap) for kind, sent in self._pending.values()]
+        if self._result_waiters:
+            delays.append(self.pacing.delay(self._final_kind, now - self._final_since, cap=cap))
+        if not delays or self._subscribers or self._tool_runs or self._follow_to_end:
+            delays.append(self.pacing.delay(None, now - self._kicked_at, cap=cap))
+        return min(delays)
 
     async def _survive(self, exc: SmoothError) -> None:
         """A poll failed after the HTTP retries: wait and go on, or give up (re-raise)."""
@@ -231,18 +251,26 @@ class TaskPoller:
     async def _poll_once(self) -> None:
         params: dict[str, Any]
         timeout: float | None = None
-        if self._long_poll_ms is not None:
-            wait = min(self._long_poll_ms, self.settings.long_poll_ms)
+        long_poll_ms = self.pacing.long_poll_ms
+        if long_poll_ms is not None:
+            wait = min(long_poll_ms, self.settings.long_poll_ms)
             params = {"event_t": self._last_t, "wait_ms": wait}
             if self.snapshot is not None:
                 params["known_status"] = self.snapshot.status
             timeout = self.http.timeout + wait / 1000
         else:
             params = {"event_t": max(0, self._last_t - 1)}
+        self._poll_sent_at = sent = time.monotonic()
         reply = await self.http.request("GET", api_path("task", self.task_id), params=params, timeout=timeout)
         announced = reply.headers.get(LONG_POLL_HEADER)
+        # Known client-wide (a new session long-polls from its first poll), and forgotten when a
+        # server stops announcing it (polls that return at once must not run back to back).
         if announced and announced.isdigit() and self.settings.long_poll:
-            self._long_poll_ms = int(announced)
+            self.pacing.long_poll_ms = int(announced)
+        else:
+            self.pacing.long_poll_ms = None
+            self.pacing.observe_round_trip(time.monotonic() - sent)
+            self.pacing.budget.succeeded()
         task = parse_answer(Task, reply.value, f"GET /task/{self.task_id}")
         previous = self.snapshot
         self.snapshot = task
@@ -251,6 +279,8 @@ class TaskPoller:
         if previous is None or previous.status != task.status or previous.live_url != task.live_url:
             self._publish(task, None)
         if not task.active:
+            if self._result_waiters and self._final_kind is not None and self.pacing.long_poll_ms is None:
+                self.pacing.record(self._final_kind, self._poll_sent_at - self._final_since)
             self._finish()
 
     def _handle_event(self, task: Task, event: TaskEvent) -> None:
@@ -263,10 +293,25 @@ class TaskPoller:
         if event.name == "tool_call" and event.id is not None:
             self._start_tool(event)
         elif event.id is not None and event.id in self._waiters:
+            self._record_duration(event)
             future = self._waiters.pop(event.id)
             if not future.done():
                 future.set_result(event)
         self._publish(task, event)
+
+    def _record_duration(self, event: TaskEvent) -> None:
+        """How long the action took: the server's own figure where the answer has one, else (timer
+        polls) the time of the poll that found it, an upper bound."""
+        pending = self._pending.pop(event.id or "", None)
+        if pending is None:
+            return
+        kind, sent = pending
+        output = event.payload.get("output")
+        reported = output.get("duration") if isinstance(output, dict) else None
+        if isinstance(reported, int | float) and not isinstance(reported, bool) and reported > 0:
+            self.pacing.record(kind, float(reported))
+        elif self.pacing.long_poll_ms is None:
+            self.pacing.record(kind, self._poll_sent_at - sent)
 
     def _publish(self, task: Task, event: TaskEvent | None) -> None:
         if not self._subscribers:

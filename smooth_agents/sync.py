@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from .client import AsyncSmoothClient
 from .handles import AsyncSession, AsyncTaskHandle
 from .models import TaskUpdate
-from .polling import PollSettings
+from .pacing import PollSettings
 
 P = ParamSpec("P")
 R = TypeVar("R")
