@@ -50,7 +50,8 @@ class PollSettings:
     # Durations kept per kind of action: each is a predicted completion (a poll each).
     history: int = 3
     requests_per_second: float = 10.0
-    burst: float = 10.0
+    # Polls that may go out at once before the rate applies (ten sessions starting together).
+    burst: float = 2.0
     min_requests_per_second: float = 0.5
     long_poll_ms: int = 10_000
     # Use long polling when the server announces it; off: always poll on the timer.
@@ -86,7 +87,7 @@ def predicted_completions(durations: Sequence[float], merge: float = 0.1) -> tup
 def landing(duration: float) -> float:
     """When to poll for a predicted completion: a little after it, so a poll is not spent a hair
     before the answer exists (the server writes it after the work it timed)."""
-    return duration + max(0.002, 0.03 * duration)
+    return duration + max(0.002, 0.02 * duration)
 
 
 def next_poll_at(elapsed: float, predicted: Sequence[float], rtt: float, settings: PollSettings) -> float:
@@ -108,6 +109,15 @@ def next_poll_at(elapsed: float, predicted: Sequence[float], rtt: float, setting
     else:
         step = max(settings.first_delay, settings.growth * elapsed)
     return max(earliest, elapsed + min(settings.max_delay, step))
+
+
+def observed_duration(found: float, missed: float | None, shrink: float = 0.9) -> float:
+    """A duration the server did not report, seen through polls: between the last poll that did
+    not find it done (``missed``, seconds after the start) and the one that did (``found``). With
+    no miss, somewhat under ``found``, so that a prediction grown too long comes down again."""
+    if missed is None or missed >= found:
+        return shrink * found
+    return (missed + found) / 2
 
 
 # -- the budget (pure) --------------------------------------------------------------------------
@@ -176,6 +186,20 @@ class RequestBudget:
         self.rate = increased_rate(self.rate, self.settings)
 
 
+@dataclass
+class Wait:
+    """Something a poller waits for: its kind (None: nothing to predict or learn), when it began
+    (monotonic seconds), and when after that the last poll that found it not done was sent."""
+
+    kind: str | None
+    since: float
+    missed: float | None = None
+
+    def missed_by(self, poll_sent_at: float) -> None:
+        if poll_sent_at >= self.since:
+            self.missed = poll_sent_at - self.since
+
+
 class Pacing:
     """What one client knows about the server's pace: durations by kind, the round trip, the
     request budget. Shared by every poller of the client."""
@@ -192,6 +216,15 @@ class Pacing:
         recent = self._durations.setdefault(kind, deque(maxlen=self.settings.history))
         recent.append(max(0.0, seconds))
 
+    def learn(self, wait: Wait, *, reported: float | None, found_by_poll_sent_at: float | None) -> None:
+        """Record how long ``wait`` took: the server's figure, else what the polls saw."""
+        if wait.kind is None:
+            return
+        if reported is not None and reported > 0:
+            self.record(wait.kind, reported)
+        elif found_by_poll_sent_at is not None:
+            self.record(wait.kind, observed_duration(found_by_poll_sent_at - wait.since, wait.missed))
+
     def predicted(self, kind: str) -> tuple[float, ...]:
         return predicted_completions(self._durations.get(kind, ()))
 
@@ -199,8 +232,9 @@ class Pacing:
         # A moving average: one slow answer moves it a little, a new network a lot within a few.
         self.rtt = seconds if self.rtt == 0 else 0.7 * self.rtt + 0.3 * seconds
 
-    def delay(self, kind: str | None, elapsed: float, *, cap: float) -> float:
-        """Seconds from now to the next poll for a wait of ``kind`` begun ``elapsed`` ago."""
-        predicted = self.predicted(kind) if kind else ()
+    def delay(self, wait: Wait, now: float, *, cap: float) -> float:
+        """Seconds from ``now`` to the next poll ``wait`` needs."""
+        elapsed = now - wait.since
+        predicted = self.predicted(wait.kind) if wait.kind else ()
         at = next_poll_at(elapsed, predicted, self.rtt, self.settings)
         return max(0.0, min(cap, at - elapsed))

@@ -29,7 +29,7 @@ from .custom_tools import CustomTool
 from .errors import APIError, SessionClosedError, SmoothError, ToolError
 from .http import HttpCore, api_path
 from .models import Task, TaskEvent, TaskUpdate, parse_answer
-from .pacing import Pacing, PollSettings
+from .pacing import Pacing, PollSettings, Wait
 from .protocol import LONG_POLL_HEADER
 
 log = logging.getLogger("smooth_agents.polling")
@@ -66,9 +66,8 @@ class TaskPoller:
         # What waiting for the end is, for the prediction: "task" (a task run by this client,
         # timed from its start), "session_end" (a session closing, timed from the close), or
         # None (a task found by id: no prediction, nothing recorded).
-        self._final_kind = final_kind
-        self._final_since = time.monotonic()
-        self._pending: dict[str, tuple[str, float]] = {}  # action event id -> (kind, sent at)
+        self._final = Wait(final_kind, time.monotonic())
+        self._pending: dict[str, Wait] = {}  # by the action's event id
         self._poll_sent_at = 0.0
         self.snapshot = snapshot
         self.failure: BaseException | None = None
@@ -101,7 +100,7 @@ class TaskPoller:
             raise SessionClosedError(self._ended_message())
         future: asyncio.Future[TaskEvent] = asyncio.get_running_loop().create_future()
         self._waiters[event_id] = future
-        self._pending[event_id] = (kind, time.monotonic())
+        self._pending[event_id] = Wait(kind, time.monotonic())
         return future
 
     def forget(self, event_id: str) -> None:
@@ -115,8 +114,8 @@ class TaskPoller:
         self._wake.set()
 
     async def wait_final(self) -> Task:
-        if self._final_kind == "session_end" and not self._result_waiters:
-            self._final_since = time.monotonic()  # a session's end is timed from its close
+        if self._final.kind == "session_end" and not self._result_waiters:
+            self._final = Wait("session_end", time.monotonic())  # timed from the close
         self._result_waiters += 1
         try:
             self.kick()
@@ -228,11 +227,11 @@ class TaskPoller:
         flight) as a kind never seen, from the last kick."""
         now = time.monotonic()
         cap = self.settings.tool_max_delay if self.tools else self.settings.max_delay
-        delays = [self.pacing.delay(kind, now - sent, cap=cap) for kind, sent in self._pending.values()]
+        delays = [self.pacing.delay(wait, now, cap=cap) for wait in self._pending.values()]
         if self._result_waiters:
-            delays.append(self.pacing.delay(self._final_kind, now - self._final_since, cap=cap))
+            delays.append(self.pacing.delay(self._final, now, cap=cap))
         if not delays or self._subscribers or self._tool_runs or self._follow_to_end:
-            delays.append(self.pacing.delay(None, now - self._kicked_at, cap=cap))
+            delays.append(self.pacing.delay(Wait(None, self._kicked_at), now, cap=cap))
         return min(delays)
 
     async def _survive(self, exc: SmoothError) -> None:
@@ -278,10 +277,15 @@ class TaskPoller:
             self._handle_event(task, event)
         if previous is None or previous.status != task.status or previous.live_url != task.live_url:
             self._publish(task, None)
+        timed_by_polls = self.pacing.long_poll_ms is None
         if not task.active:
-            if self._result_waiters and self._final_kind is not None and self.pacing.long_poll_ms is None:
-                self.pacing.record(self._final_kind, self._poll_sent_at - self._final_since)
+            if self._result_waiters and timed_by_polls:
+                self.pacing.learn(self._final, reported=None, found_by_poll_sent_at=sent)
             self._finish()
+        elif timed_by_polls:
+            # Not found by this poll: what is still awaited took longer than this.
+            for awaited in [*self._pending.values(), self._final]:
+                awaited.missed_by(sent)
 
     def _handle_event(self, task: Task, event: TaskEvent) -> None:
         key = event.id or f"{event.name}:{event.timestamp}:{json.dumps(event.payload, sort_keys=True)}"
@@ -301,17 +305,18 @@ class TaskPoller:
 
     def _record_duration(self, event: TaskEvent) -> None:
         """How long the action took: the server's own figure where the answer has one, else (timer
-        polls) the time of the poll that found it, an upper bound."""
-        pending = self._pending.pop(event.id or "", None)
-        if pending is None:
+        polls) what the polls saw of it."""
+        wait = self._pending.pop(event.id or "", None)
+        if wait is None:
             return
-        kind, sent = pending
         output = event.payload.get("output")
         reported = output.get("duration") if isinstance(output, dict) else None
-        if isinstance(reported, int | float) and not isinstance(reported, bool) and reported > 0:
-            self.pacing.record(kind, float(reported))
-        elif self.pacing.long_poll_ms is None:
-            self.pacing.record(kind, self._poll_sent_at - sent)
+        valid = isinstance(reported, int | float) and not isinstance(reported, bool)
+        self.pacing.learn(
+            wait,
+            reported=float(reported) if valid else None,  # type: ignore[arg-type]
+            found_by_poll_sent_at=self._poll_sent_at if self.pacing.long_poll_ms is None else None,
+        )
 
     def _publish(self, task: Task, event: TaskEvent | None) -> None:
         if not self._subscribers:

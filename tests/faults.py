@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,7 @@ class FaultInjector:
         self.app = app
         self.faults: list[Fault] = []
         self.seen: list[tuple[str, str, int]] = []  # (method, path, status answered)
+        self.arrivals: list[tuple[float, str, str]] = []  # (monotonic time, method, path) of each
 
     def add(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -66,6 +68,7 @@ class FaultInjector:
     def clear(self) -> None:
         self.faults.clear()
         self.seen.clear()
+        self.arrivals.clear()
 
     def count(self, method: str, path_regex: str) -> int:
         return sum(1 for m, p, _ in self.seen if m == method and re.fullmatch(path_regex, p))
@@ -75,6 +78,7 @@ class FaultInjector:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
+        self.arrivals.append((time.monotonic(), method, path))
         fault = next((f for f in self.faults if f.matches(method, path)), None)
         if fault is None:
             await self._forward(scope, receive, send, method, path)
