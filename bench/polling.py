@@ -2,7 +2,9 @@
 
 Two modes side by side on the same local server over loopback HTTP: long polling (what the
 client uses when the server announces it) and timer polling (what it falls back to against a
-server that does not, such as one behind a proxy that strips the header). Each action is an
+server that does not, such as one behind a proxy that strips the header), the latter with the
+default request budget (10 a second for the client) and with one lifted to 1000 a second (what the
+schedule alone does on loopback, as before the budget existed). Each action is an
 evaluate_js that resolves after D ms; "added" is the client's latency minus D.
 
 Usage: .venv/bin/python bench/polling.py [--rounds 5]
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -24,9 +27,13 @@ KEY = "sk-bench-polling"
 DURATIONS_MS = [10, 100, 500, 2000]
 
 
-async def measure(base_url: str, long_poll: bool, rounds: int) -> dict[int, tuple[float, float]]:
+async def measure(
+    base_url: str, long_poll: bool, rounds: int, rps: float | None = None
+) -> dict[int, tuple[float, float]]:
     figures: dict[int, tuple[float, float]] = {}
     poll = PollSettings(long_poll=long_poll)
+    if rps is not None:
+        poll = dataclasses.replace(poll, requests_per_second=rps, burst=max(poll.burst, rps / 5))
     async with AsyncSmoothClient(api_key=KEY, base_url=base_url, poll=poll) as client:
         async with client.session() as session:
             await session.evaluate_js("1")  # warm-up (and long-poll discovery)
@@ -51,13 +58,17 @@ def main() -> int:
     with ThreadedServer(settings) as server:
         long_poll = asyncio.run(measure(server.base_url, True, rounds))
         timer = asyncio.run(measure(server.base_url, False, rounds))
+        unbounded = asyncio.run(measure(server.base_url, False, rounds, rps=1000.0))
     print(
         f"{'action':>8} | {'long poll: added ms':>20} {'requests':>9} "
-        f"| {'timer: added ms':>16} {'requests':>9}"
+        f"| {'timer: added ms':>16} {'requests':>9} | {'timer, 1000 req/s: ms':>21} {'requests':>9}"
     )
     for duration in DURATIONS_MS:
-        (la, lr), (ta, tr) = long_poll[duration], timer[duration]
-        print(f"{duration:>6}ms | {la * 1000:>20.1f} {lr:>9.2f} | {ta * 1000:>16.1f} {tr:>9.2f}")
+        (la, lr), (ta, tr), (ua, ur) = long_poll[duration], timer[duration], unbounded[duration]
+        print(
+            f"{duration:>6}ms | {la * 1000:>20.1f} {lr:>9.2f} | {ta * 1000:>16.1f} {tr:>9.2f} "
+            f"| {ua * 1000:>21.1f} {ur:>9.2f}"
+        )
     mean_long = statistics.mean(r for _, r in long_poll.values())
     mean_timer = statistics.mean(r for _, r in timer.values())
     print(f"mean requests per action, 10 ms to 2 s: long poll {mean_long:.2f}, timer {mean_timer:.2f}")
