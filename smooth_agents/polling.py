@@ -108,7 +108,8 @@ class TaskPoller:
         self._pending.pop(event_id, None)
 
     def kick(self) -> None:
-        """Something was just sent: poll soon and fast."""
+        """Something was just sent (an action, a task, a tool's answer): start polling if nobody
+        did, and let the schedule be worked out again from now."""
         self._kicked_at = time.monotonic()
         self._ensure_running()
         self._wake.set()
