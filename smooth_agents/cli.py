@@ -41,6 +41,8 @@ def _local_serve(args: argparse.Namespace) -> int:
     )
     if args.data_dir:
         settings.data_dir = Path(args.data_dir)
+    if args.model:
+        settings.model = args.model
     base = f"http://{args.host}:{args.port}/api/"
     print(f"Smooth-compatible local server on {base}  (API: {base}v1)", file=sys.stderr)
     if args.host not in LOOPBACK_HOSTS:
@@ -213,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--scripted-agent",
         action="store_true",
         help='run tasks whose text starts with "script:" as JSON step lists (tests, demos)',
+    )
+    serve.add_argument(
+        "--model",
+        help="a model for plain-language tasks, provider:model (e.g. openai:gpt-4o-mini, ollama:llama3.1); "
+        "default SMOOTH_LOCAL_MODEL, else none (the reader)",
     )
     serve.add_argument("--browser", help="Chromium executable (default: Playwright's, else chromium on PATH)")
     serve.add_argument(

@@ -19,6 +19,7 @@ import anyio
 
 from ..protocol import reads_main_content_only
 from .browser import BrowserSession
+from .elements import ElementActions
 from .errors import ActionFailed, PageMovedOn
 from .extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
 from .readable import page_to_markdown
@@ -59,6 +60,19 @@ class AgentContext:
     custom_tools: Sequence[ToolSignature] = ()
     tool_caller: ToolCaller | None = None
     steps: int = 0
+    _elements: ElementActions | None = None
+
+    @property
+    def elements(self) -> ElementActions:
+        """Element-level actions on the task's page (a model agent's clicks and typing); each
+        call should be counted with ``count_step``."""
+        if self._elements is None or self._elements.page is not self.browser.page:
+            self._elements = ElementActions(self.browser.page, timeout_ms=self.browser.action_timeout_ms)
+        return self._elements
+
+    def count_step(self, what: str) -> None:
+        """One step of ``max_steps``; past the limit the task ends (``AgentError``)."""
+        self._step(what)
 
     def _step(self, what: str) -> None:
         self.steps += 1
@@ -275,12 +289,13 @@ def _with_last(tool_input: Mapping[str, Any], results: list[Any]) -> dict[str, A
     return {key: last if value == "$last" else value for key, value in tool_input.items()}
 
 
-def default_agent_selector(enable_scripted: bool) -> AgentSelector:
-    """The reader for every task, or the scripted agent for ``script:`` tasks when enabled."""
+def default_agent_selector(enable_scripted: bool, model_agent: Agent | None = None) -> AgentSelector:
+    """The model agent for every task when a model is configured, else the reader; the scripted
+    agent for ``script:`` tasks when enabled."""
 
     def select(task_text: str) -> Agent:
         if enable_scripted and task_text.lstrip().startswith(SCRIPT_PREFIX):
             return ScriptedAgent.from_task_text(task_text)
-        return ReaderAgent()
+        return model_agent or ReaderAgent()
 
     return select

@@ -250,6 +250,10 @@ class BrowserSession:
             raise ActionFailed(f"JavaScript error: {_first_line(exc)}") from None
 
     @property
+    def action_timeout_ms(self) -> float:
+        return self._timeout_ms
+
+    @property
     def document_url(self) -> str | None:
         """The address the last goto asked for."""
         return self._document[0] if self._document else None

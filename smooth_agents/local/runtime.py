@@ -25,6 +25,7 @@ from .chromium import BrowserProvider
 from .errors import ActionFailed, BadRequest, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from .events import accept_event
 from .extraction import InvalidSchemaError, check_schema
+from .model_agents import load_model_agent
 from .schemas import (
     RunTaskInput,
     TaskRequest,
@@ -69,7 +70,10 @@ class LocalRuntime:
             cdp_endpoint=settings.browser_cdp_endpoint,
             headless=settings.headless,
         )
-        self.select_agent = agent_selector or default_agent_selector(settings.enable_scripted_agent)
+        self.select_agent = agent_selector or default_agent_selector(
+            settings.enable_scripted_agent,
+            load_model_agent(settings.model) if settings.model is not None else None,
+        )
         self.tasks: dict[str, Task] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False

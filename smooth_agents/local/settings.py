@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -60,6 +61,11 @@ class LocalServerSettings:
     # Tasks whose text starts with "script:" run the scripted agent (JSON steps). Off by
     # default: it exists for tests and demos that drive the agent seam over the wire.
     enable_scripted_agent: bool = False
+    # A model for plain-language tasks: "provider:model" (SMOOTH_LOCAL_MODEL; any provider
+    # LangChain's init_chat_model knows) or a LangChain chat model object. None: the reader.
+    model: Any = field(
+        default_factory=lambda: os.environ.get("SMOOTH_LOCAL_MODEL", "").strip() or None, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.max_concurrent_sessions < 1:

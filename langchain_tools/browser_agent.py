@@ -1,0 +1,242 @@
+"""The local server's model agent: any LangChain chat model drives the task's browser.
+
+Plugged into the self-hosted server's agent seam through the ``smooth_agents.model_agents``
+entry point (the core imports no LangChain). The loop is LangChain's own (``create_agent``); this
+module gives it the browser as tools: ``page_state`` (an outline whose elements carry refs),
+``click``, ``type_text``, ``select_option``, ``press_key``, ``scroll``, ``go_back``, ``goto``,
+``wait_for_text``, ``extract`` (schema-guided, no model), ``read_page``, the caller's custom tools,
+and ``finish`` with the answer (checked against the task's ``response_model`` when it has one).
+An action that fails (a stale ref, a blocked address) is answered to the model, which may look
+again; the step limit ends the task.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import jsonschema
+from langchain.agents import create_agent
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.errors import GraphRecursionError
+
+from smooth_agents.local.agents import AgentContext, AgentError, ToolCallError
+from smooth_agents.local.errors import ActionFailed
+
+SYSTEM = (
+    "You operate a web browser to do the user's task. Call page_state to see the page: each "
+    "interactive element has a ref (e7); act on elements by those refs (click, type_text, "
+    "select_option), then call page_state again to see the result: refs change with each page "
+    "state. When the task is done, call finish with the answer{schema_hint}. Do not invent data "
+    "that is not on the pages you saw."
+)
+NO_ANSWER = "The model stopped without calling finish"
+Action = Callable[..., Awaitable[str]]
+
+
+def chat_model(model: Any) -> BaseChatModel:
+    """A chat model object as given, or one made from ``provider:model`` (``init_chat_model``),
+    with a message naming the package to install when the provider's is missing."""
+    if isinstance(model, BaseChatModel):
+        return model
+    if not isinstance(model, str) or ":" not in model:
+        raise ValueError(
+            f"A local model is 'provider:model' (openai:gpt-4o-mini, ollama:llama3.1, ...) or a "
+            f"LangChain chat model object, not {model!r}."
+        )
+    from langchain.chat_models import init_chat_model
+
+    try:
+        made: BaseChatModel = init_chat_model(model)
+    except ImportError as exc:
+        provider = model.split(":", 1)[0]
+        raise ValueError(
+            f"The model {model!r} needs its LangChain provider package: pip install "
+            f"langchain-{provider.replace('_', '-')} ({exc})"
+        ) from None
+    return made
+
+
+class ModelAgent:
+    """A task done by a chat model through LangChain's agent runtime (``Agent`` of the seam)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = chat_model(model)
+
+    async def run(self, context: AgentContext) -> Any:
+        answer: dict[str, Any] = {}
+        tools = browser_tools(context, answer)
+        hint = ", a JSON object matching the schema in finish's description" if context.response_model else ""
+        agent = create_agent(self.model, tools, system_prompt=SYSTEM.format(schema_hint=hint))
+        opening = context.task
+        if context.url:  # the task's starting page, open before the model's first look
+            try:
+                landed = await context.goto(context.url)
+            except ActionFailed as exc:
+                raise AgentError(str(exc)) from None
+            opening += f"\n\nThe browser shows {landed.get('url')} ({landed.get('title')!r})."
+        # Each model turn and each tool call is one graph step: twice the steps, and the opening.
+        limit = 2 * context.max_steps + 3
+        try:
+            state = await agent.ainvoke(
+                {"messages": [HumanMessage(opening)]}, RunnableConfig(recursion_limit=limit)
+            )
+        except GraphRecursionError:
+            raise AgentError(
+                f"The task used all {context.max_steps} steps (max_steps) before finishing."
+            ) from None
+        if "value" in answer:
+            return answer["value"]
+        last = state["messages"][-1] if state.get("messages") else None
+        text = last.text if isinstance(last, AIMessage) else ""
+        if context.response_model is None and text:
+            return text
+        raise AgentError(f"{NO_ANSWER} ({text[:200]!r})." if text else f"{NO_ANSWER}.")
+
+
+def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseTool]:
+    """The browser, the caller's custom tools and ``finish``, as tools for the model."""
+
+    def tool(description: str, *, counted: bool = True) -> Callable[[Action], BaseTool]:
+        """A tool from an action; its arguments are the action's parameters. A failed action is
+        answered to the model; the step limit (``AgentError``) ends the task."""
+
+        def make(run: Action) -> BaseTool:
+            @functools.wraps(run)
+            async def step(**arguments: Any) -> str:
+                if counted:
+                    context.count_step(run.__name__)
+                try:
+                    return await run(**arguments)
+                except (ActionFailed, ToolCallError) as exc:
+                    return f"Failed: {exc}"
+
+            return StructuredTool.from_function(coroutine=step, name=run.__name__, description=description)
+
+        return make
+
+    elements = context.elements
+
+    @tool("The page: URL, title and an outline whose interactive elements carry refs (e7).")
+    async def page_state() -> str:
+        return (await elements.state()).as_text()
+
+    @tool("Click the element with this ref (from the last page_state).")
+    async def click(ref: str) -> str:
+        return await elements.click(ref)
+
+    @tool("Type text into a field (its ref); submit=true presses Enter after it.")
+    async def type_text(ref: str, text: str, submit: bool = False) -> str:
+        return await elements.type(ref, text, submit=submit)
+
+    @tool("Choose an option, by its label, in a select element (its ref).")
+    async def select_option(ref: str, option: str) -> str:
+        return await elements.select(ref, option)
+
+    @tool("Press a key on the focused element: Enter, Escape, Tab, ArrowDown...")
+    async def press_key(key: str) -> str:
+        return await elements.press(key)
+
+    @tool("Scroll the page; direction is 'down' or 'up'.")
+    async def scroll(direction: str = "down") -> str:
+        return await elements.scroll(down=direction != "up")
+
+    @tool("Go back to the previous page.")
+    async def go_back() -> str:
+        return await elements.back()
+
+    @tool("Open an address (https://...).", counted=False)
+    async def goto(url: str) -> str:
+        landed = await context.goto(url)
+        return f"At {landed.get('url')} ({landed.get('title')!r}, HTTP {landed.get('status')})"
+
+    @tool("Wait until this text appears on the page.")
+    async def wait_for_text(text: str) -> str:
+        return await elements.wait_for_text(text)
+
+    @tool("The page's main content as markdown (long articles, listings).", counted=False)
+    async def read_page() -> str:
+        return await context.read_page()
+
+    @tool("Data from the page, shaped by a JSON schema given as JSON text (no model).", counted=False)
+    async def extract(json_schema: str, prompt: str = "") -> str:
+        try:
+            schema = json.loads(json_schema)
+        except json.JSONDecodeError as exc:
+            raise ActionFailed(f"json_schema is not JSON: {exc}") from None
+        return json.dumps(await context.extract(schema, prompt or None))
+
+    made = [
+        page_state,
+        click,
+        type_text,
+        select_option,
+        press_key,
+        scroll,
+        go_back,
+        goto,
+        wait_for_text,
+        read_page,
+        extract,
+    ]
+    made.extend(custom_tools(context))
+    made.append(finish_tool(context, answer))
+    return made
+
+
+def custom_tools(context: AgentContext) -> list[BaseTool]:
+    """The caller's custom tools: each call goes to the caller (a ``tool_call`` event) and waits."""
+    offered: list[BaseTool] = []
+    for signature in context.custom_tools:
+
+        async def call(_name: str = signature.name, **arguments: Any) -> str:
+            try:
+                return json.dumps(await context.call_tool(_name, arguments))
+            except ToolCallError as exc:
+                return f"Failed: {exc}"
+
+        offered.append(
+            StructuredTool.from_function(
+                coroutine=call,
+                name=signature.name,
+                description=signature.description,
+                args_schema=signature.inputs or {"type": "object", "properties": {}},
+            )
+        )
+    return offered
+
+
+def finish_tool(context: AgentContext, answer: dict[str, Any]) -> BaseTool:
+    schema = context.response_model
+
+    async def finish(answer_json: str) -> str:
+        try:
+            value = json.loads(answer_json) if schema is not None else answer_json
+        except json.JSONDecodeError as exc:
+            return f"Failed: the answer is not JSON ({exc}); call finish again with a JSON object."
+        if schema is not None:
+            try:
+                jsonschema.validate(value, schema)
+            except jsonschema.ValidationError as exc:
+                return f"Failed: the answer does not match the schema ({exc.message}); call finish again."
+        answer["value"] = value
+        return "Task finished."
+
+    description = "End the task with its answer (answer_json: the answer"
+    description += f" as JSON matching this schema: {json.dumps(schema)})" if schema else " as text)"
+    return StructuredTool.from_function(
+        coroutine=finish, name="finish", description=description, return_direct=True
+    )
+
+
+def model_agent(model: Any) -> ModelAgent:
+    """The entry point the local server calls when a model is configured."""
+    return ModelAgent(model)
+
+
+__all__: Sequence[str] = ["ModelAgent", "chat_model", "model_agent"]

@@ -1,0 +1,221 @@
+"""The local server's model agent: a scripted chat model (it reads the real page states it is
+shown and picks refs from them) drives a real Chromium through LangChain's create_agent, behind
+the local server, reached by our client."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from langchain_tools.browser_agent import chat_model
+from langchain_tools.scripted import ScriptedChatModel, Step
+from smooth_agents import AsyncSmoothClient, TaskFailedError
+from smooth_agents.local import ThreadedServer
+from tests.helpers import API_KEY, SiteServer, make_settings
+
+PRODUCT = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
+    "required": ["name", "price"],
+}
+
+
+def last_tool_text(messages: Sequence[BaseMessage], name: str | None = None) -> str:
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage) and (name is None or message.name == name):
+            return str(message.content)
+    raise AssertionError(f"no {name or 'tool'} answer yet")
+
+
+def ref_of(messages: Sequence[BaseMessage], role: str, label: str) -> str:
+    """The ref of an element in the last page state the model was shown."""
+    state = last_tool_text(messages, "page_state")
+    found = re.search(rf'- {role} "{re.escape(label)}[^"]*" \[ref=(e\d+)\]', state)
+    assert found, f"no {role} {label!r} in the page state:\n{state}"
+    return found.group(1)
+
+
+def call(name: str, **arguments: Any) -> Step:
+    return lambda _messages: AIMessage(
+        "", tool_calls=[{"name": name, "args": arguments, "id": f"call-{name}-{len(_messages)}"}]
+    )
+
+
+def call_with(name: str, arguments: Any) -> Step:
+    """A call whose arguments are worked out from what the model has seen."""
+    return lambda messages: AIMessage(
+        "", tool_calls=[{"name": name, "args": arguments(messages), "id": f"call-{name}-{len(messages)}"}]
+    )
+
+
+def price_from_page(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    state = last_tool_text(messages, "page_state")
+    title = re.search(r"^# (.+)$", state, re.MULTILINE)
+    price = re.search(r"Price: ([\d.]+)", state)
+    assert title
+    assert price
+    return {"answer_json": json.dumps({"name": title.group(1), "price": float(price.group(1))})}
+
+
+@pytest.fixture
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ThreadedServer]:
+    model: ScriptedChatModel = request.param
+    with ThreadedServer(make_settings(tmp_path, model=model)) as server:
+        yield server
+
+
+SHOPPING = ScriptedChatModel(
+    steps=[
+        call("page_state"),
+        call_with(
+            "type_text",
+            lambda m: {
+                "ref": ref_of(m, "searchbox", "Search the catalogue"),
+                "text": "nimbus",
+                "submit": True,
+            },
+        ),
+        call("page_state"),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
+        call("page_state"),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}),
+        call("page_state"),
+        call_with("finish", price_from_page),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [SHOPPING], indirect=True)
+async def test_search_results_next_page_detail_and_a_structured_answer(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run(
+            "Find the price of the Nimbus Ultra", url=site.url("shop/index.html"), response_model=PRODUCT
+        )
+        result = await handle.result(timeout=60)
+    assert result.output == {"name": "Nimbus Ultra", "price": 1899.0}
+    # The model saw the search results the page's script wrote (the real page, not its source).
+    seen = "\n".join(str(m.content) for m in SHOPPING.seen[3] if isinstance(m, ToolMessage))
+    assert "Results for nimbus" in seen
+
+
+STALE = ScriptedChatModel(
+    steps=[
+        call("page_state"),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
+        # The ref of a link on the page just left: refused, with what to do.
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Mini")}),
+        lambda m: AIMessage(last_tool_text(m, "click")),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [STALE], indirect=True)
+async def test_a_stale_ref_is_answered_with_look_again(served: ThreadedServer, site: SiteServer) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run("Open the cheapest part", url=site.url("shop/results.html?q=x"))
+        result = await handle.result(timeout=60)
+    assert "not on the page any more" in str(result.output)
+    assert "call page_state" in str(result.output)
+
+
+LOOPING = ScriptedChatModel(steps=[call("page_state") for _ in range(20)])
+
+
+@pytest.mark.parametrize("served", [LOOPING], indirect=True)
+async def test_the_step_limit_ends_the_task_failed(served: ThreadedServer, site: SiteServer) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run("Look forever", url=site.url("shop/index.html"), max_steps=3)
+        with pytest.raises(TaskFailedError) as failed:
+            await handle.result(timeout=60)
+    assert "max_steps" in str(failed.value)
+    assert len(LOOPING.seen) <= 5  # the model was not called again past the limit
+
+
+def test_a_missing_provider_package_is_named() -> None:
+    with pytest.raises(ValueError, match="pip install langchain-ollama"):
+        chat_model("ollama:llama3.1")
+    with pytest.raises(ValueError, match="provider:model"):
+        chat_model("gpt-4o")
+
+
+STOCK = ScriptedChatModel(
+    steps=[
+        call("page_state"),
+        # The caller's own tool, answered by the caller mid-task; its answer shapes the next step.
+        call("warehouse_stock", sku="NU-3"),
+        call_with("finish", lambda m: {"answer_json": f"in stock: {last_tool_text(m, 'warehouse_stock')}"}),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [STOCK], indirect=True)
+async def test_a_custom_tool_called_mid_task_and_its_answer_used(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    asked: list[str] = []
+
+    def warehouse_stock(sku: str) -> int:
+        """Units of a part in the caller's warehouse."""
+        asked.append(sku)
+        return 7
+
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run(
+            "How many Nimbus Ultra are in stock?",
+            url=site.url("shop/item-3.html"),
+            custom_tools=[warehouse_stock],
+        )
+        result = await handle.result(timeout=60)
+    assert asked == ["NU-3"]  # run once, here
+    assert result.output == "in stock: 7"
+
+
+BLOCKED = ScriptedChatModel(
+    steps=[
+        call("goto", url="https://example.org/"),
+        lambda m: AIMessage(last_tool_text(m, "goto")),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [BLOCKED], indirect=True)
+async def test_a_blocked_address_is_refused_and_the_model_told(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run(
+            "Leave the shop", url=site.url("shop/index.html"), allowed_urls=[site.url("shop/*")]
+        )
+        result = await handle.result(timeout=60)
+    assert str(result.output).startswith("Failed:")
+    assert "example.org" in str(result.output)
+
+
+IN_SESSION = ScriptedChatModel(
+    steps=[
+        call("page_state"),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}),
+        call("finish", answer_json="opened"),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [IN_SESSION], indirect=True)
+async def test_run_task_in_a_session_leaves_the_page_where_the_agent_did(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        async with client.session() as session:
+            await session.goto(site.url("shop/results-2.html"))
+            done = await session.run_task("Open the Nimbus Ultra")
+            shown = await session.evaluate_js("location.pathname")
+    assert done.output == "opened"
+    assert shown.output == "/shop/item-3.html"
