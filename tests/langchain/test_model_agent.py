@@ -4,6 +4,7 @@ the local server, reached by our client."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -219,3 +220,33 @@ async def test_run_task_in_a_session_leaves_the_page_where_the_agent_did(
             shown = await session.evaluate_js("location.pathname")
     assert done.output == "opened"
     assert shown.output == "/shop/item-3.html"
+
+
+WAITING = ScriptedChatModel(
+    steps=[
+        call("page_state"),
+        call("wait_for_text", text="a text this page never shows"),
+        call("finish", answer_json="too late"),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [WAITING], indirect=True)
+async def test_cancelling_mid_task_stops_the_model_and_the_browser(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run("Wait for it", url=site.url("shop/index.html"))
+        for _ in range(200):  # until the model has asked to wait
+            if len(WAITING.seen) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(WAITING.seen) == 2
+        assert await handle.cancel()
+        with pytest.raises(TaskFailedError):
+            await handle.result(timeout=30)
+        await asyncio.sleep(0.5)
+    assert len(WAITING.seen) == 2  # no model call after the cancel
+    task = served.runtime.tasks[handle.id]
+    assert task.status == "cancelled"
+    assert task.browser is None  # its context closed and let go
