@@ -112,9 +112,12 @@ def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseToo
                 if counted:
                     context.count_step(run.__name__)
                 try:
-                    return await run(**arguments)
+                    outcome = await run(**arguments)
                 except (ActionFailed, ToolCallError) as exc:
-                    return f"Failed: {exc}"
+                    outcome = f"Failed: {exc}"
+                if run.__name__ != "page_state":  # looking is not a step worth showing
+                    context.report_step(run.__name__, arguments, outcome)
+                return outcome
 
             return StructuredTool.from_function(coroutine=step, name=run.__name__, description=description)
 

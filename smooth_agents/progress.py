@@ -55,5 +55,9 @@ class Progress:
 
     async def follow(self, updates: AsyncIterator[TaskUpdate]) -> None:
         async for update in updates:
-            step = f"{update.status}" + (f" · {update.event.name}" if update.event else "")
+            event = update.event
+            # An agent's step names its action (click, type_text...) in the payload.
+            action = event.payload.get("name") if event is not None else None
+            shown = f"{event.name} {action}" if event is not None and isinstance(action, str) else None
+            step = f"{update.status}" + (f" · {shown or event.name}" if event is not None else "")
             self.show(step, update.live_url)

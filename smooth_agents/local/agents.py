@@ -59,6 +59,8 @@ class AgentContext:
     files: Sequence[StoredFile] = ()
     custom_tools: Sequence[ToolSignature] = ()
     tool_caller: ToolCaller | None = None
+    # Publishes one step of an agent as an event of the task (what progress displays show).
+    step_reporter: Callable[[dict[str, Any]], object] | None = None
     steps: int = 0
     _elements: ElementActions | None = None
 
@@ -69,6 +71,20 @@ class AgentContext:
         if self._elements is None or self._elements.page is not self.browser.page:
             self._elements = ElementActions(self.browser.page, timeout_ms=self.browser.action_timeout_ms)
         return self._elements
+
+    def report_step(self, action: str, arguments: Mapping[str, Any], outcome: str) -> None:
+        """Tell the task's watchers what the agent just did: the action, its arguments, where
+        the page is now and how it went (the outcome's first line, short)."""
+        if self.step_reporter is not None:
+            self.step_reporter(
+                {
+                    "name": action,
+                    "input": dict(arguments),
+                    "url": self.browser.url,
+                    "outcome": outcome.splitlines()[0][:200] if outcome else "",
+                    "step": self.steps,
+                }
+            )
 
     def count_step(self, what: str) -> None:
         """One step of ``max_steps``; past the limit the task ends (``AgentError``)."""

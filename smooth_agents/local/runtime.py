@@ -315,6 +315,7 @@ class LocalRuntime:
             files=files,
             custom_tools=task.request.custom_tools or (),
             tool_caller=lambda name, tool_input: self._call_tool(task, name, tool_input),
+            step_reporter=lambda payload: task.emit("browser_action", payload),
         )
         return await agent.run(context)
 

@@ -102,6 +102,11 @@ async def test_search_results_next_page_detail_and_a_structured_answer(
         )
         result = await handle.result(timeout=60)
     assert result.output == {"name": "Nimbus Ultra", "price": 1899.0}
+    # Each step is an event of the task (what progress displays show): action, input, URL.
+    steps = [e.payload for e in served.runtime.tasks[handle.id].events if e.name == "browser_action"]
+    assert [s["name"] for s in steps] == ["type_text", "click", "click"]
+    assert steps[0]["input"]["text"] == "nimbus"
+    assert steps[2]["url"].endswith("/shop/item-3.html")
     # The model saw the search results the page's script wrote (the real page, not its source).
     seen = "\n".join(str(m.content) for m in SHOPPING.seen[3] if isinstance(m, ToolMessage))
     assert "Results for nimbus" in seen
