@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -62,6 +63,15 @@ def chat_model(model: Any) -> BaseChatModel:
     return made
 
 
+# Anything shaped like a credential (provider errors quote parts of keys): a run of 16 or more
+# key characters, with the separators keys use.
+_CREDENTIAL = re.compile(r"[A-Za-z0-9_\-*]{16,}")
+
+
+def redacted(message: str) -> str:
+    return _CREDENTIAL.sub("[redacted]", message)[:500]
+
+
 class ModelAgent:
     """A task done by a chat model through LangChain's agent runtime (``Agent`` of the seam)."""
 
@@ -90,6 +100,10 @@ class ModelAgent:
             raise AgentError(
                 f"The task used all {context.max_steps} steps (max_steps) before finishing."
             ) from None
+        except AgentError:
+            raise
+        except Exception as exc:  # the provider's (auth, quota, network): said, any key hidden
+            raise AgentError(f"The model failed: {type(exc).__name__}: {redacted(str(exc))}") from None
         if "value" in answer:
             return answer["value"]
         last = state["messages"][-1] if state.get("messages") else None

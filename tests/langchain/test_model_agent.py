@@ -255,3 +255,23 @@ async def test_cancelling_mid_task_stops_the_model_and_the_browser(
     task = served.runtime.tasks[handle.id]
     assert task.status == "cancelled"
     assert task.browser is None  # its context closed and let go
+
+
+def refused_key(_messages: Sequence[BaseMessage]) -> AIMessage:
+    raise PermissionError("Incorrect API key provided: sk-proj-Abc123def456ghi789jkl. Check your key.")
+
+
+BAD_KEY = ScriptedChatModel(steps=[refused_key])
+
+
+@pytest.mark.parametrize("served", [BAD_KEY], indirect=True)
+async def test_a_provider_error_fails_the_task_without_the_key(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run("Anything", url=site.url("shop/index.html"))
+        with pytest.raises(TaskFailedError) as failed:
+            await handle.result(timeout=60)
+    message = str(failed.value)
+    assert "The model failed: PermissionError: Incorrect API key provided" in message
+    assert "Abc123def456" not in message
