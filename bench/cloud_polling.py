@@ -159,36 +159,28 @@ async def timed(server: CloudLike, session: Any, ms: int) -> tuple[float, int]:
     return time.perf_counter() - started - ms / 1000, len(server.requests) - sent
 
 
-async def ours(base: str, server: CloudLike, rounds: int) -> dict[int, tuple[float, float]]:
+async def by_length(server: CloudLike, session: Any, rounds: int) -> dict[int, tuple[float, float]]:
+    """Per length: two warm-up actions, then ``rounds`` measured (median added, mean requests)."""
     figures = {}
-    async with AsyncSmoothClient(api_key=KEY, base_url=base) as client, client.session() as session:
-        for ms in DURATIONS_MS:
-            samples = []
-            for attempt in range(2 + rounds):
-                sample = await timed(server, session, ms)
-                if attempt >= 2:
-                    samples.append(sample)
-            figures[ms] = (statistics.median(a for a, _ in samples), statistics.mean(r for _, r in samples))
+    for ms in DURATIONS_MS:
+        samples = [await timed(server, session, ms) for _ in range(2 + rounds)][2:]
+        figures[ms] = (statistics.median(a for a, _ in samples), statistics.mean(r for _, r in samples))
     return figures
+
+
+async def ours(base: str, server: CloudLike, rounds: int) -> dict[int, tuple[float, float]]:
+    async with AsyncSmoothClient(api_key=KEY, base_url=base) as client, client.session() as session:
+        return await by_length(server, session, rounds)
 
 
 async def sdk(base: str, server: CloudLike, rounds: int) -> dict[int, tuple[float, float]]:
     from smooth import SmoothAsyncClient
 
-    figures = {}
-    client = SmoothAsyncClient(api_key=KEY, base_url=base)
-    session = await client.session()
+    session = await SmoothAsyncClient(api_key=KEY, base_url=base).session()
     try:
-        for ms in DURATIONS_MS:
-            samples = []
-            for attempt in range(2 + rounds):
-                sample = await timed(server, session, ms)
-                if attempt >= 2:
-                    samples.append(sample)
-            figures[ms] = (statistics.median(a for a, _ in samples), statistics.mean(r for _, r in samples))
+        return await by_length(server, session, rounds)
     finally:
         await session.close(force=True)
-    return figures
 
 
 async def fresh(base: str, server: CloudLike) -> dict[int, tuple[float, int]]:

@@ -152,6 +152,26 @@ class AsyncSmoothClient:
             transport=self._transport or server.transport,
         )
 
+    def _poller(
+        self,
+        http: HttpCore,
+        task_id: str,
+        snapshot: Task | None = None,
+        tools: Sequence[CustomTool] = (),
+        *,
+        final_kind: str | None = None,
+    ) -> TaskPoller:
+        """A poller for one task, sharing this client's poll settings and pacing."""
+        return TaskPoller(
+            http,
+            task_id,
+            tools={t.name: t for t in tools},
+            settings=self._poll,
+            snapshot=snapshot,
+            pacing=self._pacing,
+            final_kind=final_kind,
+        )
+
     def _track(self, handle: AsyncTaskHandle | AsyncSession, poller: TaskPoller) -> None:
         """Remember a live handle for close(); forget it once its task has ended."""
         self._handles.add(handle)
@@ -224,15 +244,7 @@ class AsyncSmoothClient:
         }
         http = await self._connect()
         submitted = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
-        poller = TaskPoller(
-            http,
-            submitted.id,
-            tools={t.name: t for t in tools},
-            settings=self._poll,
-            snapshot=submitted,
-            pacing=self._pacing,
-            final_kind="task",
-        )
+        poller = self._poller(http, submitted.id, submitted, tools, final_kind="task")
         handle = AsyncTaskHandle(http, poller, submitted, response_model)
         self._track(handle, poller)
         poller.kick()
@@ -244,7 +256,7 @@ class AsyncSmoothClient:
             raise SmoothError(
                 "Connect first: use the client as a context manager or call connect() before task()."
             )
-        poller = TaskPoller(self._http, task_id, settings=self._poll, pacing=self._pacing)
+        poller = self._poller(self._http, task_id)
         handle = AsyncTaskHandle(self._http, poller, Task(id=task_id, status="running"))
         self._track(handle, poller)
         return handle
@@ -314,15 +326,7 @@ class AsyncSmoothClient:
         body = {**options, "custom_tools": [t.signature() for t in tools] or None}
         http = await self._connect()
         opened = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
-        poller = TaskPoller(
-            http,
-            opened.id,
-            tools={t.name: t for t in tools},
-            settings=self._poll,
-            snapshot=opened,
-            pacing=self._pacing,
-            final_kind="session_end",
-        )
+        poller = self._poller(http, opened.id, opened, tools, final_kind="session_end")
         session = AsyncSession(http, poller, opened, action_timeout=self._action_timeout)
         self._track(session, poller)
         return session
@@ -333,14 +337,7 @@ class AsyncSmoothClient:
         current = parse_answer(
             Task, (await http.request("GET", api_path("task", session_id))).value, "GET /task"
         )
-        poller = TaskPoller(
-            http,
-            current.id,
-            settings=self._poll,
-            snapshot=current,
-            pacing=self._pacing,
-            final_kind="session_end",
-        )
+        poller = self._poller(http, current.id, current, final_kind="session_end")
         session = AsyncSession(http, poller, current, action_timeout=self._action_timeout)
         self._track(session, poller)
         return session
