@@ -30,13 +30,16 @@ from smooth_agents.local.agents import AgentContext, AgentError, ToolCallError
 from smooth_agents.local.errors import ActionFailed
 
 SYSTEM = (
-    "You operate a web browser to do the user's task. Call page_state to see the page: each "
-    "interactive element has a ref (e7); act on elements by those refs (click, type_text, "
-    "select_option), then call page_state again to see the result: refs change with each page "
-    "state. When the task is done, call finish with the answer{schema_hint}. Do not invent data "
-    "that is not on the pages you saw."
+    "You operate a web browser to do the user's task. page_state shows the page: each "
+    "interactive element has a ref (e7). Act on elements by those refs (click, type_text, "
+    "select_option, hover); each action answers with the page as it is after it, with new refs: "
+    "use refs only from the latest page state. read_page gives a long page's text, extract pulls "
+    "data shaped by a JSON schema. When the task is done, call finish with the answer{schema_hint}. "
+    "Do not invent data that is not on the pages you saw."
 )
 NO_ANSWER = "The model stopped without calling finish"
+# Characters of a script's value shown to the model.
+EVALUATE_BUDGET = 4_000
 Action = Callable[..., Awaitable[str]]
 
 
@@ -86,10 +89,16 @@ class ModelAgent:
         opening = context.task
         if context.url:  # the task's starting page, open before the model's first look
             try:
-                landed = await context.goto(context.url)
+                await context.goto(context.url)
             except ActionFailed as exc:
                 raise AgentError(str(exc)) from None
-            opening += f"\n\nThe browser shows {landed.get('url')} ({landed.get('title')!r})."
+        if context.browser.url not in ("", "about:blank"):
+            # The page the model starts on (the task's url, or where the session is), so its first
+            # turn can act.
+            try:
+                opening += "\n\nThe browser shows:\n" + (await context.page_state()).as_text()
+            except ActionFailed as exc:
+                opening += f"\n\n(The page could not be read: {exc})"
         # Each model turn and each tool call is one graph step: twice the steps, and the opening.
         limit = 2 * context.max_steps + 3
         try:
@@ -116,65 +125,89 @@ class ModelAgent:
 def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseTool]:
     """The browser, the caller's custom tools and ``finish``, as tools for the model."""
 
-    def tool(description: str, *, counted: bool = True) -> Callable[[Action], BaseTool]:
+    def tool(
+        description: str, *, counted: bool = True, shows_page: bool = False
+    ) -> Callable[[Action], BaseTool]:
         """A tool from an action; its arguments are the action's parameters. A failed action is
-        answered to the model; the step limit (``AgentError``) ends the task."""
+        answered to the model; the step limit (``AgentError``) ends the task. An action that may
+        change the page (``shows_page``) answers with the page state after it, so the model sees
+        the result without a second call."""
 
         def make(run: Action) -> BaseTool:
             @functools.wraps(run)
             async def step(**arguments: Any) -> str:
                 if counted:
                     context.count_step(run.__name__)
+                failed = False
                 try:
                     outcome = await run(**arguments)
                 except (ActionFailed, ToolCallError) as exc:
-                    outcome = f"Failed: {exc}"
+                    outcome, failed = f"Failed: {exc}", True
                 if run.__name__ != "page_state":  # looking is not a step worth showing
                     context.report_step(run.__name__, arguments, outcome)
+                if shows_page and not failed:
+                    outcome += "\n\n" + await page_text()
                 return outcome
 
             return StructuredTool.from_function(coroutine=step, name=run.__name__, description=description)
 
         return make
 
-    elements = context.elements
+    async def page_text() -> str:
+        try:
+            return (await context.page_state()).as_text()
+        except ActionFailed as exc:
+            return f"(the page could not be read: {exc})"
 
     @tool("The page: URL, title and an outline whose interactive elements carry refs (e7).")
     async def page_state() -> str:
-        return (await elements.state()).as_text()
+        return (await context.page_state()).as_text()
 
-    @tool("Click the element with this ref (from the last page_state).")
+    @tool("Click the element with this ref (from the last page state).", shows_page=True)
     async def click(ref: str) -> str:
-        return await elements.click(ref)
+        return await context.elements.click(ref)
 
-    @tool("Type text into a field (its ref); submit=true presses Enter after it.")
+    @tool("Type text into a field (its ref); submit=true presses Enter after it.", shows_page=True)
     async def type_text(ref: str, text: str, submit: bool = False) -> str:
-        return await elements.type(ref, text, submit=submit)
+        return await context.elements.type(ref, text, submit=submit)
 
-    @tool("Choose an option, by its label, in a select element (its ref).")
+    @tool("Choose an option, by its label, in a select element (its ref).", shows_page=True)
     async def select_option(ref: str, option: str) -> str:
-        return await elements.select(ref, option)
+        return await context.elements.select(ref, option)
 
-    @tool("Press a key on the focused element: Enter, Escape, Tab, ArrowDown...")
+    @tool("Move the mouse over an element (its ref): opens menus and tooltips.", shows_page=True)
+    async def hover(ref: str) -> str:
+        return await context.elements.hover(ref)
+
+    @tool("Press a key on the focused element: Enter, Escape, Tab, ArrowDown...", shows_page=True)
     async def press_key(key: str) -> str:
-        return await elements.press(key)
+        return await context.elements.press(key)
 
-    @tool("Scroll the page; direction is 'down' or 'up'.")
+    @tool("Scroll the page; direction is 'down' or 'up'.", shows_page=True)
     async def scroll(direction: str = "down") -> str:
-        return await elements.scroll(down=direction != "up")
+        return await context.elements.scroll(down=direction != "up")
 
-    @tool("Go back to the previous page.")
+    @tool("Go back to the previous page.", shows_page=True)
     async def go_back() -> str:
-        return await elements.back()
+        return await context.elements.back()
 
-    @tool("Open an address (https://...).", counted=False)
+    @tool("Open an address (https://...).", counted=False, shows_page=True)
     async def goto(url: str) -> str:
         landed = await context.goto(url)
         return f"At {landed.get('url')} ({landed.get('title')!r}, HTTP {landed.get('status')})"
 
-    @tool("Wait until this text appears on the page.")
+    @tool(
+        "Make another tab the one the actions see (its index, listed in the page state).",
+        counted=False,
+        shows_page=True,
+    )
+    async def switch_tab(index: int) -> str:
+        await context.switch_tab(index)
+        return f"switched to tab {index}"
+
+    @tool("Wait until this text appears on the page.", shows_page=True)
     async def wait_for_text(text: str) -> str:
-        return await elements.wait_for_text(text)
+        return await context.elements.wait_for_text(text)
 
     @tool("The page's main content as markdown (long articles, listings).", counted=False)
     async def read_page() -> str:
@@ -188,18 +221,25 @@ def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseToo
             raise ActionFailed(f"json_schema is not JSON: {exc}") from None
         return json.dumps(await context.extract(schema, prompt or None))
 
+    @tool("Run JavaScript in the page (an expression or a function); its value as JSON.", counted=False)
+    async def evaluate_js(js: str) -> str:
+        return json.dumps(await context.evaluate_js(js))[:EVALUATE_BUDGET]
+
     made = [
         page_state,
         click,
         type_text,
         select_option,
+        hover,
         press_key,
         scroll,
         go_back,
         goto,
+        switch_tab,
         wait_for_text,
         read_page,
         extract,
+        evaluate_js,
     ]
     made.extend(custom_tools(context))
     made.append(finish_tool(context, answer))

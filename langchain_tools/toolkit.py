@@ -35,6 +35,15 @@ class SmoothToolkit(BaseToolkit):
     content_budget: int = 20_000
     session_ttl: float = 900.0
     max_sessions: int = 8
+    local_model: Any = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description=(
+            "With no Smooth key: the model the embedded local server's browser agent uses for "
+            "plain-language tasks, a LangChain chat model or 'provider:model'."
+        ),
+    )
     _runtime: BlockingToolRuntime | None = PrivateAttr(default=None)
 
     @property
@@ -47,6 +56,7 @@ class SmoothToolkit(BaseToolkit):
                 settings=ToolSettings(wait_seconds=self.wait_seconds, content_budget=self.content_budget),
                 session_ttl=self.session_ttl,
                 max_sessions=self.max_sessions,
+                local_model=self.local_model,
             )
         return self._runtime
 

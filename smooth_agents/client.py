@@ -36,13 +36,14 @@ FileInput = str | os.PathLike[str] | IO[bytes] | bytes
 _notice_shown = False
 
 
-def _embedded_notice() -> None:
+def _embedded_notice(with_model: bool) -> None:
     global _notice_shown
     if not _notice_shown:
         _notice_shown = True
+        agent = "a local model does plain-language tasks" if with_model else "no model: tasks need a url"
         print(
-            "smooth-agents: no SMOOTH_API_KEY set; using the embedded local Smooth server "
-            "(real Chromium, no model: tasks need a url).",
+            f"smooth-agents: no SMOOTH_API_KEY set; using the embedded local Smooth server "
+            f"(real Chromium, {agent}).",
             file=sys.stderr,
         )
 
@@ -51,7 +52,8 @@ class AsyncSmoothClient:
     """Async client for the Smooth API (or the embedded local server when no key is set).
 
     ``async with AsyncSmoothClient() as client:`` closes its connections (and the embedded
-    server, if it started one) on exit.
+    server, if it started one) on exit. ``local_model`` (a LangChain chat model, or
+    ``"provider:model"``) lets the embedded server's browser agent do plain-language tasks.
     """
 
     def __init__(
@@ -64,10 +66,19 @@ class AsyncSmoothClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         poll: PollSettings | None = None,
         action_timeout: float = 300.0,
+        local_model: Any = None,
     ) -> None:
         self._config: ClientConfig = resolve_config(
             api_key, base_url, timeout=timeout, max_retries=max_retries
         )
+        if local_model is not None and not self._config.embedded:
+            raise ValueError(
+                "local_model drives the embedded local server's browser agent, and this client has a "
+                "Smooth API key (the cloud's agent does its tasks): drop local_model, or the key."
+            )
+        # The embedded server's model for plain-language tasks ("provider:model" or a chat model);
+        # None: the server's own default (SMOOTH_LOCAL_MODEL, else the reader).
+        self._local_model = local_model
         self._transport = transport
         self._poll = poll or PollSettings()
         # One for the client: every poller shares what was learnt of the server's pace and one
@@ -140,8 +151,8 @@ class AsyncSmoothClient:
                 "No SMOOTH_API_KEY is set and the embedded local server is not installed: "
                 "set SMOOTH_API_KEY, or pip install 'smooth-agents[local]'."
             ) from exc
-        _embedded_notice()
-        server = EmbeddedServer()
+        server = EmbeddedServer(model=self._local_model)
+        _embedded_notice(server.settings.model is not None)
         await server.__aenter__()
         self._embedded = server
         return HttpCore(

@@ -162,6 +162,7 @@ class SmoothClient(_PortalBound):
         transport: httpx2.AsyncBaseTransport | None = None,
         poll: PollSettings | None = None,
         action_timeout: float = 300.0,
+        local_model: Any = None,
     ) -> None:
         # The parameters of AsyncSmoothClient, written out for the type checker (a test keeps the
         # two signatures equal).
@@ -173,6 +174,7 @@ class SmoothClient(_PortalBound):
             transport=transport,
             poll=poll,
             action_timeout=action_timeout,
+            local_model=local_model,
         )
         self._loop_thread: _LoopThread | None = _LoopThread()
         super().__init__(self._loop_thread.portal, target)

@@ -144,9 +144,14 @@ class BlockingToolRuntime:
         settings: ToolSettings | None = None,
         session_ttl: float = DEFAULT_SESSION_TTL,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
+        local_model: Any = None,
     ) -> None:
         self._own_client = client is None
-        self.client = client or SmoothClient(api_key=api_key, base_url=base_url)
+        if client is not None and local_model is not None:
+            raise ValueError(
+                "local_model configures the client the tools make; give it to that client instead."
+            )
+        self.client = client or SmoothClient(api_key=api_key, base_url=base_url, local_model=local_model)
         self._loop = ClientLoop(self.client)
         self.tools = ToolRuntime(
             self._loop.client, settings=settings, session_ttl=session_ttl, max_sessions=max_sessions

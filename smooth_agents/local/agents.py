@@ -19,7 +19,7 @@ import anyio
 
 from ..protocol import reads_main_content_only
 from .browser import BrowserSession
-from .elements import ElementActions
+from .elements import ElementActions, PageState
 from .errors import ActionFailed, PageMovedOn
 from .extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
 from .readable import page_to_markdown
@@ -69,8 +69,32 @@ class AgentContext:
         """Element-level actions on the task's page (a model agent's clicks and typing); each
         call should be counted with ``count_step``."""
         if self._elements is None or self._elements.page is not self.browser.page:
-            self._elements = ElementActions(self.browser.page, timeout_ms=self.browser.action_timeout_ms)
+            self._elements = ElementActions(
+                self.browser.page,
+                timeout_ms=self.browser.action_timeout_ms,
+                first_ref=self._elements.next_ref if self._elements else 1,
+            )
         return self._elements
+
+    async def page_state(self) -> PageState:
+        """What the page shows now, as an outline whose elements carry refs; the session's other
+        tabs are listed when it has some."""
+        state = await self.elements.state()
+        tabs = self.browser.tabs()
+        if len(tabs) > 1:
+            current = self.browser.page
+            state.tabs = tuple(
+                [
+                    f"{index}: {await _title(tab)} - {tab.url}"
+                    for index, tab in enumerate(tabs)
+                    if tab is not current
+                ]
+            )
+        return state
+
+    async def switch_tab(self, index: int) -> None:
+        self.count_step("switch_tab")
+        await self.browser.switch_to(index)
 
     def report_step(self, action: str, arguments: Mapping[str, Any], outcome: str) -> None:
         """Tell the task's watchers what the agent just did: the action, its arguments, where
@@ -88,9 +112,6 @@ class AgentContext:
 
     def count_step(self, what: str) -> None:
         """One step of ``max_steps``; past the limit the task ends (``AgentError``)."""
-        self._step(what)
-
-    def _step(self, what: str) -> None:
         self.steps += 1
         if self.steps > self.max_steps:
             raise AgentError(
@@ -98,18 +119,18 @@ class AgentContext:
             )
 
     async def goto(self, url: str) -> dict[str, Any]:
-        self._step("goto")
+        self.count_step("goto")
         return (await self.browser.goto(url)).as_output()
 
     async def evaluate_js(self, js: str, args: Any = None) -> Any:
-        self._step("evaluate_js")
+        self.count_step("evaluate_js")
         return await self.browser.evaluate_js(js, args)
 
     async def extract(
         self, schema: Mapping[str, Any], prompt: str | None = None, *, served: bool = False
     ) -> Any:
         """Schema-guided data from the page; ``served`` reads the document as its server sent it."""
-        self._step("extract")
+        self.count_step("extract")
         return await extract_from_page(self.browser, schema, prompt, served=served)
 
     async def read_page(self, *, served_only: bool = False) -> str:
@@ -117,7 +138,7 @@ class AgentContext:
         scripts replaced that with much less (scripts that fail offline put up an error notice
         where the article was). ``served_only`` reads the served document alone (the page has
         moved on from it)."""
-        self._step("read")
+        self.count_step("read")
         url = (self.browser.document_url or self.browser.url) if served_only else self.browser.url
         main_only = reads_main_content_only(dict(self.metadata))
 
@@ -138,7 +159,7 @@ class AgentContext:
         return served if len(served.split()) >= 2 * len(shown.split()) + 1 else shown
 
     async def attach_files(self, selector: str, file_ids: Sequence[str] | None = None) -> None:
-        self._step("attach_files")
+        self.count_step("attach_files")
         chosen = [f for f in self.files if file_ids is None or f.id in file_ids]
         if not chosen:
             raise AgentError(f"No uploaded files to attach (task files: {[f.id for f in self.files]}).")
@@ -146,7 +167,7 @@ class AgentContext:
 
     async def call_tool(self, name: str, tool_input: Mapping[str, Any]) -> Any:
         """Call one of the caller's custom tools and return its answer."""
-        self._step(f"tool {name}")
+        self.count_step(f"tool {name}")
         known = {t.name for t in self.custom_tools}
         if name not in known or self.tool_caller is None:
             raise AgentError(f"The task has no custom tool named {name!r} (declared: {sorted(known)}).")
@@ -156,6 +177,13 @@ class AgentContext:
         if code == 400:
             raise ToolCallError(f"Custom tool {name!r} failed: {output}")
         raise EssentialToolFailed(f"Custom tool {name!r} failed and is essential (code {code}): {output}")
+
+
+async def _title(page: Any) -> str:
+    try:
+        return str(await page.title())[:60]
+    except Exception:  # a tab closing meanwhile
+        return "(closing)"
 
 
 async def extract_from_page(

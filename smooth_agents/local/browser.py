@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,7 @@ class BrowserSession:
         self._document: tuple[str, Response | None] | None = None
         # True once the browser went away under the session (crashed, killed): it cannot go on.
         self.lost = False
+        self._adopted: weakref.WeakSet[Page] = weakref.WeakSet()
         self._adopt(page)
         context.on("page", self._on_page)
         context.on("close", lambda _: self._on_context_close())
@@ -107,9 +109,26 @@ class BrowserSession:
     def _adopt(self, page: Page) -> None:
         """Make ``page`` the session's page, with its timeouts and file chooser."""
         self.page = page
+        if page in self._adopted:
+            return
+        self._adopted.add(page)
         page.set_default_timeout(self._timeout_ms)
         page.set_default_navigation_timeout(self._timeout_ms)
         page.on("filechooser", self._choose_files)
+
+    def tabs(self) -> list[Page]:
+        """The session's open pages (its own and the popups its pages opened), oldest first."""
+        return [page for page in self.context.pages if not page.is_closed()]
+
+    async def switch_to(self, index: int) -> Page:
+        """Make the tab at ``index`` of ``tabs()`` the session's page: what the next actions see."""
+        pages = self.tabs()
+        if not 0 <= index < len(pages):
+            raise ActionFailed(f"There is no tab {index}: the session has {len(pages)}, from 0.")
+        self._adopt(pages[index])
+        with contextlib.suppress(PlaywrightError):
+            await self.page.bring_to_front()
+        return self.page
 
     async def _reset_page(self) -> None:
         """Replace a page whose script will not stop with a blank one in the same context

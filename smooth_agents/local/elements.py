@@ -1,15 +1,15 @@
 """Element-level browser work for a model: a compact page state whose elements carry refs, and
-the actions that address them (click, type, select, press, scroll, back, wait for text).
+the actions that address them (click, type, select, hover, press, scroll, back, wait for text).
 
 The page state is an outline of what a person sees: headings, short text, and every interactive
-element with its role, name, value and a ref (``e7``). Refs hold until the next page state: an
-action with a ref from an older state, or one whose element has gone, is answered with a message
-telling the model to look again, never run on a different element.
+element with its role, name, value and a ref (``e7``). An element keeps its ref while it stays on
+the page, and a ref is never given to another element (numbers only grow, across pages and
+tabs): an action whose ref is not in the last page state, or whose element has gone, is answered
+with a message telling the model to look again, never run on a different element.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +25,9 @@ DEFAULT_STATE_BUDGET = 8_000  # characters of outline (about 2,000 tokens)
 # One walk of the visible DOM: refs set on interactive elements, an outline line per element
 # worth showing. Hidden subtrees, scripts and styles are skipped.
 _OUTLINE_JS = """
-(budget) => {
+({ budget, start }) => {
   const ATTR = "%(attr)s";
-  for (const old of document.querySelectorAll("[" + ATTR + "]")) old.removeAttribute(ATTR);
-  const lines = []; let size = 0; let cut = false; let next = 1;
+  const lines = []; let size = 0; let cut = false; let next = start; const given = new Set();
   const push = (line) => {
     if (size + line.length + 1 > budget) { cut = true; return false; }
     lines.push(line); size += line.length + 1; return true;
@@ -81,8 +80,11 @@ _OUTLINE_JS = """
     const indent = "  ".repeat(Math.min(depth, 6));
     const role = roleOf(el);
     if (role) {
-      const ref = "e" + next++;
-      el.setAttribute(ATTR, ref);
+      // An element keeps its ref while it is on the page; a new one (or a copy made by cloning
+      // a marked element) gets the next number, never one given before.
+      let ref = el.getAttribute(ATTR);
+      if (!ref || given.has(ref)) { ref = "e" + next++; el.setAttribute(ATTR, ref); }
+      given.add(ref);
       let line = indent + "- " + role + ' "' + nameOf(el) + '" [ref=' + ref + "]";
       if (role === "link") {
         const href = el.getAttribute("href") || "";
@@ -111,7 +113,9 @@ _OUTLINE_JS = """
     for (const child of el.children) walk(child, depth + (role ? 1 : 0));
   };
   if (document.body) walk(document.body, 0);
-  return { lines, cut, refs: next - 1 };
+  const active = document.activeElement;
+  const focused = active && active !== document.body ? active.getAttribute(ATTR) : null;
+  return { lines, cut, refs: Array.from(given), next, title: document.title, url: location.href, focused };
 }
 """.replace("%(attr)s", REF_ATTRIBUTE)
 
@@ -123,9 +127,17 @@ class PageState:
     outline: str
     refs: int
     cut: bool
+    # The ref of the element that has the focus (where typed keys go), if it has one.
+    focused: str | None = None
+    # The other tabs of the session, as "index: title - url" (shown only when there are some).
+    tabs: tuple[str, ...] = ()
 
     def as_text(self) -> str:
         head = f"URL: {self.url}\nTitle: {self.title or '(none)'}\n"
+        if self.tabs:
+            head += "Other tabs (switch_tab): " + "; ".join(self.tabs) + "\n"
+        if self.focused:
+            head += f"Focused: {self.focused}\n"
         more = "\n(the outline was cut at its budget: scroll, or read_page for the text)" if self.cut else ""
         return head + (self.outline or "(nothing visible)") + more
 
@@ -133,23 +145,38 @@ class PageState:
 class ElementActions:
     """The element-level actions on one page, and the refs of its last page state."""
 
-    def __init__(self, page: Page, *, timeout_ms: float = 10_000) -> None:
+    def __init__(self, page: Page, *, timeout_ms: float = 10_000, first_ref: int = 1) -> None:
         self.page = page
         self.timeout_ms = timeout_ms
+        # The next ref number to give (carried over when the agent moves to another page).
+        self.next_ref = first_ref
         self._refs: set[str] = set()
 
     async def state(self, budget: int = DEFAULT_STATE_BUDGET) -> PageState:
         with contextlib.suppress(PlaywrightError):
             await self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
-        found: dict[str, Any] = await self.page.evaluate(_OUTLINE_JS, budget)
-        self._refs = {f"e{n}" for n in range(1, int(found["refs"]) + 1)}
+        try:
+            found: dict[str, Any] = await self.page.evaluate(_OUTLINE_JS, self._outline_args(budget))
+        except PlaywrightError as exc:
+            if "context was destroyed" not in str(exc):
+                raise ActionFailed(f"Could not read the page: {str(exc).splitlines()[0]}") from None
+            # It navigated while being read (a script moving on): read the page it went to.
+            with contextlib.suppress(PlaywrightError):
+                await self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
+            found = await self.page.evaluate(_OUTLINE_JS, self._outline_args(budget))
+        self._refs = {str(ref) for ref in found["refs"]}
+        self.next_ref = max(self.next_ref, int(found["next"]))
         return PageState(
-            url=self.page.url,
-            title=await self.page.title(),
+            url=str(found["url"]),
+            title=str(found["title"]),
             outline="\n".join(found["lines"]),
-            refs=int(found["refs"]),
+            refs=len(self._refs),
             cut=bool(found["cut"]),
+            focused=found.get("focused") or None,
         )
+
+    def _outline_args(self, budget: int) -> dict[str, int]:
+        return {"budget": budget, "start": self.next_ref}
 
     async def _element(self, ref: str) -> Any:
         stale = (
@@ -165,8 +192,8 @@ class ElementActions:
         return locator
 
     async def _settle(self) -> None:
-        # A click or a key may start a navigation: let it commit before the next look.
-        await asyncio.sleep(0.05)
+        # Playwright's actions wait for a navigation they start to commit; the new document's
+        # DOM is then what the next look should see.
         with contextlib.suppress(PlaywrightError):
             await self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
 
@@ -197,6 +224,10 @@ class ElementActions:
             return await self._run(f"select {option!r} in {ref}", element.select_option(option))
         await self._settle()
         return f"select {option!r} in {ref}: done"
+
+    async def hover(self, ref: str) -> str:
+        element = await self._element(ref)
+        return await self._run(f"hover {ref}", element.hover(timeout=self.timeout_ms))
 
     async def press(self, key: str) -> str:
         return await self._run(f"press {key}", self.page.keyboard.press(key))

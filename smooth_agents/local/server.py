@@ -58,9 +58,13 @@ class EmbeddedServer:
         *,
         agent_selector: AgentSelector | None = None,
         live_view: bool = True,
+        model: Any = None,
     ) -> None:
-        # A copy: the caller's settings object is never written to.
+        # A copy: the caller's settings object is never written to. ``model`` (a chat model or
+        # "provider:model") overrides the settings' own.
         settings = dataclasses.replace(settings or LocalServerSettings())
+        if model is not None:
+            settings.model = model
         if not settings.api_keys:
             settings.api_keys = frozenset({LocalServerSettings.generate_api_key()})
         settings.allowed_hosts = settings.allowed_hosts | {EMBEDDED_HOST}
