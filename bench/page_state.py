@@ -73,10 +73,13 @@ THEIR_INTERACTIVE = re.compile(
     re.MULTILINE,
 )
 
-# The page's visible interactive elements, which of them our last page state gave a ref (our
-# refs are attributes on the elements), why the others got none, and the refs on anything else.
+# The page's visible interactive elements, which of them the refs shown in our last page state
+# address (our refs are attributes on the elements), why the others got none, and the refs shown
+# on anything else.
 _INTERACTIVE_JS = """
-(attr) => {
+([attr, shown_refs]) => {
+  const given = new Set(shown_refs);
+  const has = (el) => given.has(el.getAttribute(attr));
   const BASE = "a[href], button, input, select, textarea, [role=button], [role=link], [role=checkbox],"
     + " [role=radio], [role=textbox], [role=combobox], [role=tab], [role=menuitem]";
   const shown = (el) => {
@@ -100,7 +103,7 @@ _INTERACTIVE_JS = """
   const why = (el) => {
     for (let a = el; a && a !== document.documentElement; a = a.parentElement) {
       const tag = a.tagName.toLowerCase();
-      if (a !== el && a.hasAttribute(attr)) return "nested in a ref'd " + (a.getAttribute("role") || tag);
+      if (a !== el && has(a)) return "nested in a ref'd " + (a.getAttribute("role") || tag);
       if (a !== el && /^h[1-6]$/.test(tag)) return "inside a heading";
       if (a.getAttribute("aria-hidden") === "true") return "inside aria-hidden";
       if (a.hasAttribute("hidden")) return "inside [hidden] shown by CSS";
@@ -115,7 +118,7 @@ _INTERACTIVE_JS = """
   for (const el of document.querySelectorAll(BASE + ", [contenteditable]")) {
     if (!interactive(el) || !shown(el)) continue;
     total++; counted.add(el);
-    if (el.hasAttribute(attr)) continue;
+    if (has(el)) continue;
     const box = el.getBoundingClientRect();
     const away = box.right + scrollX <= 0 || box.bottom + scrollY <= 0
       || box.left + scrollX >= document.documentElement.scrollWidth;
@@ -123,7 +126,7 @@ _INTERACTIVE_JS = """
   }
   const extras = [];
   for (const el of document.querySelectorAll("[" + attr + "]")) {
-    if (counted.has(el)) continue;
+    if (counted.has(el) || !has(el)) continue;
     const role = el.getAttribute("role");
     const label = role ? "[role=" + role + "]" : el.tagName.toLowerCase();
     extras.push(interactive(el) ? label + " not shown" : label);
@@ -268,7 +271,8 @@ async def measure_ours(chromium: str, targets: list[tuple[Figures, str]], repeat
                     state.refs,
                     state.outline,
                 )
-                found = await page.evaluate(_INTERACTIVE_JS, REF_ATTRIBUTE)
+                shown = re.findall(r"\[ref=(e\d+)\]", state.outline)
+                found = await page.evaluate(_INTERACTIVE_JS, [REF_ATTRIBUTE, shown])
                 figures.interactive, figures.missed, figures.extras = (
                     found["total"],
                     found["missed"],

@@ -56,7 +56,7 @@ class SmoothTool(BaseTool):
     def model_post_init(self, context: Any, /) -> None:
         super().model_post_init(context)
         if self.runtime is not None:
-            self.description = self.definition.describe(self.runtime.settings.embedded)
+            self.description = self.definition.describe(self.runtime.settings)
 
     def close(self) -> None:
         """Close what this tool opened on its own (not a runtime it was given by a toolkit)."""

@@ -26,8 +26,11 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.errors import GraphRecursionError
 
+from smooth_agents.host_models import HOST_MODEL, HostModels
 from smooth_agents.local.agents import AgentContext, AgentError, ToolCallError
 from smooth_agents.local.errors import ActionFailed
+
+from .host_model import SampledChatModel
 
 SYSTEM = (
     "You operate a web browser to do the user's task. page_state shows the page: each "
@@ -48,6 +51,11 @@ def chat_model(model: Any) -> BaseChatModel:
     with a message naming the package to install when the provider's is missing."""
     if isinstance(model, BaseChatModel):
         return model
+    if model == HOST_MODEL:
+        raise ValueError(
+            "The local model 'host' is the MCP client's own model: it exists only behind "
+            "smooth-mcp --local-model host. Elsewhere give provider:model or a chat model object."
+        )
     if not isinstance(model, str) or ":" not in model:
         raise ValueError(
             f"A local model is 'provider:model' (openai:gpt-4o-mini, ollama:llama3.1, ...) or a "
@@ -76,16 +84,30 @@ def redacted(message: str) -> str:
 
 
 class ModelAgent:
-    """A task done by a chat model through LangChain's agent runtime (``Agent`` of the seam)."""
+    """A task done by a chat model through LangChain's agent runtime (``Agent`` of the seam).
+
+    The model is one chat model for every task, or, given ``HostModels``, the model of whoever
+    started each task (an MCP host's, through sampling), found by the task's metadata."""
 
     def __init__(self, model: Any) -> None:
-        self.model = chat_model(model)
+        self._host_models = model if isinstance(model, HostModels) else None
+        self.model = None if self._host_models is not None else chat_model(model)
+
+    def model_for(self, context: AgentContext) -> BaseChatModel:
+        if self._host_models is None:
+            assert self.model is not None
+            return self.model
+        try:
+            return SampledChatModel(sampler=self._host_models.for_task(context.metadata))
+        except LookupError as exc:
+            raise AgentError(str(exc)) from None
 
     async def run(self, context: AgentContext) -> Any:
         answer: dict[str, Any] = {}
+        model = self.model_for(context)
         tools = browser_tools(context, answer)
         hint = ", a JSON object matching the schema in finish's description" if context.response_model else ""
-        agent = create_agent(self.model, tools, system_prompt=SYSTEM.format(schema_hint=hint))
+        agent = create_agent(model, tools, system_prompt=SYSTEM.format(schema_hint=hint))
         opening = context.task
         if context.url:  # the task's starting page, open before the model's first look
             try:

@@ -104,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="20000",
         parse=int,
     )
+    setting(
+        parser,
+        "--local-model",
+        "SMOOTH_MCP_LOCAL_MODEL",
+        "with no Smooth key, the model the embedded browser agent uses for plain-language tasks: "
+        "'host' (the MCP client's own model, through sampling with tools; no key needed) or "
+        "provider:model (openai:gpt-4o-mini, ollama:llama3.1, ...; default: SMOOTH_LOCAL_MODEL, else "
+        "none: tasks need a url)",
+    )
     parser.add_argument(
         "--print-config",
         choices=["claude"],
@@ -165,6 +174,7 @@ def _settings_from(args: argparse.Namespace) -> MCPSettings:
         stateless_http=args.stateless,
         session_ttl=args.session_ttl,
         max_sessions=args.max_sessions,
+        local_model=args.local_model,
         tools=ToolSettings(
             wait_seconds=args.wait,
             content_budget=args.content_budget,
@@ -196,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .server import build_server
 
-    server, runtime = build_server(settings)
+    try:
+        server, runtime = build_server(settings)
+    except ValueError as exc:  # a local model with a Smooth key, for instance
+        raise SystemExit(f"smooth-mcp: {exc}") from None
     if settings.transport == "stdio":
         from .stdio import run_stdio
 

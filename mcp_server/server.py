@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
 from smooth_agents import AsyncSmoothClient, __version__
 from smooth_agents.agent_tools import ToolRuntime, tools_for
+from smooth_agents.host_models import HOST_MODEL, HostModels
 
 from .settings import MCPSettings
 from .tools import mcp_tool
@@ -21,13 +23,31 @@ INSTRUCTIONS = (
 
 
 def build_server(
-    settings: MCPSettings | None = None, *, client: AsyncSmoothClient | None = None
+    settings: MCPSettings | None = None,
+    *,
+    client: AsyncSmoothClient | None = None,
+    host_models: HostModels | None = None,
 ) -> tuple[MCPServer[ToolRuntime], ToolRuntime]:
     """The server and its runtime. The runtime starts with the first connection (or a transport
-    that holds it for the process) and closes with the last."""
+    that holds it for the process) and closes with the last.
+
+    With ``settings.local_model`` "host", each client's own model drives the browser agent of the
+    embedded local server (the one a client made here runs; a ``client`` given runs against a
+    server whose model is ``host_models``)."""
     settings = settings or MCPSettings()
+    local_model: Any = settings.local_model
+    if local_model == HOST_MODEL:
+        host_models = host_models or HostModels()
+        local_model = host_models
+    elif host_models is not None:
+        raise ValueError("host_models needs local_model='host'")
     runtime = ToolRuntime(
-        client, settings=settings.tools, session_ttl=settings.session_ttl, max_sessions=settings.max_sessions
+        client,
+        settings=settings.tools,
+        session_ttl=settings.session_ttl,
+        max_sessions=settings.max_sessions,
+        # A client given brings its own server and model; the host's channels still open here.
+        local_model=local_model if client is None else None,
     )
 
     @asynccontextmanager
@@ -45,7 +65,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         tools=[
-            mcp_tool(definition, runtime, stateless=settings.stateless_http)
+            mcp_tool(definition, runtime, stateless=settings.stateless_http, host_models=host_models)
             for definition in tools_for(local_machine=local_machine, file_roots=settings.tools.file_roots)
         ],
         lifespan=lifespan,

@@ -28,6 +28,9 @@ class MCPSettings:
     stateless_http: bool = False
     session_ttl: float = 900.0
     max_sessions: int = 8
+    # The embedded local server's model for plain-language tasks: "host" (each MCP client's own
+    # model, through sampling) or "provider:model"; None: SMOOTH_LOCAL_MODEL, else the reader.
+    local_model: str | None = None
     tools: ToolSettings = field(default_factory=ToolSettings)
 
     @property

@@ -20,8 +20,10 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from smooth_agents.agent_tools import ToolDefinition, ToolFailure, ToolRuntime
+from smooth_agents.host_models import HostModels
 
 from .callers import caller_of
+from .host_model import host_channel
 
 
 def annotations_of(definition: ToolDefinition[Any, Any]) -> ToolAnnotations:
@@ -48,9 +50,16 @@ class VerbatimTool(Tool):
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
 
 
-def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime, *, stateless: bool = False) -> Tool:
+def mcp_tool(
+    definition: ToolDefinition[Any, Any],
+    runtime: ToolRuntime,
+    *,
+    stateless: bool = False,
+    host_models: HostModels | None = None,
+) -> Tool:
     """One MCP tool for one core definition (``stateless``: the streamable HTTP transport keeps no
-    MCP sessions, so callers are told apart by their credential)."""
+    MCP sessions, so callers are told apart by their credential; ``host_models``: tasks the call
+    starts may use the caller's own model)."""
 
     async def call(ctx: Context, arguments: dict[str, Any]) -> CallToolResult:
         async def report(message: str, progress: float | None = None, total: float | None = None) -> None:
@@ -58,7 +67,11 @@ def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime, *, stat
 
         try:
             result = await runtime.invoke(
-                definition, arguments, report, owner=caller_of(ctx, runtime, stateless)
+                definition,
+                arguments,
+                report,
+                owner=caller_of(ctx, runtime, stateless),
+                task_metadata=host_channel(ctx, host_models) if host_models is not None else None,
             )
         except ToolFailure as failure:
             raise ToolError(str(failure)) from None
@@ -75,7 +88,7 @@ def mcp_tool(definition: ToolDefinition[Any, Any], runtime: ToolRuntime, *, stat
         [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)],
         return_annotation=Annotated[CallToolResult, definition.output_model],
     )
-    description = definition.describe(runtime.settings.embedded)
+    description = definition.describe(runtime.settings)
     built = Tool.from_function(
         template,
         name=definition.name,

@@ -104,6 +104,14 @@ class AsyncSmoothClient:
         return self._config.embedded
 
     @property
+    def has_local_model(self) -> bool:
+        """True when the embedded local server has a model for plain-language tasks (given as
+        ``local_model`` or by ``SMOOTH_LOCAL_MODEL``); False with a Smooth key."""
+        if not self._config.embedded:
+            return False
+        return self._local_model is not None or bool(os.environ.get("SMOOTH_LOCAL_MODEL", "").strip())
+
+    @property
     def requests_sent(self) -> int:
         """HTTP requests sent so far (benchmarks read it)."""
         return self._http.requests_sent if self._http else 0

@@ -182,6 +182,7 @@ class SmoothClient(_PortalBound):
 
     config = _property("config")
     embedded = _property("embedded")
+    has_local_model = _property("has_local_model")
     requests_sent = _property("requests_sent")
     connect = _blocking(AsyncSmoothClient.connect)
     get_task = _blocking(AsyncSmoothClient.get_task)

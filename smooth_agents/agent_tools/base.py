@@ -4,7 +4,7 @@ and one async function over the client. ``mcp_server`` and ``langchain_tools`` o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -63,8 +63,10 @@ class ToolSettings:
     content_budget: int = 20_000
     # smooth_file_upload reads only below these folders (none: the tool is refused).
     file_roots: tuple[str, ...] = ()
-    # True when the client runs the embedded local server (descriptions say what it can do).
+    # True when the client runs the embedded local server (descriptions say what it can do), and
+    # when that server has a model for plain-language tasks.
     embedded: bool = False
+    embedded_model: bool = False
 
     def __post_init__(self) -> None:
         if self.content_budget < MIN_CONTENT_BUDGET:
@@ -84,6 +86,9 @@ class ToolContext:
     # Who is calling: a server with several callers (MCP clients over HTTP) gives each its own
     # owner, and a caller sees and uses only the sessions it opened.
     owner: str = ""
+    # Metadata every task this call starts carries besides its own (the MCP server's channel to
+    # the caller's model, for instance).
+    task_metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ToolInput(BaseModel):
@@ -106,8 +111,9 @@ class ToolDefinition(Generic[InputT, OutputT]):
     run: Callable[[ToolContext, InputT], Awaitable[OutputT]]
     # The first line of a result's text: what it is (the renderer adds the result itself).
     lead: Callable[[OutputT], str]
-    # Added to the description when the embedded local server (no model) answers.
+    # Added to the description when the embedded local server answers: without a model, and with.
     embedded_note: str = ""
+    embedded_model_note: str = ""
     # Tools that touch the caller's machine (file upload) are offered only over stdio.
     local_only: bool = False
 
@@ -125,10 +131,16 @@ class ToolDefinition(Generic[InputT, OutputT]):
 
         return render(self.lead(output), output, budget)
 
-    def describe(self, embedded: bool) -> str:
-        if embedded and self.embedded_note:
-            return f"{self.description}\n\n{self.embedded_note}"
-        return self.description
+    def describe(self, settings: ToolSettings) -> str:
+        """The description a host shows its model: what the server behind these tools can do."""
+        note = ""
+        if settings.embedded:
+            note = (
+                (self.embedded_model_note or self.embedded_note)
+                if settings.embedded_model
+                else self.embedded_note
+            )
+        return f"{self.description}\n\n{note}" if note else self.description
 
     async def invoke(self, context: ToolContext, arguments: dict[str, Any]) -> OutputT:
         """Validate raw arguments (named as on the wire), run, map client errors to ``ToolFailure``."""

@@ -19,8 +19,8 @@ from .common import (
     max_steps,
     max_steps_field,
     optional_schema_field,
-    reader_metadata,
     report_progress,
+    task_metadata,
     whole_page_field,
 )
 from .render import LongOutput, kind_of
@@ -93,7 +93,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         profile_id=args.profile_id or None,
         files=args.files or None,
         custom_tools=list(context.custom_tools) or None,
-        metadata=reader_metadata(args.whole_page),
+        metadata=task_metadata(context, args.whole_page),
     )
     context.sessions.claim(handle.id, context.owner)
     follower = asyncio.create_task(report_progress(context, handle))
@@ -150,5 +150,10 @@ BROWSE = ToolDefinition(
         "This server runs the built-in local browser without a model: it answers only when `url` is "
         "given, by reading that page as text, or by extracting JSON when `response_schema` is given. "
         + LOCAL_LIVE_VIEW
+    ),
+    embedded_model_note=(
+        "This server runs the built-in local browser with a model of its own: it does tasks in plain "
+        "language (searching, clicking, filling forms, reading pages), starting from `url` when given; "
+        "with `response_schema` it answers JSON matching that schema. " + LOCAL_LIVE_VIEW
     ),
 )

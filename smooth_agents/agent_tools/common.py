@@ -123,6 +123,10 @@ def whole_page_field() -> Any:
     )
 
 
-def reader_metadata(whole_page: bool) -> dict[str, bool] | None:
-    """Task metadata asking the reader for the whole page, or None for its default (main content)."""
-    return {MAIN_CONTENT_ONLY: False} if whole_page else None
+def task_metadata(context: ToolContext, whole_page: bool) -> dict[str, Any] | None:
+    """A task's metadata: the call's own (``context.task_metadata``), and the reader asked for the
+    whole page when ``whole_page``; None when there is nothing to say."""
+    metadata: dict[str, Any] = dict(context.task_metadata)
+    if whole_page:
+        metadata[MAIN_CONTENT_ONLY] = False
+    return metadata or None

@@ -49,11 +49,20 @@ class ToolRuntime:
         settings: ToolSettings | None = None,
         session_ttl: float = DEFAULT_SESSION_TTL,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
+        local_model: Any = None,
     ) -> None:
         self._own_client = client is None
-        self.client = client or AsyncSmoothClient()
+        if client is not None and local_model is not None:
+            raise ValueError(
+                "local_model configures the client the tools make; give it to that client instead."
+            )
+        self.client = client or AsyncSmoothClient(local_model=local_model)
         # A copy: the caller's settings object is never written to.
-        self.settings = dataclasses.replace(settings or ToolSettings(), embedded=self.client.embedded)
+        self.settings = dataclasses.replace(
+            settings or ToolSettings(),
+            embedded=self.client.embedded,
+            embedded_model=self.client.has_local_model,
+        )
         self.sessions = SessionRegistry(self.client, ttl=session_ttl, max_sessions=max_sessions)
         self._users = 0
         self._lock = asyncio.Lock()
@@ -65,6 +74,7 @@ class ToolRuntime:
         *,
         owner: str = "",
         custom_tools: Sequence[CustomTool] = (),
+        task_metadata: Mapping[str, Any] | None = None,
     ) -> ToolContext:
         return ToolContext(
             client=self.client,
@@ -73,6 +83,7 @@ class ToolRuntime:
             progress=progress,
             owner=owner,
             custom_tools=custom_tools,
+            task_metadata=task_metadata or {},
         )
 
     async def invoke(
@@ -83,13 +94,14 @@ class ToolRuntime:
         *,
         owner: str = "",
         custom_tools: Sequence[CustomTool] = (),
+        task_metadata: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run one tool: raw arguments (named as on the wire) are validated first; a model is
         taken as already validated."""
         if self.closed:
             raise RuntimeError(CLOSED)
         self.sessions.start_reaper()  # no-op while it runs
-        context = self.context(progress, owner=owner, custom_tools=custom_tools)
+        context = self.context(progress, owner=owner, custom_tools=custom_tools, task_metadata=task_metadata)
         if isinstance(arguments, BaseModel):
             return await definition.invoke_parsed(context, arguments)
         return await definition.invoke(context, dict(arguments))

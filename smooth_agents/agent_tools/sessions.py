@@ -19,9 +19,9 @@ from .common import (
     max_steps_field,
     optional_schema_field,
     prompt_field,
-    reader_metadata,
     schema_field,
     session_id_field,
+    task_metadata,
     whole_page_field,
 )
 from .render import LongOutput, kind_of
@@ -283,7 +283,7 @@ async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> S
             args.task,
             checked_schema(args.response_schema, "response_schema") or None,
             max_steps=max_steps(args.max_steps),
-            metadata=reader_metadata(args.whole_page),
+            metadata=task_metadata(context, args.whole_page),
         )
     return SessionRunTaskOutput(session_id=session.id, event_id=result.event_id or "", output=result.output)
 
@@ -308,6 +308,11 @@ SESSION_RUN_TASK = ToolDefinition(
     embedded_note=(
         "This server runs the built-in local browser without a model: a task here reads the current "
         "page as text, or extracts JSON when response_schema is given."
+    ),
+    embedded_model_note=(
+        "This server runs the built-in local browser with a model of its own: a task here is done in "
+        "plain language by that model in the session's browser, from the page it shows, and the "
+        "session stays where the task left it."
     ),
 )
 

@@ -28,6 +28,7 @@ ENV_TWINS = {
     "max_sessions": ("SMOOTH_MCP_MAX_SESSIONS", "3", 3),
     "file_root": ("SMOOTH_MCP_FILE_ROOTS", "/srv/a", ["/srv/a"]),
     "content_budget": ("SMOOTH_MCP_CONTENT_BUDGET", "5000", 5000),
+    "local_model": ("SMOOTH_MCP_LOCAL_MODEL", "host", "host"),
 }
 
 
@@ -85,3 +86,19 @@ async def test_the_printed_claude_config_works_pasted_as_is() -> None:
         tools = {t.name: t for t in (await client.list_tools()).tools}
     # The placeholder was not sent anywhere: the embedded local server answers, and says so.
     assert "built-in local browser" in (tools["smooth_browse"].description or "")
+
+
+def test_a_local_model_beside_a_smooth_key_is_refused_with_the_reason() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMOOTH_", "CIRCLEMIND_"))}
+    env["SMOOTH_API_KEY"] = "sk-cloud-0123456789abcdef"
+    done = subprocess.run(
+        [sys.executable, "-m", "mcp_server", "--local-model", "host"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "local_model drives the embedded local server" in done.stderr
+    assert "sk-cloud-0123456789abcdef" not in done.stderr + done.stdout
