@@ -22,29 +22,47 @@ from .errors import ActionFailed
 REF_ATTRIBUTE = "data-smooth-ref"
 DEFAULT_STATE_BUDGET = 8_000  # characters of outline (about 2,000 tokens)
 
-# One walk of the visible DOM: refs set on interactive elements, an outline line per element
-# worth showing. Hidden subtrees, scripts and styles are skipped.
+# One walk of the visible DOM, in document order: refs set on interactive elements, an outline
+# line per interactive element, heading and run of text. Hidden subtrees (by CSS or aria-hidden),
+# scripts and styles are skipped, and so is what lies wholly above the view once the page is
+# scrolled (so scrolling brings the rest of a long page into the outline).
 _OUTLINE_JS = """
 ({ budget, start }) => {
   const ATTR = "%(attr)s";
   const lines = []; let size = 0; let cut = false; let next = start; const given = new Set();
+  let above = 0; let lastTarget = "";
   const push = (line) => {
+    if (cut) return false;
     if (size + line.length + 1 > budget) { cut = true; return false; }
     lines.push(line); size += line.length + 1; return true;
   };
   const clean = (s, n) => (s || "").replace(/\\s+/g, " ").trim().slice(0, n);
-  const visible = (el) => {
-    const style = getComputedStyle(el);
-    if (style.display === "none" || style.visibility === "hidden") return false;
-    if (el.hasAttribute("hidden") || el.getAttribute("aria-hidden") === "true") return false;
+  const SKIP = new Set(["script", "style", "noscript", "template", "head", "link", "meta"]);
+  const INTERACTIVE = new Set(["button", "link", "checkbox", "radio", "textbox", "searchbox",
+    "combobox", "listbox", "menuitem", "menuitemcheckbox", "menuitemradio", "option", "tab",
+    "switch", "slider", "spinbutton", "treeitem"]);
+  const LEAF = new Set(["button", "link", "textbox", "searchbox", "combobox", "checkbox", "radio",
+    "switch", "slider", "spinbutton", "option", "menuitem", "menuitemcheckbox", "menuitemradio", "tab"]);
+  const scrolled = window.scrollY > 0;
+  const onPage = (el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && box.right + scrollX > 0 && box.bottom + scrollY > 0
+      && box.left + scrollX < document.documentElement.scrollWidth;
+  };
+  const shown = (el, style) => {
+    if (style.display === "none" || style.visibility !== "visible") return false;
+    // aria-hidden content is hidden from screen readers, not always from the eye (a carousel's
+    // other slides, a copy of a menu): kept when it is drawn on the page, dropped when it is
+    // parked off the page.
+    if (el.getAttribute("aria-hidden") === "true" && !onPage(el)) return false;
     return true;
   };
-  const roleOf = (el) => {
-    const explicit = el.getAttribute("role"); if (explicit) return explicit;
-    const tag = el.tagName.toLowerCase();
+  const roleOf = (el, tag) => {
+    const explicit = (el.getAttribute("role") || "").split(" ")[0];
+    if (explicit) return INTERACTIVE.has(explicit) ? explicit : null;
     if (tag === "a" && el.hasAttribute("href")) return "link";
     if (tag === "button" || tag === "summary") return "button";
-    if (tag === "select") return "combobox";
+    if (tag === "select") return el.multiple || el.size > 1 ? "listbox" : "combobox";
     if (tag === "textarea") return "textbox";
     if (tag === "input") {
       const type = (el.getAttribute("type") || "text").toLowerCase();
@@ -53,69 +71,144 @@ _OUTLINE_JS = """
       if (type === "checkbox") return "checkbox";
       if (type === "radio") return "radio";
       if (type === "search") return "searchbox";
+      if (type === "range") return "slider";
+      if (type === "number") return "spinbutton";
       return "textbox";
     }
     if (el.isContentEditable && el.parentElement && !el.parentElement.isContentEditable) return "textbox";
     if (el.hasAttribute("onclick")) return "button";
     return null;
   };
-  const nameOf = (el) => {
-    const label = el.getAttribute("aria-label"); if (label) return clean(label, 80);
-    if (el.id) {
-      const l = document.querySelector('label[for="' + CSS.escape(el.id) + '"]');
-      if (l) return clean(l.innerText, 80);
-    }
+  const labelled = (el) => {
+    const ids = (el.getAttribute("aria-labelledby") || "").split(/\\s+/).filter(Boolean);
+    const texts = ids.map((id) => {
+      const found = document.getElementById(id);
+      return found ? found.innerText || found.textContent : "";
+    });
+    return clean(texts.join(" "), 80);
+  };
+  const nameOf = (el, tag) => {
+    const label = el.getAttribute("aria-label"); if (label && label.trim()) return clean(label, 80);
+    const by = labelled(el); if (by) return by;
+    if (el.labels && el.labels.length) return clean(el.labels[0].innerText, 80);
     const wrapping = el.closest("label");
     if (wrapping && wrapping !== el) return clean(wrapping.innerText, 80);
-    const text = clean(el.innerText || el.value || "", 80); if (text) return text;
+    // A field's own text is its value, not its name (a select's would be all its options).
+    const pressable = tag === "input" && ["submit", "button", "reset"].includes(el.type);
+    if (!["select", "textarea", "input"].includes(tag)) {
+      const text = clean(el.innerText, 80); if (text) return text;
+    }
+    if (pressable && el.value) return clean(el.value, 80);
     for (const attr of ["placeholder", "title", "alt", "name"]) {
       const value = el.getAttribute(attr); if (value) return clean(value, 80);
     }
+    // A link or button shown as an image or an icon: its alt text or its SVG title.
+    const img = el.querySelector("img[alt]:not([alt=''])");
+    if (img) return clean(img.getAttribute("alt"), 80);
+    const title = el.querySelector("svg title"); if (title) return clean(title.textContent, 80);
     return "";
   };
-  const walk = (el, depth) => {
-    if (cut || !visible(el)) return;
-    const tag = el.tagName.toLowerCase();
-    if (["script", "style", "noscript", "template", "svg", "head"].includes(tag)) return;
-    const indent = "  ".repeat(Math.min(depth, 6));
-    const role = roleOf(el);
-    if (role) {
-      // An element keeps its ref while it is on the page; a new one (or a copy made by cloning
-      // a marked element) gets the next number, never one given before.
-      let ref = el.getAttribute(ATTR);
-      if (!ref || given.has(ref)) { ref = "e" + next++; el.setAttribute(ATTR, ref); }
-      given.add(ref);
-      let line = indent + "- " + role + ' "' + nameOf(el) + '" [ref=' + ref + "]";
-      if (role === "link") {
-        const href = el.getAttribute("href") || "";
-        if (href && !href.startsWith("javascript:")) line += " -> " + clean(href, 100);
-      }
-      if (["textbox", "searchbox", "combobox"].includes(role)) {
-        const chosen = tag === "select" ? el.selectedOptions[0] : null;
-        const value = tag === "select" ? (chosen ? chosen.text : "") : el.value;
-        if (value) line += ' value="' + clean(value, 60) + '"';
-        if (tag === "select") {
-          const options = Array.from(el.options).slice(0, 20).map(o => clean(o.text, 30));
-          line += " options: " + options.join(" | ");
-        }
-      }
-      if (["checkbox", "radio"].includes(role)) line += el.checked ? " checked" : " unchecked";
-      if (el.disabled) line += " disabled";
-      push(line);
-      if (["button", "link", "textbox", "searchbox", "combobox", "checkbox", "radio"].includes(role)) return;
-    } else if (/^h[1-6]$/.test(tag)) {
-      push(indent + "#".repeat(Number(tag[1])) + " " + clean(el.innerText, 120)); return;
-    }
-    let own = "";
-    for (const child of el.childNodes) if (child.nodeType === 3) own += child.textContent;
-    own = clean(own, 200);
-    if (own && !role) push(indent + own);
-    for (const child of el.children) walk(child, depth + (role ? 1 : 0));
+  const target = (el) => {
+    const href = el.getAttribute("href") || "";
+    if (!href || href.startsWith("javascript:")) return "";
+    // Where a link goes, short: the path on this site, the host and path elsewhere (no query:
+    // tracking parameters are most of a long address); the ref is what an action uses.
+    let shownHref = href;
+    try {
+      const url = new URL(href, location.href);
+      const here = url.origin === location.origin;
+      const query = url.search.length <= 30 ? url.search : "?...";
+      shownHref = here ? url.pathname + query : url.host + url.pathname;
+    } catch (e) {}
+    return shownHref.length > 70 ? shownHref.slice(0, 67) + "..." : shownHref;
   };
-  if (document.body) walk(document.body, 0);
+  const element = (el, tag, role, indent) => {
+    // An element keeps its ref while it is on the page; a new one (or a copy made by cloning
+    // a marked element) gets the next number, never one given before.
+    let ref = el.getAttribute(ATTR);
+    if (!ref || given.has(ref)) { ref = "e" + next++; el.setAttribute(ATTR, ref); }
+    given.add(ref);
+    let line = indent + "- " + role + ' "' + nameOf(el, tag) + '" [ref=' + ref + "]";
+    if (role === "link") {
+      const to = target(el);
+      if (to && to !== lastTarget) line += " -> " + to;
+      lastTarget = to;
+    }
+    if (["textbox", "searchbox", "combobox", "spinbutton", "slider"].includes(role)) {
+      const chosen = tag === "select" ? el.selectedOptions[0] : null;
+      const typed = el.value || (el.isContentEditable ? el.innerText : "");
+      const value = tag === "select" ? (chosen ? chosen.text : "") : typed;
+      if (value) line += ' value="' + clean(value, 60) + '"';
+    }
+    if (tag === "select") {
+      const options = Array.from(el.options).slice(0, 20).map((o) => clean(o.text, 30));
+      line += " options: " + options.join(" | ") + (el.options.length > 20 ? " | ..." : "");
+    }
+    if (["checkbox", "radio", "switch"].includes(role)) {
+      const on = el.checked === true || el.getAttribute("aria-checked") === "true";
+      line += on ? " checked" : " unchecked";
+    }
+    if (el.disabled || el.getAttribute("aria-disabled") === "true") line += " disabled";
+    if (el.getAttribute("aria-expanded") === "false") line += " collapsed";
+    push(line);
+  };
+  // Text runs across inline elements (bold, spans) until a block, a heading or an interactive
+  // element ends them: one line per run, in document order.
+  let run = ""; let runIndent = "";
+  const flush = () => {
+    const text = clean(run, 200); run = "";
+    if (text) push(runIndent + text);
+  };
+  const INLINE = new Set(["inline", "inline-block", "inline-flex", "contents"]);
+  const walk = (el, depth, inHeading) => {
+    if (cut) return;
+    const tag = el.tagName.toLowerCase();
+    if (SKIP.has(tag)) return;
+    const style = getComputedStyle(el);
+    if (!shown(el, style)) return;
+    if (scrolled && style.position !== "fixed" && style.position !== "sticky") {
+      const box = el.getBoundingClientRect();
+      if (box.bottom < 0 && box.height > 0) { above++; return; }
+    }
+    const indent = "  ".repeat(Math.min(depth, 6));
+    const role = roleOf(el, tag);
+    const block = !INLINE.has(style.display);
+    if (role) {
+      if (el.getClientRects().length === 0 && style.display !== "contents") return;  // no box
+      flush();
+      element(el, tag, role, indent);
+      if (LEAF.has(role)) return;
+    } else if (/^h[1-6]$/.test(tag) && !inHeading) {
+      flush();
+      push(indent + "#".repeat(Number(tag[1])) + " " + clean(el.innerText, 120));
+      // The heading's own links and buttons still get refs (the heading gave their text).
+      for (const child of el.children) walk(child, depth + 1, true);
+      return;
+    }
+    if (tag === "svg") return;
+    if (tag === "label" && el.control) {
+      // Its text names the field it labels (shown on the field's line): only its elements.
+      for (const child of el.children) walk(child, depth, inHeading);
+      return;
+    }
+    if (block) flush();
+    for (const child of el.childNodes) {
+      if (cut) return;
+      if (child.nodeType === 3) {
+        if (inHeading || role) continue;
+        if (!run.trim()) runIndent = indent;
+        run += child.textContent;
+      } else if (child.nodeType === 1) {
+        walk(child, depth + (role ? 1 : 0), inHeading);
+      }
+    }
+    if (block || role) flush();
+  };
+  if (document.body) { walk(document.body, 0, false); flush(); }
   const active = document.activeElement;
   const focused = active && active !== document.body ? active.getAttribute(ATTR) : null;
-  return { lines, cut, refs: Array.from(given), next, title: document.title, url: location.href, focused };
+  const refs = Array.from(given);
+  return { lines, cut, above, refs, next, title: document.title, url: location.href, focused };
 }
 """.replace("%(attr)s", REF_ATTRIBUTE)
 
@@ -131,6 +224,8 @@ class PageState:
     focused: str | None = None
     # The other tabs of the session, as "index: title - url" (shown only when there are some).
     tabs: tuple[str, ...] = ()
+    # Parts of the page wholly above the view (left out of the outline: scroll up to see them).
+    above: int = 0
 
     def as_text(self) -> str:
         head = f"URL: {self.url}\nTitle: {self.title or '(none)'}\n"
@@ -138,8 +233,10 @@ class PageState:
             head += "Other tabs (switch_tab): " + "; ".join(self.tabs) + "\n"
         if self.focused:
             head += f"Focused: {self.focused}\n"
-        more = "\n(the outline was cut at its budget: scroll, or read_page for the text)" if self.cut else ""
-        return head + (self.outline or "(nothing visible)") + more
+        if self.above:
+            head += "(the page above the view is left out: scroll up to see it)\n"
+        more = "\n(the outline was cut at its budget: scroll down for the rest, or read_page for the text)"
+        return head + (self.outline or "(nothing visible)") + (more if self.cut else "")
 
 
 class ElementActions:
@@ -173,6 +270,7 @@ class ElementActions:
             refs=len(self._refs),
             cut=bool(found["cut"]),
             focused=found.get("focused") or None,
+            above=int(found.get("above") or 0),
         )
 
     def _outline_args(self, budget: int) -> dict[str, int]:
