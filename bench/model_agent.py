@@ -5,25 +5,33 @@ time; and the size of the page state it is shown.
 The flow is the tests' fixture shop (search, results, next page, detail, answer) served on
 loopback, run ``--rounds`` times through the local server and our client.
 
-Usage: .venv/bin/python bench/model_agent.py [--rounds 10]
+Also the memory of agent tasks alive at once (``--memory-tasks``): the server process and every
+process under it (the browser's), with the browser warm, then with that many tasks paused mid-flow.
+
+Usage: .venv/bin/python bench/model_agent.py [--rounds 10] [--memory-tasks 8]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import psutil
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_tools.scripted import ScriptedChatModel
 from smooth_agents import AsyncSmoothClient
@@ -50,7 +58,7 @@ class TimedModel(ScriptedChatModel):
 
 
 def ref_of(messages: Sequence[BaseMessage], role: str, label: str) -> str:
-    state = next(str(m.content) for m in reversed(messages) if isinstance(m, ToolMessage))
+    state = next(str(m.content) for m in reversed(messages) if "URL: " in str(m.content))
     found = re.search(rf'- {role} "{re.escape(label)}[^"]*" \[ref=(e\d+)\]', state)
     assert found, state
     return found.group(1)
@@ -65,18 +73,75 @@ def call(name: str, arguments: Any = None) -> Any:
 
 
 def flow() -> list[Any]:
+    # Each action answers with the page after it, so the model acts on every turn.
     return [
-        call("page_state"),
         call(
             "type_text", lambda m: {"ref": ref_of(m, "searchbox", "Search"), "text": "nimbus", "submit": True}
         ),
-        call("page_state"),
         call("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
-        call("page_state"),
         call("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}),
-        call("page_state"),
         call("finish", lambda m: {"answer_json": json.dumps({"name": "Nimbus Ultra"})}),
     ]
+
+
+class PausingModel(BaseChatModel):
+    """For the memory figure: searches the shop, then waits (its thread parked) until released,
+    so that every task is alive at once; decides from the conversation alone (tasks share it)."""
+
+    release: Any = None
+    paused: Any = None
+
+    @property
+    def _llm_type(self) -> str:
+        return "pausing"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> PausingModel:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        answered = [m for m in messages if isinstance(m, ToolMessage)]
+        if not answered:
+            ref = ref_of(messages, "searchbox", "Search")
+            reply = AIMessage(
+                "",
+                tool_calls=[
+                    {"name": "type_text", "args": {"ref": ref, "text": "nimbus", "submit": True}, "id": "t"}
+                ],
+            )
+        else:
+            self.paused.release()
+            self.release.wait()
+            reply = AIMessage("", tool_calls=[{"name": "finish", "args": {"answer_json": "done"}, "id": "f"}])
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+
+def tree_rss() -> int:
+    """Memory of this process and every process under it (the browser's included), each counted
+    by its proportional set size: pages shared between Chromium's processes are counted once."""
+    me = psutil.Process()
+    total = 0
+    for process in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_full_info().pss
+    return total
+
+
+async def memory_per_task(base: str, site: SiteServer, model: PausingModel, tasks: int) -> tuple[int, int]:
+    async with AsyncSmoothClient(api_key=KEY, base_url=base) as client:
+        model.release.set()  # a warm-up task: browser started, code paths loaded
+        await (await client.run("warm up", url=site.url("shop/index.html"))).result(timeout=60)
+        model.release.clear()
+        await asyncio.sleep(1.0)
+        before = tree_rss()
+        handles = [await client.run("Search", url=site.url("shop/index.html")) for _ in range(tasks)]
+        for _ in range(tasks):
+            await asyncio.to_thread(model.paused.acquire)
+        await asyncio.sleep(0.5)
+        during = tree_rss()
+        model.release.set()
+        for handle in handles:
+            await handle.result(timeout=60)
+    return before, during
 
 
 async def run_flows(base: str, site: SiteServer, model: TimedModel, rounds: int) -> None:
@@ -91,7 +156,24 @@ async def run_flows(base: str, site: SiteServer, model: TimedModel, rounds: int)
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=10)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--memory-tasks", type=int, default=8, help="agent tasks alive at once (0: skip)")
+    options = parser.parse_args()
+    rounds = options.rounds
+    if options.memory_tasks:
+        pausing = PausingModel(release=threading.Event(), paused=threading.Semaphore(0))
+        settings = LocalServerSettings(
+            api_keys=frozenset({KEY}), port=0, data_dir=Path(tempfile.mkdtemp()), model=pausing
+        )
+        with SiteServer() as site, ThreadedServer(settings) as server:
+            before, during = asyncio.run(
+                memory_per_task(server.base_url, site, pausing, options.memory_tasks)
+            )
+        per_task = (during - before) / options.memory_tasks / 2**20
+        print(
+            f"memory: {before / 2**20:.0f} MiB with the browser warm, {during / 2**20:.0f} MiB with "
+            f"{options.memory_tasks} agent tasks alive: {per_task:.1f} MiB a task (server, model loop, "
+            "browser context and its renderer)"
+        )
     model = TimedModel()
     settings = LocalServerSettings(
         api_keys=frozenset({KEY}), port=0, data_dir=Path(tempfile.mkdtemp()), model=model
@@ -104,8 +186,7 @@ def main() -> int:
         if tool == "(start)":
             continue  # a new task began: not a step
         gaps[tool].append(later - earlier)
-        if tool == "page_state":
-            sizes.append(size)
+        sizes.append(size)
     everything = [g for values in gaps.values() for g in values]
     print(f"per step, from the model's tool call to its next call ({rounds} flows):")
     for tool, values in sorted(gaps.items()):
@@ -114,7 +195,7 @@ def main() -> int:
         p50 = statistics.median(values)
         print(f"  {tool:<12} p50 {p50 * 1000:6.1f} ms  p90 {p90 * 1000:6.1f} ms  n={len(values)}")
     print(f"  all steps    p50 {statistics.median(everything) * 1000:6.1f} ms (aim < 150 ms)")
-    print(f"page state shown to the model: {min(sizes)}-{max(sizes)} characters on the fixture pages")
+    print(f"an action's answer (its outcome and the page after it): {min(sizes)}-{max(sizes)} characters")
     return 0
 
 
