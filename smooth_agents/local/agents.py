@@ -246,7 +246,9 @@ class ReaderAgent:
                 "The built-in reader has no model, so it cannot act on the task text alone "
                 f"({context.task[:80]!r}). Options: give a `url` to read that page (add "
                 "`response_model` to get JSON matching a schema); drive a session step by step with "
-                "goto, extract and evaluate_js; or set SMOOTH_API_KEY to use the Smooth cloud agent."
+                "goto, extract and evaluate_js; give this server a model (SMOOTH_LOCAL_MODEL=provider:model, "
+                "or smooth-mcp --local-model host for the MCP host's own); or set SMOOTH_API_KEY to use "
+                "the Smooth cloud agent."
             )
         if context.response_model is not None:
             try:
