@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import html
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -17,6 +18,8 @@ from .errors import ActionFailed
 from .tasks import Task
 
 REFRESH_MS = 1000
+# Steps of a model agent the live view lists, the latest first.
+SHOWN_STEPS = 10
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -27,21 +30,34 @@ _PAGE = """<!doctype html>
  header {{ padding: 8px 12px; display: flex; gap: 16px; align-items: baseline; }}
  #status {{ font-weight: 600; }}
  img {{ display: block; max-width: 100%; margin: 0 auto; background: #222; }}
+ #steps {{ margin: 0; padding: 6px 12px 6px 32px; color: #bbb; font-size: 13px; }}
+ #steps:empty {{ display: none; }}
 </style></head>
 <body>
 <header><span>Task <code>{task_id}</code></span><span id="status">{status}</span>
 <span id="url"></span></header>
+<ol id="steps" reversed></ol>
 <img id="frame" alt="Current browser view" src="{frame}">
 <script>
  const frame = document.getElementById("frame");
  const statusEl = document.getElementById("status");
  const urlEl = document.getElementById("url");
+ const stepsEl = document.getElementById("steps");
+ function showSteps(steps) {{
+   stepsEl.replaceChildren(...steps.slice().reverse().map((s) => {{
+     const item = document.createElement("li");
+     item.textContent = s.name + (s.target ? " " + s.target : "") + (s.outcome ? ": " + s.outcome : "");
+     return item;
+   }}));
+   if (steps.length) stepsEl.start = steps[steps.length - 1].step || steps.length;
+ }}
  async function refresh() {{
    const r = await fetch("{state}", {{cache: "no-store"}});
    if (r.ok) {{
      const s = await r.json();
      statusEl.textContent = s.status;
      urlEl.textContent = s.url || "";
+     showSteps(s.steps || []);
      if (s.status === "running") frame.src = "{frame}&t=" + Date.now();
      if (s.status !== "running" && s.status !== "waiting") return;
    }}
@@ -83,7 +99,30 @@ async def live_state(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     url = found.browser.url if found.browser is not None else None
-    return JSONResponse({"status": found.status, "url": url}, headers={"Cache-Control": "no-store"})
+    state = {"status": found.status, "url": url, "steps": last_steps(found)}
+    return JSONResponse(state, headers={"Cache-Control": "no-store"})
+
+
+def last_steps(task: Task) -> list[dict[str, Any]]:
+    """The agent's last actions (its ``browser_action`` events), as a watcher reads them: the
+    action, what it acted on (a ref, an address, a key; never typed text) and how it went."""
+    shown: list[dict[str, Any]] = []
+    for event in reversed(task.events):
+        if event.name != "browser_action":
+            continue
+        given = event.payload.get("input") or {}
+        target = next((str(given[k]) for k in ("ref", "url", "key", "index", "direction") if k in given), "")
+        shown.append(
+            {
+                "name": event.payload.get("name"),
+                "target": target[:120],
+                "outcome": str(event.payload.get("outcome") or "")[:160],
+                "step": event.payload.get("step"),
+            }
+        )
+        if len(shown) == SHOWN_STEPS:
+            break
+    return shown[::-1]
 
 
 async def live_frame(request: Request) -> Response:

@@ -283,3 +283,46 @@ async def test_a_provider_error_fails_the_task_without_the_key(
     message = str(failed.value)
     assert "The model failed: PermissionError: Incorrect API key provided" in message
     assert "Abc123def456" not in message
+
+
+WATCHED = ScriptedChatModel(
+    steps=[
+        call_with(
+            "type_text",
+            lambda m: {
+                "ref": ref_of(m, "searchbox", "Search the catalogue"),
+                "text": "nimbus",
+                "submit": True,
+            },
+        ),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
+        call("finish", answer_json="seen"),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [WATCHED], indirect=True)
+async def test_the_live_view_lists_the_agents_last_steps(served: ThreadedServer, site: SiteServer) -> None:
+    from playwright.async_api import async_playwright
+
+    from smooth_agents.local.chromium import find_chromium
+
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run("Search for nimbus", url=site.url("shop/index.html"))
+        await handle.result(timeout=60)
+        live_url = (await client.get_task(handle.id)).live_url
+    assert live_url
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=find_chromium(None, playwright), args=["--no-sandbox"]
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(live_url)
+            steps = page.locator("#steps li")
+            await steps.nth(1).wait_for(timeout=10_000)  # filled by the page's first refresh
+            shown = await steps.all_inner_texts()
+        finally:
+            await browser.close()
+    assert shown[0].startswith("click e")  # the latest first
+    assert shown[1].startswith("type_text e")  # what it acted on is the field, not the text typed
