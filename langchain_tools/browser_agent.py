@@ -4,24 +4,26 @@ Plugged into the self-hosted server's agent seam through the ``smooth_agents.mod
 entry point (the core imports no LangChain). The loop is LangChain's own (``create_agent``); this
 module gives it the browser as tools: ``page_state`` (an outline whose elements carry refs),
 ``click``, ``type_text``, ``select_option``, ``press_key``, ``scroll``, ``go_back``, ``goto``,
-``wait_for_text``, ``extract`` (schema-guided, no model), ``read_page``, the caller's custom tools,
-and ``finish`` with the answer (checked against the task's ``response_model`` when it has one).
-An action that fails (a stale ref, a blocked address) is answered to the model, which may look
-again; the step limit ends the task.
+``wait_for_text``, ``extract`` (schema-guided, no model), ``read_page``, the additional tools the
+task enabled (``screenshot``, ``print_page``, ``drag_drop``), the caller's custom tools, and
+``finish`` with the answer (checked against the task's ``response_model`` when it has one). An action
+that fails (a stale ref, a blocked address) is answered to the model, which may look again; the
+step limit ends the task.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.errors import GraphRecursionError
@@ -39,6 +41,10 @@ SYSTEM = (
     "use refs only from the latest page state. read_page gives a long page's text, extract pulls "
     "data shaped by a JSON schema. When the task is done, call finish with the answer{schema_hint}. "
     "Do not invent data that is not on the pages you saw."
+)
+FILL_SYSTEM = (
+    "You read values off a web page's text. Give only values the text states; leave out any it does "
+    "not give. Never guess."
 )
 NO_ANSWER = "The model stopped without calling finish"
 # Characters of a script's value shown to the model.
@@ -93,19 +99,64 @@ class ModelAgent:
         self._host_models = model if isinstance(model, HostModels) else None
         self.model = None if self._host_models is not None else chat_model(model)
 
-    def model_for(self, context: AgentContext) -> BaseChatModel:
+    def model_for(self, metadata: Mapping[str, Any]) -> BaseChatModel:
+        """The model for a task (with ``HostModels``, the one its metadata names)."""
         if self._host_models is None:
             assert self.model is not None
             return self.model
         try:
-            return SampledChatModel(sampler=self._host_models.for_task(context.metadata))
+            return SampledChatModel(sampler=self._host_models.for_task(metadata))
         except LookupError as exc:
             raise AgentError(str(exc)) from None
 
+    async def fill_missing(
+        self,
+        schema: Mapping[str, Any],
+        missing: Sequence[str],
+        page_text: str,
+        *,
+        prompt: str | None,
+        metadata: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """The values of ``missing`` properties, read by the model from the page's main content
+        through one tool call shaped by their schemas; each value checked against its schema."""
+        properties: Mapping[str, Any] = schema.get("properties") or {}
+        wanted = {
+            "type": "object",
+            "properties": {name: properties.get(name) or {} for name in missing},
+            "required": list(missing),
+        }
+        record = {
+            "type": "function",
+            "function": {
+                "name": "record_values",
+                "description": "Record the values the page gives; leave out any it does not give.",
+                "parameters": wanted,
+            },
+        }
+        ask = f"The page's main content:\n\n{page_text}\n\nRecord the values of: {', '.join(missing)}."
+        if prompt:
+            ask += f" What is wanted: {prompt}"
+        model = self.model_for(metadata).bind_tools([record])
+        reply = await model.ainvoke([SystemMessage(FILL_SYSTEM), HumanMessage(ask)])
+        calls = reply.tool_calls if isinstance(reply, AIMessage) else []
+        given = calls[0]["args"] if calls else {}
+        kept: dict[str, Any] = {}
+        for name in missing:
+            value = given.get(name)
+            if value in (None, "", [], {}):
+                continue
+            try:
+                jsonschema.validate(value, properties.get(name) or {})
+            except jsonschema.ValidationError:
+                continue  # a value of the wrong shape is no value
+            kept[name] = value
+        return kept
+
     async def run(self, context: AgentContext) -> Any:
         answer: dict[str, Any] = {}
-        model = self.model_for(context)
-        tools = browser_tools(context, answer)
+        model = self.model_for(context.metadata)
+        tools = browser_tools(context, answer, images=sees_images(model))
         hint = ", a JSON object matching the schema in finish's description" if context.response_model else ""
         agent = create_agent(model, tools, system_prompt=SYSTEM.format(schema_hint=hint))
         opening = context.task
@@ -144,8 +195,14 @@ class ModelAgent:
         raise AgentError(f"{NO_ANSWER} ({text[:200]!r})." if text else f"{NO_ANSWER}.")
 
 
-def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseTool]:
-    """The browser, the caller's custom tools and ``finish``, as tools for the model."""
+def sees_images(model: BaseChatModel) -> bool:
+    """True when the model's LangChain profile says it reads images in tool messages."""
+    return bool((model.profile or {}).get("image_tool_message"))
+
+
+def browser_tools(context: AgentContext, answer: dict[str, Any], *, images: bool = False) -> list[BaseTool]:
+    """The browser, the additional tools the task enabled, the caller's custom tools and
+    ``finish``, as tools for the model; ``images``: the screenshot is shown to the model too."""
 
     def tool(
         description: str, *, counted: bool = True, shows_page: bool = False
@@ -161,12 +218,18 @@ def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseToo
                 if counted:
                     context.count_step(run.__name__)
                 failed = False
+                # What watchers are shown of the input: text typed into a password or card
+                # field is not (looked at before the action: a submit may take the field away).
+                shown = dict(arguments)
+                typed = shown.get("text")
+                if isinstance(typed, str) and await context.elements.is_secret(str(shown.get("ref", ""))):
+                    shown["text"] = f"(hidden: {len(typed)} characters)"
                 try:
                     outcome = await run(**arguments)
                 except (ActionFailed, ToolCallError) as exc:
                     outcome, failed = f"Failed: {exc}", True
                 if run.__name__ != "page_state":  # looking is not a step worth showing
-                    context.report_step(run.__name__, arguments, outcome)
+                    context.report_step(run.__name__, shown, outcome)
                 if shows_page and not failed:
                     outcome += "\n\n" + await page_text()
                 return outcome
@@ -247,6 +310,18 @@ def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseToo
     async def evaluate_js(js: str) -> str:
         return json.dumps(await context.evaluate_js(js))[:EVALUATE_BUDGET]
 
+    @tool("Save the page as a PDF among the task's downloads; answers the file's name.", counted=False)
+    async def print_page() -> str:
+        return f"Saved {await context.print_page()} in the task's downloads."
+
+    @tool(
+        "Drag an element (source_ref) and drop it on another (target_ref), by refs of the last page state.",
+        counted=False,
+        shows_page=True,
+    )
+    async def drag_drop(source_ref: str, target_ref: str) -> str:
+        return await context.drag_drop(source_ref, target_ref)
+
     made = [
         page_state,
         click,
@@ -263,9 +338,39 @@ def browser_tools(context: AgentContext, answer: dict[str, Any]) -> list[BaseToo
         extract,
         evaluate_js,
     ]
+    if context.enabled("screenshot"):
+        made.append(screenshot_tool(context, images))
+    made.extend(t for t in (print_page, drag_drop) if context.enabled(t.name))
     made.extend(custom_tools(context))
     made.append(finish_tool(context, answer))
     return made
+
+
+def screenshot_tool(context: AgentContext, images: bool) -> BaseTool:
+    """``screenshot``: a PNG of the page saved among the task's downloads; the model is told its
+    name, and, when it reads images in tool messages, shown the picture."""
+    options = context.additional_tools.get("screenshot") or {}
+    whole = bool(options.get("full_page", False))
+
+    async def screenshot(full_page: bool = whole) -> str | list[str | dict[str, Any]]:
+        try:
+            name, image = await context.take_screenshot(full_page)
+        except ActionFailed as exc:
+            context.report_step("screenshot", {"full_page": full_page}, f"Failed: {exc}")
+            return f"Failed: {exc}"
+        said = f"Saved {name} in the task's downloads."
+        context.report_step("screenshot", {"full_page": full_page}, said)
+        if not images:
+            return said
+        picture = {"type": "image", "base64": base64.b64encode(image).decode(), "mime_type": "image/png"}
+        return [{"type": "text", "text": said}, picture]
+
+    return StructuredTool.from_function(
+        coroutine=screenshot,
+        name="screenshot",
+        description="Take a screenshot of the page (full_page: the whole scrollable page, not only what "
+        "the window shows), saved among the task's downloads; answers the file's name.",
+    )
 
 
 def custom_tools(context: AgentContext) -> list[BaseTool]:
@@ -284,7 +389,7 @@ def custom_tools(context: AgentContext) -> list[BaseTool]:
                 coroutine=call,
                 name=signature.name,
                 description=signature.description,
-                args_schema=signature.inputs or {"type": "object", "properties": {}},
+                args_schema=signature.input_schema,
             )
         )
     return offered

@@ -34,6 +34,7 @@ def _local_serve(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_request_bytes,
         max_upload_bytes=args.max_upload_bytes,
         max_output_chars=args.max_output_chars,
+        max_download_bytes=args.max_download_bytes,
         enable_scripted_agent=args.scripted_agent,
         browser_executable=args.browser,
         browser_cdp_endpoint=args.browser_cdp_endpoint,
@@ -41,6 +42,8 @@ def _local_serve(args: argparse.Namespace) -> int:
     )
     if args.data_dir:
         settings.data_dir = Path(args.data_dir)
+    if args.no_recording:
+        settings.recording = False
     if args.model:
         settings.model = args.model
     base = f"http://{args.host}:{args.port}/api/"
@@ -210,6 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10_000_000,
         help="largest result of one action or task, as JSON characters (the action fails past it)",
+    )
+    serve.add_argument(
+        "--max-download-bytes",
+        type=int,
+        default=200 * 1024 * 1024,
+        help="what one task may keep of its downloads, screenshots and PDFs (later ones are refused)",
+    )
+    serve.add_argument(
+        "--no-recording",
+        action="store_true",
+        help="record no task's video, whatever enable_recording says (default $SMOOTH_LOCAL_RECORDING, on)",
     )
     serve.add_argument(
         "--scripted-agent",

@@ -280,10 +280,14 @@ class AsyncSmoothClient:
         self._track(handle, poller)
         return handle
 
-    async def get_task(self, task_id: str, *, event_t: int | None = None) -> Task:
-        params = {"event_t": event_t} if event_t is not None else None
+    async def get_task(self, task_id: str, *, event_t: int | None = None, downloads: bool = False) -> Task:
+        """A task's state; ``downloads`` asks for its ``downloads_url`` too (the archive of the
+        files it downloaded, given once it has ended)."""
+        params: dict[str, Any] = {"event_t": event_t} if event_t is not None else {}
+        if downloads:
+            params["downloads"] = "true"
         http = await self._connect()
-        reply = await http.request("GET", api_path("task", task_id), params=params)
+        reply = await http.request("GET", api_path("task", task_id), params=params or None)
         return parse_answer(Task, reply.value, f"GET /task/{task_id}")
 
     async def list_tasks(self, *, limit: int | None = None, since: int | None = None) -> list[Task]:
@@ -322,10 +326,13 @@ class AsyncSmoothClient:
         proxy_server: str | None = None,
         proxy_username: str | None = None,
         proxy_password: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> _SessionOpener:
-        """Open a browser session: ``async with client.session(url=...) as s:`` (or ``await``)."""
+        """Open a browser session: ``async with client.session(url=...) as s:`` (or ``await``).
+        ``metadata`` goes with the session's task, as with ``run``."""
         options: dict[str, Any] = {
             "task": None,
+            "metadata": dict(metadata) if metadata else None,
             "url": url,
             "profile_id": profile_id,
             "profile_read_only": profile_read_only,

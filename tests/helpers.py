@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 import httpx2
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from smooth_agents.local import LocalServerSettings
@@ -80,9 +82,11 @@ class SiteServer:
     """A static web site on its own loopback port (a second origin besides the Smooth server), plus
     generated pages: ``/long?chars=N`` (a long article), ``/listing?rows=N`` (a product listing),
     ``/status/CODE`` (a page answering that HTTP status), ``/title?chars=N`` (a huge title),
-    ``/redirect?to=URL`` (a 302 there), ``/never-loads`` (an image that never arrives), ``/busy``
-    (requests in flight all the time), ``/moves-on`` (switches itself to an address that fails),
-    ``/rewrites-itself`` (replaces its article with an error notice once loaded)."""
+    ``/redirect?to=URL`` (a 302 there), ``/download/NAME?bytes=N`` (a file sent as an attachment),
+    ``/never-loads`` (an image that never arrives), ``/busy`` (requests in flight all the time),
+    ``/moves-on`` (switches itself to an address that fails),
+    ``/rewrites-itself`` (replaces its article with an error notice once loaded), and a site with
+    a login (``LoginSite``: the form at ``/login/index.html``, ``/login/account`` behind it)."""
 
     def __init__(self) -> None:
         async def never_loads(request: Request) -> Response:
@@ -147,6 +151,22 @@ class SiteServer:
         async def listing(request: Request) -> Response:
             return HTMLResponse(listing_page(int(request.query_params.get("rows", "20"))))
 
+        async def download(request: Request) -> Response:
+            # A file sent as an attachment (the browser saves it rather than showing it), of
+            # ``bytes`` bytes (default a short text); ``declared=0`` streams it without a length.
+            name = request.path_params["name"]
+            size = int(request.query_params.get("bytes", "0"))
+            body = (b"0123456789abcdef" * (size // 16 + 1))[:size] if size else f"file {name}\n".encode()
+            headers = {"content-disposition": f'attachment; filename="{name}"'}
+            if request.query_params.get("declared") == "0":
+
+                async def chunks() -> AsyncIterator[bytes]:
+                    for start in range(0, len(body), 65536):
+                        yield body[start : start + 65536]
+
+                return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
+            return Response(body, media_type="application/octet-stream", headers=headers)
+
         async def redirect(request: Request) -> Response:
             return Response(status_code=302, headers={"location": request.query_params["to"]})
 
@@ -160,8 +180,10 @@ class SiteServer:
                 f"<html><head><title>Error {code}</title></head><body>{code}</body></html>", code
             )
 
+        self.login = LoginSite()
         app = Starlette(
             routes=[
+                *self.login.routes(),
                 Route("/slow", slow),
                 Route("/never-loads", never_loads),
                 Route("/hang", hang),
@@ -173,6 +195,7 @@ class SiteServer:
                 Route("/status/{code}", status),
                 Route("/title", titled),
                 Route("/redirect", redirect),
+                Route("/download/{name}", download),
                 Mount("/demo", StaticFiles(directory=DEMO_DIR)),
                 Mount("/", StaticFiles(directory=SITE_DIR)),
             ]
@@ -195,6 +218,54 @@ class SiteServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(10)
+
+
+class LoginSite:
+    """A site with a login, as most sites have one: the form (``/login/index.html``, a static page)
+    posts to ``/login/session``, which sets an HttpOnly session cookie and sends the browser to
+    ``/login/account``; the account page without a valid cookie sends it back to the form.
+    What happened is kept for the tests: each successful login's session token, and the token (or
+    None) each request for the account page carried."""
+
+    USERS: ClassVar[dict[str, tuple[str, str]]] = {"ada": ("correct horse battery", "Ada Lovelace")}
+    COOKIE: ClassVar[str] = "sid"
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, str] = {}  # token -> the user's name
+        self.logins: list[str] = []  # tokens issued, in order
+        self.account_visits: list[str | None] = []
+
+    def routes(self) -> list[BaseRoute]:
+        async def sign_in(request: Request) -> Response:
+            form = parse_qs((await request.body()).decode())
+            username = form.get("username", [""])[0]
+            password = form.get("password", [""])[0]
+            known = self.USERS.get(username)
+            if known is None or known[0] != password:
+                return RedirectResponse("/login/index.html?failed=1", status_code=303)
+            token = secrets.token_hex(16)
+            self.sessions[token] = known[1]
+            self.logins.append(token)
+            response = RedirectResponse("/login/account", status_code=303)
+            response.set_cookie(self.COOKIE, token, httponly=True, samesite="lax", path="/login")
+            return response
+
+        async def account(request: Request) -> Response:
+            token = request.cookies.get(self.COOKIE)
+            self.account_visits.append(token)
+            name = self.sessions.get(token or "")
+            if name is None:
+                return RedirectResponse("/login/index.html?next=account", status_code=303)
+            return HTMLResponse(
+                "<!doctype html><html><head><title>Your account | Login Site</title></head><body>"
+                f"<main><h1>Your account</h1><p>Signed in as {name}</p>"
+                "<p>Orders: none yet.</p></main></body></html>"
+            )
+
+        return [
+            Route("/login/session", sign_in, methods=["POST"]),
+            Route("/login/account", account),
+        ]
 
 
 class AppServer:

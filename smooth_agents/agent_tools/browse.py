@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ..cancellation import cancel_and_wait
-from ..errors import TaskTimeoutError
+from ..errors import SmoothError, TaskTimeoutError
 from ..protocol import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
 from .common import (
@@ -62,9 +62,48 @@ LIVE_URL_HELP = (
     "Where a person can watch the browser (with the Smooth cloud, also take over; the local "
     "server shows a picture that refreshes)."
 )
+DOWNLOADS_URL_HELP = (
+    "After the task: where to fetch, as one zip archive, the files it downloaded (and its "
+    "screenshots and PDFs); null when there are none."
+)
+RECORDING_URL_HELP = "After the task: where to fetch its video recording; null when there is none."
+FILE_LINKS = ("downloads_url", "recording_url")
 
 
-class TaskOutput(LongOutput):
+class OmitsAbsentLinks(BaseModel):
+    """An output whose ``downloads_url`` and ``recording_url`` appear only when the task has them
+    (most have neither: no null fields for the model to read past)."""
+
+    # Unannotated on purpose: pydantic reads a return annotation as the serialized schema, and the
+    # published output schema must stay the model's own.
+    @model_serializer(mode="wrap")
+    def _links_when_present(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        dumped = handler(self)
+        if isinstance(dumped, dict):
+            for key in FILE_LINKS:
+                if dumped.get(key) is None:
+                    dumped.pop(key, None)
+        return dumped
+
+
+async def file_links(context: ToolContext, task_id: str) -> tuple[str | None, str | None]:
+    """An ended task's downloads and recording links (None where it has none; best effort: a
+    failed look is no failure of the call)."""
+    try:
+        task = await context.client.get_task(task_id, downloads=True)
+    except SmoothError:
+        return None, None
+    return task.downloads_url or None, task.recording_url or None
+
+
+def links_text(downloads_url: str | None, recording_url: str | None) -> str:
+    """The links as words, for the text a model reads (empty when there are none)."""
+    said = [f"downloads (zip): {downloads_url}"] if downloads_url else []
+    said += [f"recording: {recording_url}"] if recording_url else []
+    return "; ".join(said)
+
+
+class TaskOutput(LongOutput, OmitsAbsentLinks):
     task_id: str
     event_id: str = Field(
         default="", description="Set when the answer is one session action's result (read on with it)."
@@ -72,6 +111,8 @@ class TaskOutput(LongOutput):
     status: str = Field(description="waiting, running, done, failed or cancelled")
     output: Any = Field(default=None, description="The answer: text, or JSON matching the schema.")
     live_url: str | None = Field(default=None, description=LIVE_URL_HELP)
+    downloads_url: str | None = Field(default=None, description=DOWNLOADS_URL_HELP)
+    recording_url: str | None = Field(default=None, description=RECORDING_URL_HELP)
     message: str = Field(default="", description="What happened and what to do next.")
 
     def reader_arguments(self) -> dict[str, Any] | None:
@@ -116,7 +157,15 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         await cancel_and_wait(follower)
         if not left_running or not context.custom_tools:
             await handle.aclose()
-    return TaskOutput(task_id=result.id, status=result.status, output=result.output, live_url=result.live_url)
+    downloads_url, recording_url = await file_links(context, result.id)
+    return TaskOutput(
+        task_id=result.id,
+        status=result.status,
+        output=result.output,
+        live_url=result.live_url,
+        downloads_url=downloads_url,
+        recording_url=recording_url or result.recording_url or None,
+    )
 
 
 def lead(result: TaskOutput) -> str:
@@ -126,7 +175,8 @@ def lead(result: TaskOutput) -> str:
     if result.status in ("waiting", "running"):
         said = [f"Task {result.task_id} is {result.status}.", result.message, f"Live view: {result.live_url}"]
         return " ".join(part for part in said if part)
-    text = f"Answer of task {result.task_id} ({result.status}; {kind_of(result.output)}):"
+    about = [result.status, kind_of(result.output), links_text(result.downloads_url, result.recording_url)]
+    text = f"Answer of task {result.task_id} ({'; '.join(part for part in about if part)}):"
     return f"{result.message} {text}" if result.message else text
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput
-from .common import checked_schema, http_status_note, prompt_field, schema_field
+from .common import checked_schema, http_status_note, prompt_field, schema_field, task_metadata
 from .render import LongOutput
 from .schemas import JsonObject
 
@@ -34,7 +34,7 @@ class ExtractOutput(LongOutput):
 
 async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
     checked_schema(args.json_schema, "json_schema")  # before a browser is opened for nothing
-    async with context.client.session() as session:
+    async with context.client.session(metadata=task_metadata(context, False)) as session:
         context.sessions.claim(session.id, context.owner)  # its results are read on by id
         await context.progress(f"opening {args.url}", None, None)
         landed = await session.goto(args.url)

@@ -8,7 +8,14 @@ from pydantic import Field
 
 from ..protocol import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
-from .browse import LIVE_URL_HELP
+from .browse import (
+    DOWNLOADS_URL_HELP,
+    LIVE_URL_HELP,
+    RECORDING_URL_HELP,
+    OmitsAbsentLinks,
+    file_links,
+    links_text,
+)
 from .common import (
     LOCAL_LIVE_VIEW,
     checked_schema,
@@ -59,6 +66,7 @@ async def session_open(context: ToolContext, args: SessionOpenInput) -> SessionO
         allowed_urls=args.allowed_urls or None,
         files=args.files or None,
         custom_tools=list(context.custom_tools) or None,
+        metadata=task_metadata(context, False),
     )
     how = "Use this session_id with the smooth_session_* tools; close it with smooth_session_close."
     if not args.url:
@@ -323,14 +331,25 @@ class SessionCloseInput(ToolInput):
     session_id: str = session_id_field()
 
 
-class SessionCloseOutput(ToolOutput):
+class SessionCloseOutput(ToolOutput, OmitsAbsentLinks):
     session_id: str
     closed: bool = Field(description="True if this call closed it; False if it was closed already.")
+    downloads_url: str | None = Field(default=None, description=DOWNLOADS_URL_HELP)
+    recording_url: str | None = Field(default=None, description=RECORDING_URL_HELP)
 
 
 async def session_close(context: ToolContext, args: SessionCloseInput) -> SessionCloseOutput:
+    closed = await context.sessions.close(args.session_id, context.owner)
+    downloads_url, recording_url = await file_links(context, args.session_id) if closed else (None, None)
     return SessionCloseOutput(
-        session_id=args.session_id, closed=await context.sessions.close(args.session_id, context.owner)
+        session_id=args.session_id, closed=closed, downloads_url=downloads_url, recording_url=recording_url
+    )
+
+
+def _close_lead(r: SessionCloseOutput) -> str:
+    links = links_text(r.downloads_url, r.recording_url)
+    return f"Session {r.session_id} {'closed' if r.closed else 'was already closed'}." + (
+        f" Its {links}." if links else ""
     )
 
 
@@ -342,7 +361,7 @@ SESSION_CLOSE = ToolDefinition(
     output_model=SessionCloseOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=True),
     run=session_close,
-    lead=lambda r: f"Session {r.session_id} {'closed' if r.closed else 'was already closed'}.",
+    lead=_close_lead,
 )
 
 # -- list ------------------------------------------------------------------------------------

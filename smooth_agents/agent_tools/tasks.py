@@ -50,7 +50,7 @@ def _is_session(context: ToolContext, task: Task) -> bool:
 
 async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput:
     context.sessions.check_owner(args.task_id, context.owner)
-    task = await context.client.get_task(args.task_id)
+    task = await context.client.get_task(args.task_id, downloads=True)
     if args.event_id:
         return TaskOutput(
             task_id=task.id,
@@ -65,6 +65,8 @@ async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput
         status=task.status,
         output=task.output,
         live_url=task.live_url,
+        downloads_url=task.downloads_url or None,
+        recording_url=task.recording_url or None,
         start_index=args.start_index,
     )
     if _is_session(context, task):

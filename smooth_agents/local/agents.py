@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
 
@@ -25,8 +26,10 @@ from .extraction import ExtractionError, InvalidSchemaError, check_schema, extra
 from .readable import page_to_markdown
 from .schemas import ToolSignature
 from .storage import StoredFile
+from .task_files import TaskFiles
 
 SCRIPT_PREFIX = "script:"
+log = logging.getLogger("smooth_agents.local.agents")
 
 
 class AgentError(Exception):
@@ -61,6 +64,10 @@ class AgentContext:
     tool_caller: ToolCaller | None = None
     # Publishes one step of an agent as an event of the task (what progress displays show).
     step_reporter: Callable[[dict[str, Any]], object] | None = None
+    # The task's additional_tools (name -> options; see schemas.ADDITIONAL_TOOLS), and where
+    # their outputs (screenshots, PDFs) land: the task's downloads.
+    additional_tools: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    task_files: TaskFiles | None = None
     steps: int = 0
     _elements: ElementActions | None = None
 
@@ -158,6 +165,52 @@ class AgentContext:
         served = await markdown(served_html)
         return served if len(served.split()) >= 2 * len(shown.split()) + 1 else shown
 
+    def enabled(self, tool: str) -> bool:
+        """True when the task enabled this additional tool (``additional_tools``)."""
+        return tool in self.additional_tools
+
+    def _tool_options(self, tool: str) -> Mapping[str, Any]:
+        if not self.enabled(tool):
+            raise ActionFailed(
+                f"The {tool} tool is not enabled for this task: add it to additional_tools "
+                f"(enabled: {sorted(self.additional_tools) or 'none'})."
+            )
+        return self.additional_tools[tool] or {}
+
+    def _keep(self, name: str, content: bytes) -> str:
+        if self.task_files is None:
+            raise ActionFailed("This task keeps no files.")
+        return self.task_files.add(name, content)
+
+    async def take_screenshot(self, full_page: bool | None = None) -> tuple[str, bytes]:
+        """A PNG of the page saved among the task's downloads: its name and bytes. ``full_page``
+        None takes the task's own option (``additional_tools.screenshot.full_page``)."""
+        options = self._tool_options("screenshot")
+        self.count_step("screenshot")
+        whole = bool(options.get("full_page", False)) if full_page is None else full_page
+        image = await self.browser.capture(full_page=whole)
+        return self._keep(f"screenshot-{self._made('screenshot')}.png", image), image
+
+    async def screenshot(self, full_page: bool | None = None) -> str:
+        """A PNG of the page saved among the task's downloads; its file name."""
+        return (await self.take_screenshot(full_page))[0]
+
+    async def print_page(self) -> str:
+        """The page printed to a PDF saved among the task's downloads; its file name."""
+        self._tool_options("print_page")
+        self.count_step("print_page")
+        return self._keep(f"page-{self._made('page')}.pdf", await self.browser.pdf())
+
+    async def drag_drop(self, source_ref: str, target_ref: str) -> str:
+        """Drag one element onto another, by the refs of the last page state."""
+        self._tool_options("drag_drop")
+        self.count_step("drag_drop")
+        return await self.elements.drag(source_ref, target_ref)
+
+    def _made(self, prefix: str) -> int:
+        saved = self.task_files.saved if self.task_files is not None else []
+        return 1 + sum(1 for name in saved if name.startswith(prefix + "-"))
+
     async def attach_files(self, selector: str, file_ids: Sequence[str] | None = None) -> None:
         self.count_step("attach_files")
         chosen = [f for f in self.files if file_ids is None or f.id in file_ids]
@@ -213,6 +266,76 @@ class Agent(Protocol):
     async def run(self, context: AgentContext) -> Any: ...
 
 
+@runtime_checkable
+class FillsMissing(Protocol):
+    """An agent with a model that can also complete an extraction: given the page's main content
+    and the properties the deterministic extraction left empty, it answers their values (only
+    those; ``{}`` when the page does not say)."""
+
+    async def fill_missing(
+        self,
+        schema: Mapping[str, Any],
+        missing: Sequence[str],
+        page_text: str,
+        *,
+        prompt: str | None,
+        metadata: Mapping[str, Any],
+    ) -> dict[str, Any]: ...
+
+
+# Characters of a page's main content a model is shown to fill in an extraction.
+FILL_TEXT_BUDGET = 30_000
+
+
+async def extract_filling_gaps(
+    browser: BrowserSession,
+    schema: Mapping[str, Any],
+    prompt: str | None,
+    filler: object,
+    metadata: Mapping[str, Any],
+) -> Any:
+    """The ``extract`` action: the deterministic extraction; then, when ``filler`` has a model and
+    required properties of the object asked for stayed empty, those filled by the model from the
+    page's main content (its values checked against their schemas). The result still has to match
+    the whole schema; when it does not, the rules' own message says what was missing."""
+    if not isinstance(filler, FillsMissing) or not missing_required(schema, {}):
+        return await extract_from_page(browser, schema, prompt)
+    refused: ActionFailed | None = None
+    try:
+        data = await extract_from_page(browser, schema, prompt)
+    except ActionFailed as exc:  # required properties the page's markup does not give
+        refused = exc
+        try:
+            data = await extract_from_page(browser, {**schema, "required": []}, prompt)
+        except ActionFailed:
+            raise exc from None
+    missing = missing_required(schema, data)
+    if not missing:
+        return data
+    html, url = await browser.html(), browser.url
+    text = await anyio.to_thread.run_sync(lambda: page_to_markdown(html, url, main_content_only=True))
+    try:
+        filled = await filler.fill_missing(
+            schema, missing, text[:FILL_TEXT_BUDGET], prompt=prompt, metadata=metadata
+        )
+    except Exception as exc:  # the provider's failure: the rules' result stands
+        log.warning("the model could not fill %s: %s: %s", missing, type(exc).__name__, str(exc)[:200])
+        filled = {}
+    merged = {**data, **{name: value for name, value in filled.items() if name in missing}}
+    still = missing_required(schema, merged)
+    if still and refused is not None:
+        raise ActionFailed(f"{refused} The model did not find {still} on the page either.") from None
+    return merged
+
+
+def missing_required(schema: Mapping[str, Any], data: Any) -> list[str]:
+    """The required top-level properties ``data`` has no value for (absent, null, "", [] or {})."""
+    if not isinstance(data, dict) or schema.get("type") not in (None, "object"):
+        return []
+    required = [name for name in schema.get("required") or () if isinstance(name, str)]
+    return [name for name in required if data.get(name) in (None, "", [], {})]
+
+
 # Chooses the agent for a task from its text (one-shot task or run_task in a session).
 AgentSelector = Callable[[str], Agent]
 
@@ -263,6 +386,7 @@ class ScriptedAgent:
 
     Actions: ``goto`` {url}, ``evaluate_js`` {js, args}, ``extract`` {schema, prompt}, ``read``,
     ``tool`` {name, input} (a custom tool call), ``attach_files`` {selector, file_ids},
+    ``screenshot`` {full_page} and ``print_page`` (additional tools the task enabled),
     ``sleep`` {seconds}, ``fail`` {message}, ``return`` {output} (or ``{"from": "last"}`` /
     ``{"from": "all"}``). Without a ``return`` the output is the last step's result. A step with
     ``"on_error": "continue"`` records a failed tool call's message as its result and goes on.
@@ -318,6 +442,11 @@ class ScriptedAgent:
         if action == "attach_files":
             await context.attach_files(str(step["selector"]), step.get("file_ids"))
             return None
+        if action == "screenshot":
+            full_page = step.get("full_page")
+            return await context.screenshot(None if full_page is None else bool(full_page))
+        if action == "print_page":
+            return await context.print_page()
         if action == "sleep":
             await asyncio.sleep(float(step.get("seconds", 0)))
             return None
@@ -325,7 +454,7 @@ class ScriptedAgent:
             raise AgentError(str(step.get("message", "The script asked to fail.")))
         raise AgentError(
             f"Unknown script action {action!r}; use goto, evaluate_js, extract, read, tool, "
-            "attach_files, sleep, fail or return."
+            "attach_files, screenshot, print_page, sleep, fail or return."
         )
 
 

@@ -23,13 +23,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..protocol import LONG_POLL_HEADER
-from . import live
+from . import live, task_files
 from .agents import AgentSelector
 from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from .jsonsafe import json_safe
 from .runtime import LocalRuntime
 from .schemas import BrowserSessionRequest, ProfileRequest, TaskRequest, parse_body
 from .settings import LocalServerSettings
+from .task_files import ARCHIVE_NAME, RECORDING_NAME, file_url
+from .tasks import Task
 
 log = logging.getLogger("smooth_agents.local")
 API_PREFIX = "/api/v1"
@@ -66,14 +68,31 @@ def live_url_for(request: Request, task_id: str, token: str) -> str:
     return f"{base.rstrip('/')}/live/{task_id}?token={token}"
 
 
-def _task_json(request: Request, task: Any, event_t: int | None) -> dict[str, Any]:
-    downloads = request.query_params.get("downloads", "").lower() == "true"
+def _file_links(request: Request, task: Task) -> tuple[str | None, str | None]:
+    """The task's downloads and recording links: None while it runs (and while its files are
+    being finished), "" when it has none (what the official SDK reads as "not available")."""
+    files = task.files
+    if task.active or (files is not None and not files.ready):
+        return None, None
+    if files is None:
+        return "", ""
+    settings: LocalServerSettings = request.app.state.runtime.settings
+    base = settings.public_url or str(request.base_url)
+    downloads = file_url(base, task.id, files, ARCHIVE_NAME) if files.has_archive else ""
+    recording = file_url(base, task.id, files, RECORDING_NAME) if files.has_recording else ""
+    return downloads, recording
+
+
+def _task_json(request: Request, task: Task, event_t: int | None) -> dict[str, Any]:
+    downloads, recording = _file_links(request, task)
+    # As the service does, downloads_url is given when asked for (?downloads=true).
+    asked = request.query_params.get("downloads", "").lower() == "true"
     return dict(
         task.as_json(
             live_url=live_url_for(request, task.id, task.live_token),
             event_t=event_t,
-            # Downloads are not collected by the local server; "" tells the SDK there are none.
-            downloads_url="" if downloads else None,
+            downloads_url=downloads if asked else None,
+            recording_url=recording,
         )
     )
 
@@ -351,6 +370,7 @@ def create_app(
         routes=[
             Mount(API_PREFIX, routes=api_routes()),
             *live.routes(),
+            *task_files.routes(),
             # The pages the demo and the docs use; static and public, like any web site.
             Mount("/demo", StaticFiles(directory=DEMO_SITE, html=True)),
         ],

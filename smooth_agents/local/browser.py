@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from playwright.async_api import BrowserContext, FileChooser, Page, Response
+from playwright.async_api import BrowserContext, Download, FileChooser, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -90,13 +90,38 @@ class BrowserSession:
         # True once the browser went away under the session (crashed, killed): it cannot go on.
         self.lost = False
         self._adopted: weakref.WeakSet[Page] = weakref.WeakSet()
+        # Files the pages download go to ``on_download`` (none is kept without one). The page
+        # being recorded (the session's first), and why there is no recording when one was asked.
+        self.on_download: Callable[[Download], Coroutine[Any, Any, None]] | None = None
+        self._downloads: set[asyncio.Task[None]] = set()
+        self._recorded: Page | None = None
+        self.recording_note = ""
         self._adopt(page)
+        page.on("download", self._on_download)
         context.on("page", self._on_page)
         context.on("close", lambda _: self._on_context_close())
 
+    def _on_download(self, download: Download) -> None:
+        if self.on_download is None:
+            return
+        collecting = asyncio.get_running_loop().create_task(self.on_download(download))
+        self._downloads.add(collecting)
+        collecting.add_done_callback(self._downloads.discard)
+
+    async def settle_downloads(self, grace: float) -> None:
+        """Let downloads in flight finish (for up to ``grace`` seconds), then stop the rest."""
+        if self._downloads and grace > 0:
+            await asyncio.wait(set(self._downloads), timeout=grace)
+        pending = set(self._downloads)
+        for collecting in pending:
+            collecting.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
     def _on_page(self, page: Page) -> None:
         """A page the session's page opened (window.open, target=_blank): at most
-        ``MAX_PAGES`` live at once; more are closed as they open."""
+        ``MAX_PAGES`` live at once; more are closed as they open. Its downloads are kept too."""
+        page.on("download", self._on_download)
         if not self._making_own_page and len(self.context.pages) > MAX_PAGES:
             log.info("closing a popup past %d pages: %s", MAX_PAGES, page.url)
             closing = asyncio.get_running_loop().create_task(_close_quietly(page))
@@ -154,7 +179,10 @@ class BrowserSession:
         storage_state: Path | None = None,
         proxy: dict[str, str] | None = None,
         files: Sequence[Path] = (),
+        record_to: Path | None = None,
     ) -> BrowserSession:
+        """A new context and page; with ``record_to``, the page's video is recorded into that
+        file (see ``start_recording``)."""
         options: dict[str, Any] = dict(DEVICE_OPTIONS.get(device, DEVICE_OPTIONS["desktop"]))
         if storage_state is not None:
             options["storage_state"] = str(storage_state)
@@ -164,6 +192,8 @@ class BrowserSession:
         context = await provider.new_context(**options)
         try:
             session = cls(context, await context.new_page(), policy, action_timeout)
+            if record_to is not None:
+                await session.start_recording(provider, record_to)
             await session.guard.attach(context)
             # Popups past the bound are refused in the page itself, before Chromium makes them
             # (the context still closes any that get through another way).
@@ -334,12 +364,62 @@ class BrowserSession:
         except PlaywrightError as exc:
             raise ActionFailed(f"No screenshot: {_first_line(exc)}") from None
 
+    async def capture(self, *, full_page: bool = False) -> bytes:
+        """A PNG of the page: what the viewport shows, or the whole scrollable page."""
+        try:
+            return await self.page.screenshot(type="png", full_page=full_page, timeout=self._timeout_ms)
+        except PlaywrightError as exc:
+            raise ActionFailed(f"No screenshot: {_first_line(exc)}") from None
+
+    async def pdf(self) -> bytes:
+        """The page printed to PDF (headless Chromium only)."""
+        try:
+            return await asyncio.wait_for(self.page.pdf(print_background=True), self._timeout_ms / 1000)
+        except TimeoutError:
+            raise ActionFailed(f"Printing the page took longer than {self._timeout_ms / 1000:g} s.") from None
+        except PlaywrightError as exc:
+            raise ActionFailed(f"Could not print the page: {_first_line(exc)}") from None
+
     async def storage_state(self) -> dict[str, Any]:
         state = await self.context.storage_state()
         return dict(state)
 
+    async def start_recording(self, provider: BrowserProvider, path: Path) -> None:
+        """Record the session's page into ``path`` (WebM; saved when the session closes), with
+        Playwright's screencast: only this page, not the popups it opens. The recorder needs
+        Playwright's ffmpeg; without it nothing is recorded, ``recording_note`` says why, and
+        the provider remembers it so that no later session tries again."""
+        if provider.recorder_missing:
+            self.recording_note = provider.recorder_missing
+            return
+        try:
+            await self.page.screencast.start(path=path)
+        except PlaywrightError as exc:
+            self.recording_note = f"the recording could not start: {_first_line(exc)}"
+            if "ffmpeg" in str(exc).lower():
+                provider.recorder_missing = (
+                    "video recording needs Playwright's ffmpeg, which is not installed "
+                    "(`playwright install ffmpeg`; see the README)"
+                )
+                self.recording_note = provider.recorder_missing
+                log.warning("tasks are not recorded: %s", provider.recorder_missing)
+            return
+        self._recorded = self.page
+
+    async def _stop_recording(self) -> None:
+        recorded, self._recorded = self._recorded, None
+        if recorded is None or recorded.is_closed():
+            return
+        try:
+            await asyncio.wait_for(recorded.screencast.stop(), self._timeout_ms / 1000)
+        except (PlaywrightError, TimeoutError) as exc:
+            self.recording_note = f"the recording could not be saved: {_first_line(exc)}"
+            log.info("recording not saved: %s", self.recording_note)
+
     async def close(self) -> None:
         self._closing = True
+        await self.settle_downloads(0)
+        await self._stop_recording()  # the video is written now, before its page goes away
         # If the browser went away first there is nothing left to close.
         with contextlib.suppress(PlaywrightError):
             await close_context(self.context)

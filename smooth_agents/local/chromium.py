@@ -71,6 +71,9 @@ class BrowserProvider:
         self._browser: Browser | None = None
         self._lock = asyncio.Lock()
         self._contexts: set[BrowserContext] = set()
+        # Set once a page could not be recorded for want of Playwright's ffmpeg: why, for the
+        # tasks that ask for a recording (none tries again).
+        self.recorder_missing = ""
 
     @property
     def started(self) -> bool:
@@ -107,8 +110,9 @@ class BrowserProvider:
 
     async def new_context(self, **options: Any) -> BrowserContext:
         browser = await self.browser()
-        # Downloads are not collected (downloads_url stays empty): none is written to disk.
-        context = await browser.new_context(**{"accept_downloads": False, **options})
+        # Downloads are accepted: the task's session hands each to the task's files (a bounded
+        # folder served at downloads_url); Playwright deletes its own copies with the context.
+        context = await browser.new_context(**{"accept_downloads": True, **options})
         self._contexts.add(context)
         context.on("close", lambda _: self._contexts.discard(context))
         return context

@@ -16,10 +16,25 @@ from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .errors import ActionFailed
 
 REF_ATTRIBUTE = "data-smooth-ref"
+# True when one of the elements takes a secret (by its type or its autocomplete purpose).
+_TAKES_A_SECRET_JS = """(els) => els.some((el) => {
+  const auto = (el.getAttribute("autocomplete") || "").toLowerCase();
+  return el.type === "password" || /password|cc-number|cc-csc|one-time-code/.test(auto);
+})"""  # noqa: S105 (a script, not a password)
+# True for an element whose click opens a link in another tab (target=_blank and the like).
+_OPENS_A_TAB_JS = """(el) => {
+  const link = el.closest("a[href], area[href]");
+  if (!link) return false;
+  const base = document.querySelector("base[target]");
+  const named = link.getAttribute("target") || (base ? base.getAttribute("target") : "") || "";
+  const target = named.toLowerCase();
+  return target !== "" && !["_self", "_parent", "_top"].includes(target);
+}"""
 DEFAULT_STATE_BUDGET = 8_000  # characters of outline (about 2,000 tokens)
 
 # One walk of the visible DOM, in document order: refs set on interactive elements, an outline
@@ -305,7 +320,20 @@ class ElementActions:
 
     async def click(self, ref: str) -> str:
         element = await self._element(ref)
-        return await self._run(f"click {ref}", element.click(timeout=self.timeout_ms))
+        if not await element.evaluate(_OPENS_A_TAB_JS):
+            return await self._run(f"click {ref}", element.click(timeout=self.timeout_ms))
+        # A link to another tab: the tab arrives just after the click returns. Waited for, so
+        # that the page state answering the click lists it.
+        done = ""
+        try:
+            async with self.page.context.expect_page(timeout=min(self.timeout_ms, 5_000)) as opened:
+                done = await self._run(f"click {ref}", element.click(timeout=self.timeout_ms))
+            tab = await opened.value
+            with contextlib.suppress(PlaywrightError):
+                await tab.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
+        except PlaywrightTimeoutError:  # no tab came (a popup refused): the click stands
+            return done or f"click {ref}: done. Now at {self.page.url}"
+        return f"{done}; it opened a new tab (switch_tab to use it)"
 
     async def type(self, ref: str, text: str, *, submit: bool = False) -> str:
         element = await self._element(ref)
@@ -323,9 +351,29 @@ class ElementActions:
         await self._settle()
         return f"select {option!r} in {ref}: done"
 
+    async def is_secret(self, ref: str) -> bool:
+        """True when the element of ``ref`` takes a secret: a password, a card's number or code,
+        a one-time code (what is typed there is kept out of events and logs)."""
+        if ref not in self._refs:
+            return False
+        try:
+            found = await self.page.locator(f'[{REF_ATTRIBUTE}="{ref}"]').evaluate_all(_TAKES_A_SECRET_JS)
+        except PlaywrightError:
+            return False
+        return bool(found)
+
     async def hover(self, ref: str) -> str:
         element = await self._element(ref)
         return await self._run(f"hover {ref}", element.hover(timeout=self.timeout_ms))
+
+    async def drag(self, source_ref: str, target_ref: str) -> str:
+        """Drag one element (its ref) onto another: mouse down, move, release, with the drag
+        events pages listen to."""
+        source = await self._element(source_ref)
+        target = await self._element(target_ref)
+        return await self._run(
+            f"drag {source_ref} to {target_ref}", source.drag_to(target, timeout=self.timeout_ms)
+        )
 
     async def press(self, key: str) -> str:
         return await self._run(f"press {key}", self.page.keyboard.press(key))

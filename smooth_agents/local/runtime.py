@@ -18,7 +18,7 @@ from .agents import (
     AgentError,
     AgentSelector,
     default_agent_selector,
-    extract_from_page,
+    extract_filling_gaps,
 )
 from .browser import BrowserSession
 from .chromium import BrowserProvider
@@ -33,6 +33,7 @@ from .schemas import (
 )
 from .settings import LocalServerSettings
 from .storage import Storage, StoredFile
+from .task_files import TaskFiles, sweep
 from .tasks import QueuedAction, Task
 from .url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
 
@@ -70,16 +71,22 @@ class LocalRuntime:
             cdp_endpoint=settings.browser_cdp_endpoint,
             headless=settings.headless,
         )
+        # The model's agent, when a model is configured: it does plain-language tasks and fills
+        # what the deterministic extraction leaves empty.
+        self.model_agent = load_model_agent(settings.model) if settings.model is not None else None
         self.select_agent = agent_selector or default_agent_selector(
-            settings.enable_scripted_agent,
-            load_model_agent(settings.model) if settings.model is not None else None,
+            settings.enable_scripted_agent, self.model_agent
         )
         self.tasks: dict[str, Task] = {}
+        # Each task's downloads and recording, in a folder of its own (deleted with the task).
+        self.files_root = settings.data_dir / "task-files"
         self._reaper: asyncio.Task[None] | None = None
         self._closing = False
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        # Folders a killed server left behind (no task of a live server is that old).
+        sweep(self.files_root, self.settings.task_retention + self.settings.max_task_duration)
         self._reaper = asyncio.create_task(self._reap_forever(), name="smooth-local-reaper")
 
     async def aclose(self) -> None:
@@ -91,6 +98,10 @@ class LocalRuntime:
             if task.active:
                 await self._stop(task, "cancelled", "The local server shut down.")
         await self.browsers.aclose()
+        # Tasks live in this process only: their files would be reachable by no one.
+        for task in self.tasks.values():
+            if task.files is not None:
+                task.files.delete()
 
     async def _reap_forever(self) -> None:
         while True:
@@ -144,6 +155,8 @@ class LocalRuntime:
         for index, task in enumerate(finished):
             if index < excess or now - (task.finished_at or now) > self.settings.task_retention:
                 self.tasks.pop(task.id, None)
+                if task.files is not None:
+                    task.files.delete()
 
     # -- tasks ----------------------------------------------------------------------------
     def active_count(self) -> int:
@@ -218,6 +231,12 @@ class LocalRuntime:
                 "Close a session or wait for a task to finish, then retry."
             )
         task = Task(id="task_" + secrets.token_hex(10), request=request, is_session=request.task is None)
+        task.files = TaskFiles(
+            self.files_root / task.id,
+            max_bytes=self.settings.max_download_bytes,
+            record=self.settings.recording and request.enable_recording,
+            report=lambda payload: task.emit("download", payload),
+        )
         self.tasks[task.id] = task
         task.runner = asyncio.create_task(self._run(task, policy, files), name=f"smooth-task-{task.id}")
         if task.is_session:
@@ -236,7 +255,8 @@ class LocalRuntime:
                 proxy["username"] = request.proxy_username
             if request.proxy_password:
                 proxy["password"] = request.proxy_password
-        return await BrowserSession.open(
+        outputs = task.files
+        session = await BrowserSession.open(
             self.browsers,
             device=request.device,
             policy=policy,
@@ -244,7 +264,13 @@ class LocalRuntime:
             storage_state=self.storage.profile_path(profile_id) if profile_id else None,
             proxy=proxy,
             files=[f.path for f in files],
+            record_to=outputs.recording if outputs is not None and outputs.record else None,
         )
+        if outputs is not None:
+            session.on_download = outputs.collect
+            if session.recording_note:  # asked for, and not to be had
+                task.emit("recording", {"recorded": False, "reason": session.recording_note})
+        return session
 
     async def _run(self, task: Task, policy: UrlPolicy, files: list[StoredFile]) -> None:
         status: TaskStatus = "done"
@@ -290,7 +316,15 @@ class LocalRuntime:
 
     async def _release_browser(self, task: Task) -> None:
         browser, task.browser = task.browser, None
+        # Whoever takes the browser finishes the task's files, once it is closed (the video is
+        # written then); with no browser at all, there is nothing to wait for.
+        files = task.files
+        finishing = files is not None and not files.claimed
+        if files is not None:
+            files.claimed = True
         if browser is None:
+            if finishing and files is not None:
+                await files.finish()
             return
         profile_id = task.request.effective_profile_id
         if profile_id and not task.request.profile_read_only:
@@ -298,7 +332,11 @@ class LocalRuntime:
                 self.storage.save_profile_state(profile_id, await browser.storage_state())
             except Exception:
                 log.exception("could not save profile %s", profile_id)
+        # A task that ends by itself lets its downloads in flight finish; a cancelled one does not.
+        await browser.settle_downloads(self.settings.action_timeout if task.active else 0)
         await browser.close()
+        if finishing and files is not None:
+            await files.finish()
 
     async def _run_agent(
         self, task: Task, text: str, files: list[StoredFile], spec: TaskRequest | RunTaskInput
@@ -316,6 +354,8 @@ class LocalRuntime:
             custom_tools=task.request.custom_tools or (),
             tool_caller=lambda name, tool_input: self._call_tool(task, name, tool_input),
             step_reporter=lambda payload: task.emit("browser_action", payload),
+            additional_tools=task.request.additional_tools or {},
+            task_files=task.files,
         )
         return await agent.run(context)
 
@@ -384,7 +424,9 @@ class LocalRuntime:
         if action.action == "goto":
             return (await browser.goto(data.url)).as_output()
         if action.action == "extract":
-            return await extract_from_page(browser, data.schema_, data.prompt)
+            return await extract_filling_gaps(
+                browser, data.schema_, data.prompt, self.model_agent, task.request.metadata or {}
+            )
         if action.action in ("evaluate_js", "exec_js"):
             return await browser.evaluate_js(data.js, data.args)
         if action.action == "run_task":

@@ -13,6 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..protocol import Device
 from .errors import ValidationFailed
 
+# The documented additional tools and the options each takes (name -> type).
+ADDITIONAL_TOOLS: dict[str, dict[str, type]] = {
+    "screenshot": {"full_page": bool},
+    "hover": {},
+    "print_page": {},
+    "drag_drop": {},
+}
 MAX_METADATA_KEYS = 16
 MAX_METADATA_VALUE = 2048
 M = TypeVar("M", bound=BaseModel)
@@ -27,6 +34,22 @@ class ToolSignature(_Lenient):
     description: str
     inputs: dict[str, Any]
     output: str
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """``inputs`` as a JSON schema of an object. Callers send it in one of two shapes: a JSON
+        schema (the official SDK) or, as the API's pages show, a map from each parameter's name to
+        its ``type`` and ``description``; the second is wrapped (every parameter required, as the
+        pages give no way to say otherwise)."""
+        inputs = self.inputs
+        declared = inputs.get("properties")
+        is_schema = isinstance(inputs.get("type"), str) or (
+            isinstance(declared, dict) and not isinstance(declared.get("type"), str)
+        )
+        if is_schema:
+            return {"type": "object", **inputs}
+        wrapped: dict[str, Any] = {"type": "object", "properties": dict(inputs)}
+        return {**wrapped, "required": list(inputs)} if inputs else wrapped
 
 
 class Certificate(_Lenient):
@@ -73,6 +96,28 @@ class TaskRequest(_Lenient):
         for key, item in value.items():
             if isinstance(item, str) and len(item) > MAX_METADATA_VALUE:
                 raise ValueError(f"metadata[{key!r}] is longer than {MAX_METADATA_VALUE} characters")
+        return value
+
+    @field_validator("additional_tools")
+    @classmethod
+    def _known_tools(
+        cls, value: dict[str, dict[str, Any] | None] | None
+    ) -> dict[str, dict[str, Any] | None] | None:
+        for name, options in (value or {}).items():
+            known = ADDITIONAL_TOOLS.get(name)
+            if known is None:
+                raise ValueError(
+                    f"unknown additional tool {name!r}; the tools are {', '.join(sorted(ADDITIONAL_TOOLS))}"
+                )
+            for option, given in (options or {}).items():
+                kind = known.get(option)
+                if kind is None:
+                    allowed = ", ".join(known) or "none"
+                    raise ValueError(
+                        f"additional tool {name!r} has no option {option!r} (options: {allowed})"
+                    )
+                if not isinstance(given, kind):
+                    raise ValueError(f"additional tool {name!r}: {option!r} must be a {kind.__name__}")
         return value
 
     @property

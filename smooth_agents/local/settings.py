@@ -53,6 +53,16 @@ class LocalServerSettings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_upload_bytes: int = 100 * 1024 * 1024
     max_output_chars: int = 10_000_000
+    # What one task may keep of the files its page downloads, with its agent's screenshots and
+    # PDFs (all together; later ones are refused and the task's events say so).
+    max_download_bytes: int = 200 * 1024 * 1024
+    # Video recordings of tasks that ask for one (enable_recording, which the API defaults to
+    # true). False: no task is recorded, and recording_url comes back empty.
+    recording: bool = field(
+        default_factory=lambda: (
+            os.environ.get("SMOOTH_LOCAL_RECORDING", "1").strip().lower() not in ("0", "false", "no", "off")
+        )
+    )
     # Browser: a local executable, or an existing browser grid.
     browser_executable: str | None = None
     browser_ws_endpoint: str | None = None
@@ -72,6 +82,8 @@ class LocalServerSettings:
             raise ValueError("max_concurrent_sessions must be at least 1")
         if self.session_idle_timeout <= 0 or self.max_task_duration <= 0:
             raise ValueError("timeouts must be positive")
+        if self.max_download_bytes < 0:
+            raise ValueError("max_download_bytes must not be negative")
 
     def accepts_host(self, host_header: str) -> bool:
         """True when a request's Host header names this server (DNS-rebinding guard): a known

@@ -17,6 +17,7 @@ from ..protocol import ACTIVE_STATUSES, TaskStatus, new_event_id
 from .browser import BrowserSession
 from .jsonsafe import json_safe
 from .schemas import TaskRequest
+from .task_files import TaskFiles
 
 
 def now_ms() -> int:
@@ -55,6 +56,8 @@ class Task:
     created_at: int = field(default_factory=lambda: int(time.time()))
     events: list[TaskEvent] = field(default_factory=list)
     browser: BrowserSession | None = None
+    # Its downloads, screenshots, PDFs and recording (see task_files).
+    files: TaskFiles | None = None
     actions: asyncio.Queue[QueuedAction] = field(default_factory=asyncio.Queue)
     tool_calls: dict[str, asyncio.Future[tuple[int, Any]]] = field(default_factory=dict)
     runner: asyncio.Task[None] | None = None
@@ -147,7 +150,12 @@ class Task:
         return True
 
     def as_json(
-        self, *, live_url: str | None, event_t: int | None, downloads_url: str | None
+        self,
+        *,
+        live_url: str | None,
+        event_t: int | None,
+        downloads_url: str | None,
+        recording_url: str | None,
     ) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -156,8 +164,7 @@ class Task:
             "credits_used": 0,
             "device": self.request.device,
             "live_url": live_url,
-            # Recording is not offered by the local server; an empty string says "none".
-            "recording_url": "" if not self.active else None,
+            "recording_url": recording_url,
             "downloads_url": downloads_url,
             "created_at": self.created_at,
             "events": [e.as_json() for e in self.events_after(event_t)],

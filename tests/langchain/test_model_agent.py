@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from pydantic import Field
 
 from langchain_tools.browser_agent import chat_model
 from langchain_tools.scripted import ScriptedChatModel, Step
@@ -326,3 +329,72 @@ async def test_the_live_view_lists_the_agents_last_steps(served: ThreadedServer,
             await browser.close()
     assert shown[0].startswith("click e")  # the latest first
     assert shown[1].startswith("type_text e")  # what it acted on is the field, not the text typed
+
+
+class ToolRecordingModel(ScriptedChatModel):
+    """Also keeps the tools it is offered, as a provider would receive them."""
+
+    offered: list[dict[str, Any]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        self.offered.extend(convert_to_openai_tool(t)["function"] for t in tools)
+        return self
+
+
+DOCS_SHAPE = ToolRecordingModel(
+    steps=[
+        call("lookup_order", order_id="A-17"),
+        call_with("finish", lambda m: {"answer_json": last_tool_text(m, "lookup_order")}),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [DOCS_SHAPE], indirect=True)
+async def test_a_custom_tool_declared_as_the_api_pages_show_reaches_the_model_as_an_object_schema(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    # The pages declare inputs as a map of parameters, not a JSON schema; providers need the latter.
+    tool = {
+        "name": "lookup_order",
+        "description": "The status of an order",
+        "inputs": {"order_id": {"type": "string", "description": "The order's id"}},
+        "output": "The order's status",
+    }
+    with httpx2.Client(base_url=served.api_url, headers={"apikey": API_KEY}, timeout=30) as api:
+        task = api.post(
+            "/task",
+            json={"task": "Where is order A-17?", "url": site.url("shop/index.html"), "custom_tools": [tool]},
+        ).json()["r"]
+        call_event = wait_for_tool_call(api, task["id"])
+        api.post(
+            f"/task/{task['id']}/event",
+            json={"id": call_event["id"], "name": "tool_call", "payload": {"code": 200, "output": "shipped"}},
+        )
+        done = wait_done(api, task["id"])
+    assert done["output"] == '"shipped"'
+    offered = next(t for t in DOCS_SHAPE.offered if t["name"] == "lookup_order")
+    assert offered["parameters"]["type"] == "object"
+    assert offered["parameters"]["properties"]["order_id"]["type"] == "string"
+    assert offered["parameters"]["required"] == ["order_id"]
+    assert call_event["payload"]["input"] == {"order_id": "A-17"}
+
+
+def wait_for_tool_call(api: httpx2.Client, task_id: str) -> dict[str, Any]:
+    for _ in range(200):
+        events = api.get(f"/task/{task_id}").json()["r"].get("events") or []
+        calls = [e for e in events if e["name"] == "tool_call"]
+        if calls:
+            return dict(calls[0])
+        time.sleep(0.05)
+    raise AssertionError("no tool_call event")
+
+
+def wait_done(api: httpx2.Client, task_id: str) -> dict[str, Any]:
+    for _ in range(400):
+        answer = api.get(f"/task/{task_id}").json()["r"]
+        if answer["status"] not in ("waiting", "running"):
+            return dict(answer)
+        time.sleep(0.05)
+    raise AssertionError("the task did not end")

@@ -175,3 +175,36 @@ async def test_over_stdio_as_claude_desktop_runs_it(site: SiteServer) -> None:
     assert result.structured_content is not None
     assert result.structured_content["output"] == {"name": "Nimbus Ultra", "price": 1899.0}
     assert len(host.requests) == 4
+
+
+async def test_smooth_extract_asks_the_host_model_for_what_the_rules_left_empty(site: SiteServer) -> None:
+    lamp = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "warranty_years": {"type": "integer"}},
+        "required": ["name", "warranty_years"],
+    }
+    asked: list[CreateMessageRequestParams] = []
+
+    async def host(
+        context: ClientRequestContext, params: CreateMessageRequestParams
+    ) -> CreateMessageResultWithTools:
+        asked.append(params)
+        text = texts_of(params)[-1]
+        years = 3 if "for three years" in text else 0
+        return CreateMessageResultWithTools(
+            role="assistant",
+            content=[ToolUseContent(id="fill-1", name="record_values", input={"warranty_years": years})],
+            model="host-model-1",
+            stop_reason="toolUse",
+        )
+
+    server, _runtime = build_server(MCPSettings(local_model="host", tools=ToolSettings(wait_seconds=60)))
+    async with Client(server, mode="legacy", sampling_callback=host, sampling_capabilities=WITH_TOOLS) as mcp:
+        result = await mcp.call_tool(
+            "smooth_extract", {"url": site.url("extract/lamp.html"), "json_schema": lamp}
+        )
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    assert result.structured_content["data"] == {"name": "Arc floor lamp", "warranty_years": 3}
+    assert len(asked) == 1
+    assert [t.name for t in asked[0].tools or []] == ["record_values"]

@@ -118,7 +118,11 @@ async def test_session_tools_end_to_end(
         ran = await call(mcp, tools, "smooth_session_run_task", {"session_id": sid, "task": "read the page"})
         assert ran["output"].startswith("# ")
         closed = await call(mcp, tools, "smooth_session_close", {"session_id": sid})
-        assert closed == {"session_id": sid, "closed": True}
+        assert closed["session_id"] == sid
+        assert closed["closed"] is True
+        # Sessions are recorded by default (enable_recording); this one downloaded nothing.
+        assert closed["recording_url"].startswith("http://127.0.0.1:")
+        assert "downloads_url" not in closed  # given only when there are downloads
         again = await call(mcp, tools, "smooth_session_close", {"session_id": sid})
         assert again["closed"] is False
         gone = await mcp.call_tool(

@@ -1,0 +1,274 @@
+"""What a task leaves behind: the files its page downloaded, its agent's screenshots and PDFs,
+and its video recording, kept in a folder of its own and served after the task ends.
+
+The downloads are served as one zip archive at the task's ``downloads_url``, the video at its
+``recording_url``; both links carry a per-task token (like the live view) instead of the API key,
+so a person can open them in a browser. Everything is bounded (``max_download_bytes`` for the
+downloads, screenshots and PDFs together) and deleted with the task: when finished tasks are
+forgotten, and at shutdown (tasks live in memory: their files would be reachable by no one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import re
+import secrets
+import shutil
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from playwright.async_api import Download
+from playwright.async_api import Error as PlaywrightError
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .errors import ActionFailed
+
+log = logging.getLogger("smooth_agents.local")
+
+ARCHIVE_NAME = "downloads.zip"
+RECORDING_NAME = "recording.webm"
+# Kinds already compressed: stored in the archive as they are (deflating them costs CPU for nothing).
+_COMPRESSED = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".zip", ".gz", ".webm", ".mp4"})
+_UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
+
+# Reports one download (saved or refused) as an event of the task.
+Reporter = Callable[[dict[str, Any]], object]
+
+
+def safe_name(name: str, fallback: str = "download") -> str:
+    """A file name that stays inside its folder and unpacks anywhere."""
+    cleaned = _UNSAFE.sub("_", name).strip(" .")[:150]
+    return cleaned or fallback
+
+
+class TaskFiles:
+    """One task's folder: ``downloads/`` while it runs, then ``downloads.zip`` and the recording.
+
+    Created lazily: a task that downloads nothing and records nothing writes nothing.
+    """
+
+    def __init__(self, root: Path, *, max_bytes: int, record: bool, report: Reporter | None = None) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.record = record
+        self.report = report
+        self.token = secrets.token_urlsafe(18)
+        self.used = 0
+        self.saved: list[str] = []
+        self.refused: list[str] = []
+        # Set once the task's browser is gone and the archive and video are in place.
+        self.ready = False
+        self.claimed = False  # someone is finishing them (only one may)
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.root / "downloads"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / ARCHIVE_NAME
+
+    @property
+    def recording(self) -> Path:
+        return self.root / RECORDING_NAME
+
+    @property
+    def has_archive(self) -> bool:
+        return self.ready and self.archive.is_file()
+
+    @property
+    def has_recording(self) -> bool:
+        return self.ready and self.recording.is_file()
+
+    # -- while the task runs ----------------------------------------------------------------
+    def _target(self, name: str) -> Path:
+        """A new path in the downloads folder for ``name`` (``report (2).pdf`` when taken)."""
+        self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        base = safe_name(name)
+        stem, dot, suffix = base.rpartition(".")
+        if not dot or not stem:
+            stem, suffix = base, ""
+        candidate, count = base, 1
+        while (self.downloads_dir / candidate).exists():
+            count += 1
+            candidate = f"{stem} ({count}).{suffix}" if suffix else f"{stem} ({count})"
+        return self.downloads_dir / candidate
+
+    def _full(self, size: int) -> str | None:
+        if self.used + size <= self.max_bytes:
+            return None
+        return (
+            f"the task's downloads would pass {self.max_bytes:,} bytes (max_download_bytes; "
+            f"{self.used:,} used, this one is {size:,})"
+        )
+
+    def add(self, name: str, content: bytes) -> str:
+        """Keep ``content`` (a screenshot, a PDF) among the downloads; its saved name. Past the
+        bound it is refused (``ActionFailed``)."""
+        problem = self._full(len(content))
+        if problem is not None:
+            self.refused.append(name)
+            raise ActionFailed(f"Not saved: {problem}.")
+        target = self._target(name)
+        target.write_bytes(content)
+        self.used += len(content)
+        self.saved.append(target.name)
+        return target.name
+
+    async def collect(self, download: Download) -> None:
+        """Keep one file the page downloaded, or refuse it past the bound; either way the task's
+        events say so. A download in flight is let finish first."""
+        name = safe_name(download.suggested_filename)
+        payload: dict[str, Any] = {"file": name, "url": download.url[:500]}
+        try:
+            if self.used >= self.max_bytes:
+                await download.cancel()
+                self._refuse(payload, self._full(1) or "the downloads are full")
+                return
+            failure = await download.failure()
+            if failure is not None:
+                self._refuse(payload, f"the download failed ({failure})")
+                return
+            size = await _size_of(download)
+            if size is not None and (problem := self._full(size)) is not None:
+                self._refuse(payload, problem)
+                return
+            target = self._target(name)
+            await download.save_as(target)
+            size = _size(target)
+            if (problem := self._full(size)) is not None:
+                target.unlink()
+                self._refuse(payload, problem)
+                return
+            self.used += size
+            self.saved.append(target.name)
+            self._say({**payload, "file": target.name, "bytes": size, "saved": True})
+        except PlaywrightError as exc:  # the context closed under it
+            self._refuse(payload, f"the download did not finish ({str(exc).splitlines()[0]})")
+        except asyncio.CancelledError:
+            self._refuse(payload, "the task ended before the download finished")
+            raise
+        finally:
+            with contextlib.suppress(PlaywrightError):
+                await download.delete()  # the browser's own copy
+
+    def _refuse(self, payload: dict[str, Any], reason: str) -> None:
+        self.refused.append(str(payload["file"]))
+        log.info("download %s refused: %s", payload["file"], reason)
+        self._say({**payload, "saved": False, "reason": reason})
+
+    def _say(self, payload: dict[str, Any]) -> None:
+        if self.report is not None:
+            self.report(payload)
+
+    # -- at the end --------------------------------------------------------------------------
+    async def finish(self) -> None:
+        """The browser is closed (its video saved): pack the downloads into one archive."""
+        try:
+            await anyio.to_thread.run_sync(self._pack)
+        except Exception:
+            log.exception("could not finish the files of %s", self.root.name)
+        finally:
+            self.ready = True
+
+    def _pack(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.recording.stat().st_size == 0:
+                self.recording.unlink()
+        if not self.downloads_dir.is_dir():
+            return
+        files = sorted(p for p in self.downloads_dir.iterdir() if p.is_file())
+        if files:
+            partial = self.archive.with_suffix(".part")
+            with zipfile.ZipFile(partial, "w") as archive:
+                for path in files:
+                    stored = path.suffix.lower() in _COMPRESSED
+                    archive.write(
+                        path, path.name, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                    )
+            partial.replace(self.archive)
+        shutil.rmtree(self.downloads_dir, ignore_errors=True)
+
+    def delete(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+async def _size_of(download: Download) -> int | None:
+    """The finished download's size where the browser is local (None for a remote one: it is
+    measured once copied)."""
+    try:
+        return _size(await download.path())
+    except (PlaywrightError, OSError):
+        return None
+
+
+def _size(path: str | Path) -> int:
+    return Path(path).stat().st_size
+
+
+def sweep(root: Path, older_than: float) -> None:
+    """Remove task folders left by a server that stopped without cleaning up (killed)."""
+    if not root.is_dir():
+        return
+    cutoff = time.time() - older_than
+    for folder in root.iterdir():
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- the links ---------------------------------------------------------------------------------
+def file_url(base: str, task_id: str, files: TaskFiles, name: str) -> str:
+    return f"{base.rstrip('/')}/task-files/{task_id}/{name}?token={files.token}"
+
+
+def _authorized(request: Request) -> TaskFiles | Response:
+    tasks: dict[str, Any] = request.app.state.runtime.tasks
+    task = tasks.get(request.path_params["task_id"])
+    files: TaskFiles | None = getattr(task, "files", None)
+    token = request.query_params.get("token", "")
+    if files is None or not hmac.compare_digest(token.encode(), files.token.encode()):
+        return JSONResponse({"detail": "Unknown link."}, status_code=404)
+    return files
+
+
+async def _downloads(request: Request) -> Response:
+    found = _authorized(request)
+    if isinstance(found, Response):
+        return found
+    if not found.has_archive:
+        return JSONResponse(
+            {"detail": "This task has no downloads (or it is still running)."}, status_code=404
+        )
+    return FileResponse(
+        found.archive,
+        media_type="application/zip",
+        filename=f"{request.path_params['task_id']}-downloads.zip",
+    )
+
+
+async def _recording(request: Request) -> Response:
+    found = _authorized(request)
+    if isinstance(found, Response):
+        return found
+    if not found.has_recording:
+        return JSONResponse(
+            {"detail": "This task has no recording (or it is still running)."}, status_code=404
+        )
+    return FileResponse(found.recording, media_type="video/webm")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route(f"/task-files/{{task_id}}/{ARCHIVE_NAME}", _downloads, methods=["GET"]),
+        Route(f"/task-files/{{task_id}}/{RECORDING_NAME}", _recording, methods=["GET"]),
+    ]

@@ -1,0 +1,63 @@
+"""Steps of scripted chat models that read the page states the model agent shows them.
+
+A step is a function from the conversation so far to the model's next message; these helpers
+find what a model would read in that conversation (the last page state, a tool's answer, an
+element's ref) so that a script acts on the real page, as a model would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from langchain_tools.scripted import Step
+
+
+def text_of(message: BaseMessage) -> str:
+    return str(message.content)
+
+
+def last_tool_text(messages: Sequence[BaseMessage], name: str | None = None) -> str:
+    """The answer of the last call of the tool ``name`` (of any tool without a name)."""
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage) and (name is None or message.name == name):
+            return text_of(message)
+    raise AssertionError(f"no {name or 'tool'} answer yet")
+
+
+def last_state(messages: Sequence[BaseMessage]) -> str:
+    """The last page state the model was shown: in the task's opening, a page_state answer or
+    what an action answered."""
+    for message in reversed(messages):
+        if "URL: " in text_of(message):
+            return text_of(message)
+    raise AssertionError("the model was shown no page state")
+
+
+def ref_of(messages: Sequence[BaseMessage], role: str, label: str) -> str:
+    """The ref of an element in the last page state the model was shown."""
+    state = last_state(messages)
+    found = re.search(rf'- {role} "{re.escape(label)}[^"]*" \[ref=(e\d+)\]', state)
+    assert found, f"no {role} {label!r} in the page state:\n{state}"
+    return found.group(1)
+
+
+def everything_shown(turns: Sequence[Sequence[BaseMessage]]) -> str:
+    """All a model was shown over its turns, as one text."""
+    return "\n".join(text_of(message) for turn in turns for message in turn)
+
+
+def call(name: str, **arguments: Any) -> Step:
+    return lambda messages: AIMessage(
+        "", tool_calls=[{"name": name, "args": arguments, "id": f"call-{name}-{len(messages)}"}]
+    )
+
+
+def call_with(name: str, arguments: Callable[[Sequence[BaseMessage]], dict[str, Any]]) -> Step:
+    """A call whose arguments are worked out from what the model has seen."""
+    return lambda messages: AIMessage(
+        "", tool_calls=[{"name": name, "args": arguments(messages), "id": f"call-{name}-{len(messages)}"}]
+    )
