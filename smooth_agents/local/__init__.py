@@ -3,8 +3,9 @@
 Only this package imports Playwright; import it when the local server is wanted.
 """
 
-from .agents import Agent, AgentContext, AgentError, AgentSelector, ReaderAgent, ScriptedAgent
+from .agents import Agent, AgentContext, AgentError, AgentSelector
 from .app import create_app
+from .builtin_agents import ReaderAgent, ScriptedAgent
 from .runtime import LocalRuntime
 from .server import EmbeddedServer, ThreadedServer, serve
 from .settings import LocalServerSettings

@@ -1,35 +1,29 @@
 """The agent seam: what turns a task's text into browser work.
 
-An ``Agent`` gets an ``AgentContext`` (the task, its page, the browser actions and the caller's
-custom tools) and returns the task's output. Two ship here: the built-in ``ReaderAgent`` (no
-model: reads a page as markdown, or extracts JSON to a schema) and ``ScriptedAgent`` (runs a
-fixed list of steps; tests use it to drive any sequence of actions and custom tool calls).
-A model-backed agent plugs in through ``AgentSelector``.
+An ``Agent`` gets an ``AgentContext`` (the task, its page, the browser actions, the additional
+tools and the caller's custom tools) and returns the task's output. The built-in agents (the
+reader and the scripted agent) are in ``builtin_agents``; the model agent plugs in through
+``model_agents``; the ``extract`` action, with a model's help where one is configured, is
+``extract_action``'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import anyio
 
 from ..protocol import reads_main_content_only
 from .browser import BrowserSession
 from .elements import ElementActions, PageState
-from .errors import ActionFailed, PageMovedOn
-from .extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
+from .errors import ActionFailed
+from .extract_action import extract_from_page
 from .readable import page_to_markdown
 from .schemas import ToolSignature
 from .storage import StoredFile
 from .task_files import TaskFiles
-
-SCRIPT_PREFIX = "script:"
-log = logging.getLogger("smooth_agents.local.agents")
 
 
 class AgentError(Exception):
@@ -64,6 +58,8 @@ class AgentContext:
     tool_caller: ToolCaller | None = None
     # Publishes one step of an agent as an event of the task (what progress displays show).
     step_reporter: Callable[[dict[str, Any]], object] | None = None
+    # Publishes another event of the task: its name and payload (the model's token usage).
+    event_reporter: Callable[[str, dict[str, Any]], object] | None = None
     # The task's additional_tools (name -> options; see schemas.ADDITIONAL_TOOLS), and where
     # their outputs (screenshots, PDFs) land: the task's downloads.
     additional_tools: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
@@ -115,6 +111,14 @@ class AgentContext:
                     "outcome": outcome.splitlines()[0][:200] if outcome else "",
                     "step": self.steps,
                 }
+            )
+
+    def report_usage(self, usage: Mapping[str, Mapping[str, Any]]) -> None:
+        """The tokens the task's model used, by model name (the contract's ``credits_used`` counts
+        Smooth credits, not tokens, so they go in a ``model_usage`` event of their own)."""
+        if self.event_reporter is not None and usage:
+            self.event_reporter(
+                "model_usage", {"models": {name: dict(counts) for name, counts in usage.items()}}
             )
 
     def count_step(self, what: str) -> None:
@@ -239,238 +243,9 @@ async def _title(page: Any) -> str:
         return "(closing)"
 
 
-async def extract_from_page(
-    browser: BrowserSession, schema: Mapping[str, Any], prompt: str | None, *, served: bool = False
-) -> Any:
-    """The ``extract`` action: schema-guided data from the current page, without a model."""
-    try:
-        check_schema(schema)
-    except InvalidSchemaError as exc:
-        raise ActionFailed(str(exc)) from None
-    if served:
-        document = await browser.served_html()
-        if document is None:
-            raise ActionFailed("The page moved on and its document could not be read again.")
-        html, url = document, browser.document_url or browser.url
-    else:
-        html, url = await browser.html(), browser.url
-    try:
-        return await anyio.to_thread.run_sync(
-            lambda: extract_structured(html, schema, url=url, prompt=prompt)
-        )
-    except ExtractionError as exc:
-        raise ActionFailed(str(exc)) from None
-
-
 class Agent(Protocol):
     async def run(self, context: AgentContext) -> Any: ...
 
 
-@runtime_checkable
-class FillsMissing(Protocol):
-    """An agent with a model that can also complete an extraction: given the page's main content
-    and the properties the deterministic extraction left empty, it answers their values (only
-    those; ``{}`` when the page does not say)."""
-
-    async def fill_missing(
-        self,
-        schema: Mapping[str, Any],
-        missing: Sequence[str],
-        page_text: str,
-        *,
-        prompt: str | None,
-        metadata: Mapping[str, Any],
-    ) -> dict[str, Any]: ...
-
-
-# Characters of a page's main content a model is shown to fill in an extraction.
-FILL_TEXT_BUDGET = 30_000
-
-
-async def extract_filling_gaps(
-    browser: BrowserSession,
-    schema: Mapping[str, Any],
-    prompt: str | None,
-    filler: object,
-    metadata: Mapping[str, Any],
-) -> Any:
-    """The ``extract`` action: the deterministic extraction; then, when ``filler`` has a model and
-    required properties of the object asked for stayed empty, those filled by the model from the
-    page's main content (its values checked against their schemas). The result still has to match
-    the whole schema; when it does not, the rules' own message says what was missing."""
-    if not isinstance(filler, FillsMissing) or not missing_required(schema, {}):
-        return await extract_from_page(browser, schema, prompt)
-    refused: ActionFailed | None = None
-    try:
-        data = await extract_from_page(browser, schema, prompt)
-    except ActionFailed as exc:  # required properties the page's markup does not give
-        refused = exc
-        try:
-            data = await extract_from_page(browser, {**schema, "required": []}, prompt)
-        except ActionFailed:
-            raise exc from None
-    missing = missing_required(schema, data)
-    if not missing:
-        return data
-    html, url = await browser.html(), browser.url
-    text = await anyio.to_thread.run_sync(lambda: page_to_markdown(html, url, main_content_only=True))
-    try:
-        filled = await filler.fill_missing(
-            schema, missing, text[:FILL_TEXT_BUDGET], prompt=prompt, metadata=metadata
-        )
-    except Exception as exc:  # the provider's failure: the rules' result stands
-        log.warning("the model could not fill %s: %s: %s", missing, type(exc).__name__, str(exc)[:200])
-        filled = {}
-    merged = {**data, **{name: value for name, value in filled.items() if name in missing}}
-    still = missing_required(schema, merged)
-    if still and refused is not None:
-        raise ActionFailed(f"{refused} The model did not find {still} on the page either.") from None
-    return merged
-
-
-def missing_required(schema: Mapping[str, Any], data: Any) -> list[str]:
-    """The required top-level properties ``data`` has no value for (absent, null, "", [] or {})."""
-    if not isinstance(data, dict) or schema.get("type") not in (None, "object"):
-        return []
-    required = [name for name in schema.get("required") or () if isinstance(name, str)]
-    return [name for name in required if data.get(name) in (None, "", [], {})]
-
-
 # Chooses the agent for a task from its text (one-shot task or run_task in a session).
 AgentSelector = Callable[[str], Agent]
-
-
-class ReaderAgent:
-    """Answers a task by reading its ``url``: markdown, or JSON when a schema is given."""
-
-    async def run(self, context: AgentContext) -> Any:
-        if context.url:
-            try:
-                landed = await context.goto(context.url)
-            except PageMovedOn as exc:
-                # Its document arrived, then its own script sent it to an address that did not
-                # load (often a switch to https): read the document as it was sent.
-                try:
-                    if context.response_model is not None:
-                        return await context.extract(context.response_model, context.task, served=True)
-                    return await context.read_page(served_only=True)
-                except ActionFailed:
-                    raise AgentError(str(exc)) from None
-            except ActionFailed as exc:
-                raise AgentError(str(exc)) from None
-            status = landed.get("status")
-            if isinstance(status, int) and status >= 400:
-                raise AgentError(
-                    f"{landed.get('url') or context.url} answered HTTP {status} "
-                    f"({landed.get('title') or 'no title'!r}): an error page, so nothing was read."
-                )
-        elif context.browser.url in ("", "about:blank"):
-            raise AgentError(
-                "The built-in reader has no model, so it cannot act on the task text alone "
-                f"({context.task[:80]!r}). Options: give a `url` to read that page (add "
-                "`response_model` to get JSON matching a schema); drive a session step by step with "
-                "goto, extract and evaluate_js; give this server a model (SMOOTH_LOCAL_MODEL=provider:model, "
-                "or smooth-mcp --local-model host for the MCP host's own); or set SMOOTH_API_KEY to use "
-                "the Smooth cloud agent."
-            )
-        if context.response_model is not None:
-            try:
-                return await context.extract(context.response_model, context.task)
-            except ActionFailed as exc:
-                raise AgentError(str(exc)) from None
-        return await context.read_page()
-
-
-class ScriptedAgent:
-    """Runs a fixed list of steps; each step is a dict with an ``action``.
-
-    Actions: ``goto`` {url}, ``evaluate_js`` {js, args}, ``extract`` {schema, prompt}, ``read``,
-    ``tool`` {name, input} (a custom tool call), ``attach_files`` {selector, file_ids},
-    ``screenshot`` {full_page} and ``print_page`` (additional tools the task enabled),
-    ``sleep`` {seconds}, ``fail`` {message}, ``return`` {output} (or ``{"from": "last"}`` /
-    ``{"from": "all"}``). Without a ``return`` the output is the last step's result. A step with
-    ``"on_error": "continue"`` records a failed tool call's message as its result and goes on.
-    In a ``tool`` step's input, the value ``"$last"`` stands for the previous step's result.
-    """
-
-    def __init__(self, steps: Sequence[Mapping[str, Any]]) -> None:
-        self.steps = list(steps)
-
-    @classmethod
-    def from_task_text(cls, text: str) -> ScriptedAgent:
-        body = text.strip()[len(SCRIPT_PREFIX) :]
-        try:
-            steps = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise AgentError(f"The task script is not valid JSON: {exc}") from None
-        if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
-            raise AgentError("The task script must be a JSON list of step objects.")
-        return cls(steps)
-
-    async def run(self, context: AgentContext) -> Any:
-        results: list[Any] = []
-        for step in self.steps:
-            action = step.get("action")
-            if action == "return":
-                source = step.get("from")
-                if source == "last":
-                    return results[-1] if results else None
-                if source == "all":
-                    return results
-                return step.get("output")
-            try:
-                results.append(await self._run_step(context, str(action), step, results))
-            except (ToolCallError, ActionFailed) as exc:
-                if step.get("on_error") != "continue":
-                    raise AgentError(str(exc)) from None
-                results.append({"error": str(exc)})
-        return results[-1] if results else None
-
-    async def _run_step(
-        self, context: AgentContext, action: str, step: Mapping[str, Any], results: list[Any]
-    ) -> Any:
-        if action == "goto":
-            return await context.goto(str(step["url"]))
-        if action == "evaluate_js":
-            return await context.evaluate_js(str(step["js"]), step.get("args"))
-        if action == "extract":
-            return await context.extract(step["schema"], step.get("prompt"))
-        if action == "read":
-            return await context.read_page()
-        if action == "tool":
-            return await context.call_tool(str(step["name"]), _with_last(step.get("input") or {}, results))
-        if action == "attach_files":
-            await context.attach_files(str(step["selector"]), step.get("file_ids"))
-            return None
-        if action == "screenshot":
-            full_page = step.get("full_page")
-            return await context.screenshot(None if full_page is None else bool(full_page))
-        if action == "print_page":
-            return await context.print_page()
-        if action == "sleep":
-            await asyncio.sleep(float(step.get("seconds", 0)))
-            return None
-        if action == "fail":
-            raise AgentError(str(step.get("message", "The script asked to fail.")))
-        raise AgentError(
-            f"Unknown script action {action!r}; use goto, evaluate_js, extract, read, tool, "
-            "attach_files, screenshot, print_page, sleep, fail or return."
-        )
-
-
-def _with_last(tool_input: Mapping[str, Any], results: list[Any]) -> dict[str, Any]:
-    """Tool input with every value "$last" replaced by the previous step's result."""
-    last = results[-1] if results else None
-    return {key: last if value == "$last" else value for key, value in tool_input.items()}
-
-
-def default_agent_selector(enable_scripted: bool, model_agent: Agent | None = None) -> AgentSelector:
-    """The model agent for every task when a model is configured, else the reader; the scripted
-    agent for ``script:`` tasks when enabled."""
-
-    def select(task_text: str) -> Agent:
-        if enable_scripted and task_text.lstrip().startswith(SCRIPT_PREFIX):
-            return ScriptedAgent.from_task_text(task_text)
-        return model_agent or ReaderAgent()
-
-    return select

@@ -13,17 +13,13 @@ from typing import Any
 
 from ..cancellation import cancel_and_wait
 from ..protocol import TaskStatus
-from .agents import (
-    AgentContext,
-    AgentError,
-    AgentSelector,
-    default_agent_selector,
-    extract_filling_gaps,
-)
+from .agents import AgentContext, AgentError, AgentSelector
 from .browser import BrowserSession
+from .builtin_agents import default_agent_selector
 from .chromium import BrowserProvider
 from .errors import ActionFailed, BadRequest, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from .events import accept_event
+from .extract_action import extract_filling_gaps
 from .extraction import InvalidSchemaError, check_schema
 from .model_agents import load_model_agent
 from .schemas import (
@@ -354,6 +350,7 @@ class LocalRuntime:
             custom_tools=task.request.custom_tools or (),
             tool_caller=lambda name, tool_input: self._call_tool(task, name, tool_input),
             step_reporter=lambda payload: task.emit("browser_action", payload),
+            event_reporter=task.emit,
             additional_tools=task.request.additional_tools or {},
             task_files=task.files,
         )

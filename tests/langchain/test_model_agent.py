@@ -398,3 +398,41 @@ def wait_done(api: httpx2.Client, task_id: str) -> dict[str, Any]:
             return dict(answer)
         time.sleep(0.05)
     raise AssertionError("the task did not end")
+
+
+def with_usage(step: Step, tokens_in: int, tokens_out: int) -> Step:
+    """A step whose reply says what it cost, as providers' replies do."""
+
+    def costed(messages: Sequence[BaseMessage]) -> AIMessage:
+        reply = step(messages)
+        reply.usage_metadata = {
+            "input_tokens": tokens_in,
+            "output_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        }
+        reply.response_metadata = {"model_name": "scripted-1"}
+        return reply
+
+    return costed
+
+
+COUNTED = ScriptedChatModel(
+    steps=[
+        with_usage(call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}), 1200, 30),
+        with_usage(call("finish", answer_json="found"), 1500, 20),
+    ]
+)
+
+
+@pytest.mark.parametrize("served", [COUNTED], indirect=True)
+async def test_the_models_token_usage_is_an_event_of_the_task(
+    served: ThreadedServer, site: SiteServer
+) -> None:
+    async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
+        handle = await client.run("Open the Nimbus Ultra", url=site.url("shop/results-2.html"))
+        assert (await handle.result(timeout=60)).output == "found"
+        task = await client.get_task(handle.id)
+    usage = [e.payload for e in task.events or [] if e.name == "model_usage"]
+    assert usage == [
+        {"models": {"scripted-1": {"input_tokens": 2700, "output_tokens": 50, "total_tokens": 2750}}}
+    ]
