@@ -99,18 +99,19 @@ class PausingModel(BaseChatModel):
         return self
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        raise NotImplementedError("asked asynchronously")
+
+    async def _agenerate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        # Async, so a parked task holds no thread (the default executor has few).
         answered = [m for m in messages if isinstance(m, ToolMessage)]
         if not answered:
             ref = ref_of(messages, "searchbox", "Search")
-            reply = AIMessage(
-                "",
-                tool_calls=[
-                    {"name": "type_text", "args": {"ref": ref, "text": "nimbus", "submit": True}, "id": "t"}
-                ],
-            )
+            typed = {"ref": ref, "text": "nimbus", "submit": True}
+            reply = AIMessage("", tool_calls=[{"name": "type_text", "args": typed, "id": "t"}])
         else:
             self.paused.release()
-            self.release.wait()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
             reply = AIMessage("", tool_calls=[{"name": "finish", "args": {"answer_json": "done"}, "id": "f"}])
         return ChatResult(generations=[ChatGeneration(message=reply)])
 
@@ -157,12 +158,17 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--memory-tasks", type=int, default=8, help="agent tasks alive at once (0: skip)")
+    parser.add_argument("--no-recording", action="store_true", help="the server records no video")
     options = parser.parse_args()
     rounds = options.rounds
     if options.memory_tasks:
         pausing = PausingModel(release=threading.Event(), paused=threading.Semaphore(0))
         settings = LocalServerSettings(
-            api_keys=frozenset({KEY}), port=0, data_dir=Path(tempfile.mkdtemp()), model=pausing
+            api_keys=frozenset({KEY}),
+            port=0,
+            data_dir=Path(tempfile.mkdtemp()),
+            model=pausing,
+            recording=not options.no_recording,
         )
         with SiteServer() as site, ThreadedServer(settings) as server:
             before, during = asyncio.run(
@@ -176,7 +182,11 @@ def main() -> int:
         )
     model = TimedModel()
     settings = LocalServerSettings(
-        api_keys=frozenset({KEY}), port=0, data_dir=Path(tempfile.mkdtemp()), model=model
+        api_keys=frozenset({KEY}),
+        port=0,
+        data_dir=Path(tempfile.mkdtemp()),
+        model=model,
+        recording=not options.no_recording,
     )
     with SiteServer() as site, ThreadedServer(settings) as server:
         asyncio.run(run_flows(server.base_url, site, model, rounds))
