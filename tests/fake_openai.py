@@ -5,18 +5,16 @@ messages, so a test plays the model while the provider's own client does the wir
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from smooth_agents.local.server import free_port
+from tests.helpers import AppServer
 
 # From the request's messages to the next call: (tool name, arguments).
 Turn = Callable[[list[dict[str, Any]]], tuple[str, dict[str, Any]]]
@@ -27,7 +25,6 @@ class FakeOpenAI:
         self.turn = turn
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
-        self.port = free_port()
 
         async def completions(request: Request) -> JSONResponse:
             body = await request.json()
@@ -56,21 +53,17 @@ class FakeOpenAI:
                 }
             )
 
-        app = Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._served = AppServer(
+            Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+        )
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://127.0.0.1:{self._served.port}/v1"
 
     def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
+        self._served.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        self._served.__exit__(*exc)

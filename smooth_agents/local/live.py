@@ -6,7 +6,6 @@ without sharing the key.
 
 from __future__ import annotations
 
-import hmac
 import html
 from typing import Any
 
@@ -15,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .errors import ActionFailed
+from .links import task_of_link
 from .tasks import Task
 
 REFRESH_MS = 1000
@@ -70,10 +70,8 @@ _PAGE = """<!doctype html>
 
 
 def _authorized_task(request: Request) -> Task | Response:
-    tasks: dict[str, Task] = request.app.state.runtime.tasks
-    task = tasks.get(request.path_params["task_id"])
-    token = request.query_params.get("token", "")
-    if task is None or not hmac.compare_digest(token.encode(), task.live_token.encode()):
+    task: Task | None = task_of_link(request, lambda t: t.live_token)
+    if task is None:
         return JSONResponse({"detail": "Unknown live view link."}, status_code=404)
     return task
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import re
 import secrets
@@ -31,6 +30,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .errors import ActionFailed
+from .links import task_of_link
 
 log = logging.getLogger("smooth_agents.local")
 
@@ -232,12 +232,10 @@ def file_url(base: str, task_id: str, files: TaskFiles, name: str) -> str:
 
 
 def _authorized(request: Request) -> TaskFiles | Response:
-    tasks: dict[str, Any] = request.app.state.runtime.tasks
-    task = tasks.get(request.path_params["task_id"])
-    files: TaskFiles | None = getattr(task, "files", None)
-    token = request.query_params.get("token", "")
-    if files is None or not hmac.compare_digest(token.encode(), files.token.encode()):
+    task = task_of_link(request, lambda t: t.files.token if t.files is not None else None)
+    if task is None:
         return JSONResponse({"detail": "Unknown link."}, status_code=404)
+    files: TaskFiles = task.files
     return files
 
 
