@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import secrets
 import socket
 import threading
@@ -376,10 +378,49 @@ class HitRecorder:
             except OSError:  # closed
                 return
             self.hits += 1
-            connection.close()
+            with connection:
+                self._answer(connection)
+
+    def _answer(self, connection: socket.socket) -> None:
+        """Nothing: the connection is closed unanswered."""
 
     def url(self, scheme: str = "http", path: str = "/") -> str:
         return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def close(self) -> None:
         self._socket.close()
+
+
+class GreetingSocketServer(HitRecorder):
+    """A loopback WebSocket server that completes each handshake, sends one text message
+    (``GREETING``) and closes normally: it plays a host inside a task's allowed_urls.
+
+    A completed handshake matters: Chromium delays a renderer's new WebSockets by 1-5 s once about
+    a dozen of its recent ones failed, so a test must not count on failing sockets being quick.
+    """
+
+    GREETING = "hello from an allowed host"
+    _ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+
+    def _answer(self, connection: socket.socket) -> None:
+        connection.settimeout(10)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = connection.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        headers = dict(line.split(b":", 1) for line in request.split(b"\r\n")[1:] if b":" in line)
+        key = next(
+            value.strip() for name, value in headers.items() if name.strip().lower() == b"sec-websocket-key"
+        )
+        accept = base64.b64encode(hashlib.sha1(key + self._ACCEPT_GUID).digest())
+        connection.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        text = self.GREETING.encode()
+        connection.sendall(bytes([0x81, len(text)]) + text)  # one unmasked text frame (< 126 bytes)
+        connection.sendall(bytes([0x88, 2]) + (1000).to_bytes(2, "big"))  # close, normal
+        with contextlib.suppress(OSError):
+            connection.recv(4096)  # the client's close frame, before the TCP close

@@ -7,14 +7,21 @@ WebSocket is let through or closed by its URL, and service workers are turned of
 
 A navigation whose redirects all stay inside the list is answered with one redirect to the
 checked final URL (so the page has its true URL); other requests get the final response itself.
+
+A document answered this way has no network address in Chromium's eyes, so its Local Network
+Access checks treat it as a public page and refuse its WebSockets to loopback and private hosts
+(``ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS``), sockets that are allowed and that the same page
+loaded straight from that host may open. A document from such a host is granted that access
+again, for its own origin; a public page gets nothing it would not have had.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import APIResponse, BrowserContext, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
@@ -33,6 +40,8 @@ class PolicyGuard:
     def __init__(self, policy: UrlPolicy) -> None:
         self.policy = policy
         self.blocked: list[str] = []  # URLs refused, in order (tests and logs read them)
+        self._context: BrowserContext | None = None
+        self._local_origins: set[str] = set()  # origins granted local network access
 
     @staticmethod
     def context_options(policy: UrlPolicy) -> dict[str, Any]:
@@ -41,6 +50,7 @@ class PolicyGuard:
 
     async def attach(self, context: BrowserContext) -> None:
         if self.policy.restricts:
+            self._context = context
             await context.route("**/*", self._request)
             await context.route_web_socket(re.compile(".*"), self._socket)
 
@@ -74,11 +84,24 @@ class PolicyGuard:
             log.debug("request failed: %s", exc)
             await route.abort("connectionfailed")
             return
+        if request.is_navigation_request():
+            await self._restore_local_network_access(final_url)
         if final_url != request.url and request.is_navigation_request():
             # The browser loads the checked final URL itself, so the document has its true URL.
             await route.fulfill(status=302, headers={"location": final_url})
         else:
             await route.fulfill(response=response)
+
+    async def _restore_local_network_access(self, url: str) -> None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if self._context is None or origin in self._local_origins or not _is_local_host(parts.hostname):
+            return
+        self._local_origins.add(origin)
+        try:
+            await self._context.grant_permissions(["local-network-access"], origin=origin)
+        except PlaywrightError as exc:  # a Chromium without the permission has no such checks
+            log.debug("local network access not granted to %s: %s", origin, exc)
 
     async def _follow(self, route: Route) -> tuple[str, APIResponse]:
         """The request made here, each redirect checked before it is followed."""
@@ -97,6 +120,19 @@ class PolicyGuard:
             url = target
             response = await route.fetch(url=url, method=method, post_data=body, max_redirects=0)
         raise _Blocked(url)  # a redirect loop
+
+
+def _is_local_host(host: str | None) -> bool:
+    """A loopback or private address, or localhost: where Local Network Access checks apply."""
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: its address is not known here
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 class _Blocked(Exception):

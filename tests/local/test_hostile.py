@@ -16,6 +16,7 @@ import pytest
 from smooth_agents.local import LocalRuntime
 from smooth_agents.local.browser import MAX_PAGES
 from tests.helpers import (
+    GreetingSocketServer,
     HitRecorder,
     SiteServer,
     act,
@@ -126,25 +127,30 @@ def test_a_runaway_script_is_stopped_and_the_session_goes_on(
 
 
 def test_websockets_outside_allowed_urls_never_connect(api: httpx2.Client, site: SiteServer) -> None:
-    outside, inside = HitRecorder(), HitRecorder()
+    outside, inside = HitRecorder(), GreetingSocketServer()
     try:
         allowed = [f"http://127.0.0.1:{site.port}/**", f"http://127.0.0.1:{inside.port}/**"]
         session = open_session(api, url=site.url("demo/index.html"), allowed_urls=allowed)
         try:
+            # No timer of its own: the socket's first message or its end settles the promise, and
+            # the action's own timeout bounds a socket that hangs.
             opening = (
                 "(url) => new Promise(done => { const s = new WebSocket(url);"
-                " s.onclose = () => done('closed'); s.onerror = () => done('error');"
-                " setTimeout(() => done('timeout'), 3000) })"
+                " s.onmessage = (m) => done('message: ' + m.data);"
+                " s.onclose = (e) => done('closed ' + e.code); s.onerror = () => done('error') })"
             )
-            for url in (outside.url("ws", "/exfil?secret=1"), inside.url("ws", "/ok")):
-                result = act(
-                    api, session["id"], "browser_action", "evaluate_js", {"js": opening, "args": url}
-                )
-                assert result["code"] == 200, result
+            answers = [
+                act(api, session["id"], "browser_action", "evaluate_js", {"js": opening, "args": url})
+                for url in (outside.url("ws", "/exfil?secret=1"), inside.url("ws", "/ok"))
+            ]
         finally:
             api.delete(f"/task/{session['id']}")
+        assert [answer["code"] for answer in answers] == [200, 200], answers
+        assert answers[0]["output"]["output"] == "closed 1008"
         assert outside.hits == 0
-        assert inside.hits >= 1  # an allowed socket still connects
+        # An allowed socket still connects, and its messages reach the page.
+        assert answers[1]["output"]["output"] == f"message: {GreetingSocketServer.GREETING}"
+        assert inside.hits == 1
     finally:
         outside.close()
         inside.close()
