@@ -2,8 +2,9 @@
 carry refs), ``click``, ``type_text``, ``select_option``, ``hover``, ``press_key``, ``scroll``,
 ``go_back``, ``goto``, ``switch_tab``, ``wait_for_text``, ``read_page``, ``extract`` (schema-guided,
 no model), ``evaluate_js``, the additional tools the task enabled (``screenshot``, ``print_page``,
-``drag_drop``), the caller's custom tools, and ``finish`` with the answer (checked against the
-task's ``response_model`` when it has one).
+``drag_drop``), ``look`` (an unsaved picture of the page) for a model that reads images when
+screenshots are not enabled, the caller's custom tools, and ``finish`` with the answer (checked
+against the task's ``response_model`` when it has one).
 
 Each action that may change the page answers with the page state after it, so a step is one model
 call. A failed action (a stale ref, a blocked address) is answered to the model, which may look
@@ -37,7 +38,8 @@ def sees_images(model: BaseChatModel) -> bool:
 
 def browser_tools(context: AgentContext, answer: dict[str, Any], *, images: bool = False) -> list[BaseTool]:
     """The browser, the additional tools the task enabled, the caller's custom tools and
-    ``finish``, as tools for the model; ``images``: the screenshot is shown to the model too."""
+    ``finish``, as tools for the model; ``images``: the model reads images, so it sees the
+    screenshots it takes, or may ``look`` at the page when the task keeps none."""
 
     def tool(
         description: str, *, counted: bool = True, shows_page: bool = False
@@ -175,6 +177,8 @@ def browser_tools(context: AgentContext, answer: dict[str, Any], *, images: bool
     ]
     if context.enabled("screenshot"):
         made.append(screenshot_tool(context, images))
+    elif images:
+        made.append(look_tool(context))
     made.extend(t for t in (print_page, drag_drop) if context.enabled(t.name))
     made.extend(custom_tools(context))
     made.append(finish_tool(context, answer))
@@ -197,8 +201,7 @@ def screenshot_tool(context: AgentContext, images: bool) -> BaseTool:
         context.report_step("screenshot", {"full_page": full_page}, said)
         if not images:
             return said
-        picture = {"type": "image", "base64": base64.b64encode(image).decode(), "mime_type": "image/png"}
-        return [{"type": "text", "text": said}, picture]
+        return [{"type": "text", "text": said}, _picture(image)]
 
     return StructuredTool.from_function(
         coroutine=screenshot,
@@ -206,6 +209,31 @@ def screenshot_tool(context: AgentContext, images: bool) -> BaseTool:
         description="Take a screenshot of the page (full_page: the whole scrollable page, not only what "
         "the window shows), saved among the task's downloads; answers the file's name.",
     )
+
+
+def look_tool(context: AgentContext) -> BaseTool:
+    """``look``: the page as a picture, for a model that reads images, when the task did not ask
+    for screenshots to keep (nothing lands in its downloads)."""
+
+    async def look(full_page: bool = False) -> str | list[str | dict[str, Any]]:
+        try:
+            image = await context.view(full_page)
+        except ActionFailed as exc:
+            context.report_step("look", {"full_page": full_page}, f"Failed: {exc}")
+            return f"Failed: {exc}"
+        context.report_step("look", {"full_page": full_page}, "Looked at the page.")
+        return [{"type": "text", "text": "The page as it looks now:"}, _picture(image)]
+
+    return StructuredTool.from_function(
+        coroutine=look,
+        name="look",
+        description="See the page as a picture, for what the page state's text does not show "
+        "(layout, images, charts, captchas); full_page: the whole scrollable page, not only the window.",
+    )
+
+
+def _picture(image: bytes) -> dict[str, Any]:
+    return {"type": "image", "base64": base64.b64encode(image).decode(), "mime_type": "image/png"}
 
 
 def custom_tools(context: AgentContext) -> list[BaseTool]:

@@ -195,6 +195,12 @@ class AgentContext:
         image = await self.browser.capture(full_page=whole)
         return self._keep(f"screenshot-{self._made('screenshot')}.png", image), image
 
+    async def view(self, full_page: bool = False) -> bytes:
+        """A PNG of the page for a model that reads images, kept nowhere (so it needs no
+        ``additional_tools.screenshot``)."""
+        self.count_step("look")
+        return await self.browser.capture(full_page=full_page)
+
     async def screenshot(self, full_page: bool | None = None) -> str:
         """A PNG of the page saved among the task's downloads; its file name."""
         return (await self.take_screenshot(full_page))[0]

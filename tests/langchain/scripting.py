@@ -7,6 +7,7 @@ element's ref) so that a script acts on the real page, as a model would.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -61,3 +62,31 @@ def call_with(name: str, arguments: Callable[[Sequence[BaseMessage]], dict[str, 
     return lambda messages: AIMessage(
         "", tool_calls=[{"name": name, "args": arguments(messages), "id": f"call-{name}-{len(messages)}"}]
     )
+
+
+def price_from_page(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    """``finish``'s arguments: the product's name and price read off the detail page shown."""
+    state = last_state(messages)
+    title = re.search(r"^# (.+)$", state, re.MULTILINE)
+    price = re.search(r"Price: ([\d.]+)", state)
+    assert title
+    assert price
+    return {"answer_json": json.dumps({"name": title.group(1), "price": float(price.group(1))})}
+
+
+def shopping() -> list[Step]:
+    """The fixture shop's flow: search, the next page of results, a product, its price as the
+    answer. Each action answers with the page after it, so the model never has to ask to look."""
+    return [
+        call_with(
+            "type_text",
+            lambda m: {
+                "ref": ref_of(m, "searchbox", "Search the catalogue"),
+                "text": "nimbus",
+                "submit": True,
+            },
+        ),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}),
+        call_with("finish", price_from_page),
+    ]

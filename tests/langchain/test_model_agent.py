@@ -5,8 +5,6 @@ the local server, reached by our client."""
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 
 from langchain_tools.browser_agent import chat_model
@@ -22,58 +20,13 @@ from langchain_tools.scripted import ScriptedChatModel, Step
 from smooth_agents import AsyncSmoothClient, TaskFailedError
 from smooth_agents.local import ThreadedServer
 from tests.helpers import API_KEY, SiteServer, make_settings
+from tests.langchain.scripting import call, call_with, last_tool_text, ref_of, shopping
 
 PRODUCT = {
     "type": "object",
     "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
     "required": ["name", "price"],
 }
-
-
-def last_tool_text(messages: Sequence[BaseMessage], name: str | None = None) -> str:
-    for message in reversed(messages):
-        if isinstance(message, ToolMessage) and (name is None or message.name == name):
-            return str(message.content)
-    raise AssertionError(f"no {name or 'tool'} answer yet")
-
-
-def last_state(messages: Sequence[BaseMessage]) -> str:
-    """The last page state the model was shown: in the task's opening, a page_state answer or
-    what an action answered."""
-    for message in reversed(messages):
-        if "URL: " in str(message.content):
-            return str(message.content)
-    raise AssertionError("the model was shown no page state")
-
-
-def ref_of(messages: Sequence[BaseMessage], role: str, label: str) -> str:
-    """The ref of an element in the last page state the model was shown."""
-    state = last_state(messages)
-    found = re.search(rf'- {role} "{re.escape(label)}[^"]*" \[ref=(e\d+)\]', state)
-    assert found, f"no {role} {label!r} in the page state:\n{state}"
-    return found.group(1)
-
-
-def call(name: str, **arguments: Any) -> Step:
-    return lambda _messages: AIMessage(
-        "", tool_calls=[{"name": name, "args": arguments, "id": f"call-{name}-{len(_messages)}"}]
-    )
-
-
-def call_with(name: str, arguments: Any) -> Step:
-    """A call whose arguments are worked out from what the model has seen."""
-    return lambda messages: AIMessage(
-        "", tool_calls=[{"name": name, "args": arguments(messages), "id": f"call-{name}-{len(messages)}"}]
-    )
-
-
-def price_from_page(messages: Sequence[BaseMessage]) -> dict[str, Any]:
-    state = last_state(messages)
-    title = re.search(r"^# (.+)$", state, re.MULTILINE)
-    price = re.search(r"Price: ([\d.]+)", state)
-    assert title
-    assert price
-    return {"answer_json": json.dumps({"name": title.group(1), "price": float(price.group(1))})}
 
 
 @pytest.fixture
@@ -83,22 +36,7 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ThreadedS
         yield server
 
 
-# Each action answers with the page after it, so the model never has to ask to look.
-SHOPPING = ScriptedChatModel(
-    steps=[
-        call_with(
-            "type_text",
-            lambda m: {
-                "ref": ref_of(m, "searchbox", "Search the catalogue"),
-                "text": "nimbus",
-                "submit": True,
-            },
-        ),
-        call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
-        call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}),
-        call_with("finish", price_from_page),
-    ]
-)
+SHOPPING = ScriptedChatModel(steps=shopping())
 
 
 @pytest.mark.parametrize("served", [SHOPPING], indirect=True)
@@ -288,20 +226,7 @@ async def test_a_provider_error_fails_the_task_without_the_key(
     assert "Abc123def456" not in message
 
 
-WATCHED = ScriptedChatModel(
-    steps=[
-        call_with(
-            "type_text",
-            lambda m: {
-                "ref": ref_of(m, "searchbox", "Search the catalogue"),
-                "text": "nimbus",
-                "submit": True,
-            },
-        ),
-        call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
-        call("finish", answer_json="seen"),
-    ]
-)
+WATCHED = ScriptedChatModel(steps=[*shopping()[:2], call("finish", answer_json="seen")])
 
 
 @pytest.mark.parametrize("served", [WATCHED], indirect=True)

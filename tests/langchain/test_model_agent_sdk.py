@@ -26,7 +26,9 @@ from tests.langchain.scripting import (
     everything_shown,
     last_state,
     last_tool_text,
+    price_from_page,
     ref_of,
+    shopping,
     text_of,
 )
 
@@ -70,31 +72,8 @@ def official_client(server: ThreadedServer) -> Iterator[SmoothClient]:
         loop.close()
 
 
-def price_from_page(messages: Sequence[BaseMessage]) -> dict[str, Any]:
-    state = last_state(messages)
-    title = re.search(r"^# (.+)$", state, re.MULTILINE)
-    price = re.search(r"Price: ([\d.]+)", state)
-    assert title
-    assert price
-    return {"answer_json": json.dumps({"name": title.group(1), "price": float(price.group(1))})}
-
-
 def test_search_results_next_page_detail_and_a_structured_answer(tmp_path: Path, site: SiteServer) -> None:
-    model = ScriptedChatModel(
-        steps=[
-            call_with(
-                "type_text",
-                lambda m: {
-                    "ref": ref_of(m, "searchbox", "Search the catalogue"),
-                    "text": "nimbus",
-                    "submit": True,
-                },
-            ),
-            call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
-            call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}),
-            call_with("finish", price_from_page),
-        ]
-    )
+    model = ScriptedChatModel(steps=shopping())
     with serving(tmp_path, model) as server, official_client(server) as client:
         handle = client.run(
             task="Find the price of the Nimbus Ultra",

@@ -23,6 +23,7 @@ from langchain_tools.scripted import ScriptedChatModel, Step
 from smooth_agents import AsyncSmoothClient, SmoothClient
 from smooth_agents.local import ThreadedServer
 from tests.helpers import API_KEY, SiteServer, make_settings
+from tests.langchain.scripting import call, call_with, last_state, ref_of
 
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -31,31 +32,6 @@ ALL_TOOLS = {"screenshot": {"full_page": True}, "print_page": None, "drag_drop":
 
 def answers(messages: Sequence[BaseMessage], name: str) -> list[ToolMessage]:
     return [m for m in messages if isinstance(m, ToolMessage) and m.name == name]
-
-
-def last_state(messages: Sequence[BaseMessage]) -> str:
-    for message in reversed(messages):
-        if "URL: " in str(message.content):
-            return str(message.content)
-    raise AssertionError("the model was shown no page state")
-
-
-def ref_of(messages: Sequence[BaseMessage], label: str) -> str:
-    """The ref of the element named ``label`` in the last page state the model was shown."""
-    state = last_state(messages)
-    found = re.search(rf'"{re.escape(label)}[^"]*"[^\n]*\[ref=(e\d+)\]', state)
-    assert found, f"no {label!r} in the page state:\n{state}"
-    return found.group(1)
-
-
-def call(name: str, arguments: Any = None) -> Step:
-    """A tool call; ``arguments`` may be worked out from what the model has seen."""
-
-    def step(messages: Sequence[BaseMessage]) -> AIMessage:
-        given = arguments(messages) if callable(arguments) else (arguments or {})
-        return AIMessage("", tool_calls=[{"name": name, "args": given, "id": f"call-{name}-{len(messages)}"}])
-
-    return step
 
 
 def moves(messages: Sequence[BaseMessage]) -> dict[str, Any]:
@@ -67,15 +43,18 @@ def board_work() -> list[Step]:
     """Download the report, take a whole-page screenshot, print the page, then move the card
     on the board to Done and answer with what the board says."""
     return [
-        call("click", lambda m: {"ref": ref_of(m, "Download the quarterly report")}),
+        call_with("click", lambda m: {"ref": ref_of(m, "link", "Download the quarterly report")}),
         call("screenshot"),
         call("print_page"),
-        call("goto", {"url": BOARD_URL[0]}),
-        call(
+        call("goto", url=BOARD_URL[0]),
+        call_with(
             "drag_drop",
-            lambda m: {"source_ref": ref_of(m, "Pay the invoice"), "target_ref": ref_of(m, "Done")},
+            lambda m: {
+                "source_ref": ref_of(m, "button", "Pay the invoice"),
+                "target_ref": ref_of(m, "button", "Done"),
+            },
         ),
-        call("finish", moves),
+        call_with("finish", moves),
     ]
 
 
@@ -138,7 +117,7 @@ def server_events(task: Any) -> list[Any]:
 
 async def test_a_model_that_reads_images_is_shown_the_screenshot(tmp_path: Path, site: SiteServer) -> None:
     model = ScriptedChatModel(
-        steps=[call("screenshot", {"full_page": False}), call("finish", {"answer_json": "seen"})],
+        steps=[call("screenshot", full_page=False), call("finish", answer_json="seen")],
         profile={"image_tool_message": True},
     )
     with serve(tmp_path, model) as server:
@@ -158,6 +137,29 @@ async def test_a_model_that_reads_images_is_shown_the_screenshot(tmp_path: Path,
     assert base64.b64decode(image["base64"]).startswith(PNG_MAGIC)
 
 
+async def test_a_model_that_reads_images_may_look_at_a_page_the_task_keeps_no_screenshots_of(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    model = ScriptedChatModel(
+        steps=[call("look"), call("finish", answer_json="seen")], profile={"image_tool_message": True}
+    )
+    with serve(tmp_path, model) as server:
+        async with AsyncSmoothClient(api_key=API_KEY, base_url=server.base_url) as client:
+            handle = await client.run(
+                "Look at the page", url=site.url("files/index.html"), enable_recording=False
+            )
+            assert (await handle.result(timeout=60)).output == "seen"
+            task = await client.get_task(handle.id, downloads=True)
+    content = answers(model.seen[-1], "look")[0].content
+    assert isinstance(content, list)
+    image = content[-1]
+    assert isinstance(image, dict)
+    assert image["mime_type"] == "image/png"
+    assert base64.b64decode(image["base64"]).startswith(PNG_MAGIC)
+    assert task.downloads_url == ""  # a look keeps nothing
+    assert [e.payload["name"] for e in server_events(task)] == ["look"]
+
+
 async def test_tools_the_task_did_not_enable_are_not_offered(tmp_path: Path, site: SiteServer) -> None:
     model = ScriptedChatModel(
         steps=[
@@ -172,6 +174,7 @@ async def test_tools_the_task_did_not_enable_are_not_offered(tmp_path: Path, sit
             task = await client.get_task(handle.id, downloads=True)
     assert "print_page is not a valid tool" in str(result.output)
     assert "hover" in str(result.output)  # hover is offered to every task
+    assert "look" not in str(result.output)  # a model that reads no images is shown none
     assert task.downloads_url == ""  # nothing was made
 
 
@@ -180,7 +183,7 @@ async def test_a_screenshot_past_the_bound_is_refused_and_the_model_told(
 ) -> None:
     model = ScriptedChatModel(
         steps=[
-            call("click", lambda m: {"ref": ref_of(m, "Download the meeting notes")}),
+            call_with("click", lambda m: {"ref": ref_of(m, "link", "Download the meeting notes")}),
             call("screenshot"),
             lambda m: AIMessage(str(answers(m, "screenshot")[0].content)),
         ]
@@ -206,8 +209,8 @@ async def test_a_screenshot_past_the_bound_is_refused_and_the_model_told(
 def toolkit_on(tmp_path: Path, site: SiteServer) -> Iterator[tuple[SmoothToolkit, ScriptedChatModel]]:
     model = ScriptedChatModel(
         steps=[
-            call("click", lambda m: {"ref": ref_of(m, "Download the meeting notes")}),
-            call("finish", {"answer_json": "notes downloaded"}),
+            call_with("click", lambda m: {"ref": ref_of(m, "link", "Download the meeting notes")}),
+            call("finish", answer_json="notes downloaded"),
         ]
     )
     with serve(tmp_path, model) as server, SmoothClient(api_key=API_KEY, base_url=server.base_url) as client:
