@@ -8,7 +8,11 @@ loopback, run ``--rounds`` times through the local server and our client.
 Also the memory of agent tasks alive at once (``--memory-tasks``): the server process and every
 process under it (the browser's), with the browser warm, then with that many tasks paused mid-flow.
 
-Usage: .venv/bin/python bench/model_agent.py [--rounds 10] [--memory-tasks 8]
+A real model takes a while to answer, which the browser may use (Playwright builds its injected
+script in a new document then): ``--think-ms 500`` has the scripted model take that long, and the
+figure is still only the time outside the model.
+
+Usage: .venv/bin/python bench/model_agent.py [--rounds 10] [--memory-tasks 8] [--think-ms 0]
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -36,25 +43,60 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_tools.scripted import ScriptedChatModel
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.local import LocalServerSettings, ThreadedServer
+from smooth_agents.local.server import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fixture site
-from tests.helpers import SiteServer
+from tests.helpers import SITE_DIR
 
 KEY = "sk-bench-agent"
 
 
-class TimedModel(ScriptedChatModel):
-    """Notes when it is called and what the last tool answered."""
+class StaticSite:
+    """The fixture site's static pages, served by a process of their own: a web site is never in
+    the server's process, and one there would take the interpreter from it."""
 
-    # (when, the tool whose answer the model is shown, that answer's size), over every flow.
-    calls: ClassVar[list[tuple[float, str, int]]] = []
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1", "-d", SITE_DIR],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the static site did not start")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    def __enter__(self) -> StaticSite:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.wait(10)
+
+
+class TimedModel(ScriptedChatModel):
+    """Notes when it is asked and when it answers, and what the last tool answered; it thinks
+    for ``think`` seconds first, as a real model does (the browser may use that time)."""
+
+    # (asked, answered, the tool whose answer the model is shown, its size), over every flow.
+    calls: ClassVar[list[tuple[float, float, str, int]]] = []
+    think: ClassVar[float] = 0.0
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        asked = time.perf_counter()
         last = messages[-1]
         tool = last.name if isinstance(last, ToolMessage) else "(start)"
         size = len(str(last.content)) if isinstance(last, ToolMessage) else 0
-        TimedModel.calls.append((time.perf_counter(), str(tool), size))
-        return super()._generate(messages, *args, **kwargs)
+        time.sleep(TimedModel.think)
+        answer = super()._generate(messages, *args, **kwargs)
+        TimedModel.calls.append((asked, time.perf_counter(), str(tool), size))
+        return answer
 
 
 def ref_of(messages: Sequence[BaseMessage], role: str, label: str) -> str:
@@ -127,7 +169,7 @@ def tree_rss() -> int:
     return total
 
 
-async def memory_per_task(base: str, site: SiteServer, model: PausingModel, tasks: int) -> tuple[int, int]:
+async def memory_per_task(base: str, site: StaticSite, model: PausingModel, tasks: int) -> tuple[int, int]:
     async with AsyncSmoothClient(api_key=KEY, base_url=base) as client:
         model.release.set()  # a warm-up task: browser started, code paths loaded
         await (await client.run("warm up", url=site.url("shop/index.html"))).result(timeout=60)
@@ -145,7 +187,7 @@ async def memory_per_task(base: str, site: SiteServer, model: PausingModel, task
     return before, during
 
 
-async def run_flows(base: str, site: SiteServer, model: TimedModel, rounds: int) -> None:
+async def run_flows(base: str, site: StaticSite, model: TimedModel, rounds: int) -> None:
     async with AsyncSmoothClient(api_key=KEY, base_url=base) as client:
         for _ in range(rounds):
             model.steps = flow()
@@ -159,6 +201,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--memory-tasks", type=int, default=8, help="agent tasks alive at once (0: skip)")
     parser.add_argument("--no-recording", action="store_true", help="the server records no video")
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="how long the scripted model takes to answer (default 0)"
+    )
     options = parser.parse_args()
     rounds = options.rounds
     if options.memory_tasks:
@@ -170,7 +215,7 @@ def main() -> int:
             model=pausing,
             recording=not options.no_recording,
         )
-        with SiteServer() as site, ThreadedServer(settings) as server:
+        with StaticSite() as site, ThreadedServer(settings) as server:
             before, during = asyncio.run(
                 memory_per_task(server.base_url, site, pausing, options.memory_tasks)
             )
@@ -180,6 +225,7 @@ def main() -> int:
             f"{options.memory_tasks} agent tasks alive: {per_task:.1f} MiB a task (server, model loop, "
             "browser context and its renderer)"
         )
+    TimedModel.think = options.think_ms / 1000
     model = TimedModel()
     settings = LocalServerSettings(
         api_keys=frozenset({KEY}),
@@ -188,17 +234,21 @@ def main() -> int:
         model=model,
         recording=not options.no_recording,
     )
-    with SiteServer() as site, ThreadedServer(settings) as server:
+    with StaticSite() as site, ThreadedServer(settings) as server:
         asyncio.run(run_flows(server.base_url, site, model, rounds))
     gaps: dict[str, list[float]] = defaultdict(list)
     sizes: list[int] = []
-    for (earlier, _, _), (later, tool, size) in zip(TimedModel.calls, TimedModel.calls[1:], strict=False):
+    calls = TimedModel.calls
+    for (_, answered, _, _), (asked, _, tool, size) in itertools.pairwise(calls):
         if tool == "(start)":
             continue  # a new task began: not a step
-        gaps[tool].append(later - earlier)
+        gaps[tool].append(asked - answered)
         sizes.append(size)
     everything = [g for values in gaps.values() for g in values]
-    print(f"per step, from the model's tool call to its next call ({rounds} flows):")
+    print(
+        f"per step, from the model's tool call to its next call ({rounds} flows, "
+        f"the model thinking {options.think_ms:g} ms a call):"
+    )
     for tool, values in sorted(gaps.items()):
         values.sort()
         p90 = values[int(0.9 * (len(values) - 1))]

@@ -10,6 +10,7 @@ with a message telling the model to look again, never run on a different element
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from typing import Any
@@ -21,19 +22,25 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from .errors import ActionFailed
 
 REF_ATTRIBUTE = "data-smooth-ref"
-# True when one of the elements takes a secret (by its type or its autocomplete purpose).
-_TAKES_A_SECRET_JS = """(els) => els.some((el) => {
-  const auto = (el.getAttribute("autocomplete") || "").toLowerCase();
-  return el.type === "password" || /password|cc-number|cc-csc|one-time-code/.test(auto);
-})"""  # noqa: S105 (a script, not a password)
-# True for an element whose click opens a link in another tab (target=_blank and the like).
-_OPENS_A_TAB_JS = """(el) => {
-  const link = el.closest("a[href], area[href]");
-  if (!link) return false;
-  const base = document.querySelector("base[target]");
-  const named = link.getAttribute("target") || (base ? base.getAttribute("target") : "") || "";
-  const target = named.toLowerCase();
-  return target !== "" && !["_self", "_parent", "_top"].includes(target);
+# What an action needs to know of the elements carrying one ref, in one main-world call (a
+# locator's first query on a new document costs ~40 ms: Playwright builds its injected script
+# then, and the click pays that once anyway): how many there are, whether one takes a secret (by
+# its type or autocomplete purpose) and whether a click on it opens a link in another tab.
+_ELEMENT_FACTS_JS = """([attribute, ref]) => {
+  const found = Array.from(document.querySelectorAll(`[${attribute}="${ref}"]`));
+  const secret = found.some((el) => {
+    const auto = (el.getAttribute("autocomplete") || "").toLowerCase();
+    return el.type === "password" || /password|cc-number|cc-csc|one-time-code/.test(auto);
+  });
+  const link = found.length === 1 ? found[0].closest("a[href], area[href]") : null;
+  let opensTab = false;
+  if (link) {
+    const base = document.querySelector("base[target]");
+    const named = link.getAttribute("target") || (base ? base.getAttribute("target") : "") || "";
+    const target = named.toLowerCase();
+    opensTab = target !== "" && !["_self", "_parent", "_top"].includes(target);
+  }
+  return {count: found.length, secret, opensTab};
 }"""
 DEFAULT_STATE_BUDGET = 8_000  # characters of outline (about 2,000 tokens)
 
@@ -263,6 +270,7 @@ class ElementActions:
         # The next ref number to give (carried over when the agent moves to another page).
         self.next_ref = first_ref
         self._refs: set[str] = set()
+        self._warming: asyncio.Future[None] | None = None
 
     async def state(self, budget: int = DEFAULT_STATE_BUDGET) -> PageState:
         with contextlib.suppress(PlaywrightError):
@@ -278,6 +286,7 @@ class ElementActions:
             found = await self.page.evaluate(_OUTLINE_JS, self._outline_args(budget))
         self._refs = {str(ref) for ref in found["refs"]}
         self.next_ref = max(self.next_ref, int(found["next"]))
+        self._warm_up()
         return PageState(
             url=str(found["url"]),
             title=str(found["title"]),
@@ -288,21 +297,43 @@ class ElementActions:
             above=int(found.get("above") or 0),
         )
 
+    def _warm_up(self) -> None:
+        """Have Playwright build its injected script in this document while the model reads the
+        state: the first locator action on a new document otherwise spends ~40 ms on it, after
+        the model's call. Nothing waits for it; a page that closes or hangs just ends it."""
+        if self._warming is not None and not self._warming.done():
+            return  # one at a time (a page stuck in a script would pile them up)
+
+        async def warm() -> None:
+            with contextlib.suppress(PlaywrightError):
+                await self.page.locator(":root").count()
+
+        self._warming = asyncio.ensure_future(warm())
+
     def _outline_args(self, budget: int) -> dict[str, int]:
         return {"budget": budget, "start": self.next_ref}
 
-    async def _element(self, ref: str) -> Any:
-        stale = (
-            f"The element {ref!r} is not on the page any more (or the ref is from an older page "
-            "state): call page_state to look again, then use a ref from it."
-        )
+    async def _facts(self, ref: str) -> dict[str, Any] | None:
+        """The facts of ``ref``'s elements (``_ELEMENT_FACTS_JS``); None for a ref this page state
+        did not give, or a page that cannot be read."""
         if ref not in self._refs:
-            raise ActionFailed(stale)
-        locator = self.page.locator(f'[{REF_ATTRIBUTE}="{ref}"]')
-        if await locator.count() != 1:
+            return None
+        try:
+            facts: dict[str, Any] = await self.page.evaluate(_ELEMENT_FACTS_JS, [REF_ATTRIBUTE, ref])
+        except PlaywrightError:
+            return None
+        return facts
+
+    async def _element(self, ref: str) -> tuple[Any, dict[str, Any]]:
+        """The locator of ``ref``'s one element, and its facts; a stale ref is refused."""
+        facts = await self._facts(ref)
+        if facts is None or facts["count"] != 1:
             self._refs.discard(ref)
-            raise ActionFailed(stale)
-        return locator
+            raise ActionFailed(
+                f"The element {ref!r} is not on the page any more (or the ref is from an older page "
+                "state): call page_state to look again, then use a ref from it."
+            )
+        return self.page.locator(f'[{REF_ATTRIBUTE}="{ref}"]'), facts
 
     async def _settle(self) -> None:
         # Playwright's actions wait for a navigation they start to commit; the new document's
@@ -319,8 +350,8 @@ class ElementActions:
         return f"{what}: done. Now at {self.page.url}"
 
     async def click(self, ref: str) -> str:
-        element = await self._element(ref)
-        if not await element.evaluate(_OPENS_A_TAB_JS):
+        element, facts = await self._element(ref)
+        if not facts["opensTab"]:
             return await self._run(f"click {ref}", element.click(timeout=self.timeout_ms))
         # A link to another tab: the tab arrives just after the click returns. Waited for, so
         # that the page state answering the click lists it.
@@ -336,14 +367,14 @@ class ElementActions:
         return f"{done}; it opened a new tab (switch_tab to use it)"
 
     async def type(self, ref: str, text: str, *, submit: bool = False) -> str:
-        element = await self._element(ref)
+        element, _ = await self._element(ref)
         done = await self._run(f"type into {ref}", element.fill(text, timeout=self.timeout_ms))
         if submit:
             done = await self._run(f"submit {ref}", element.press("Enter", timeout=self.timeout_ms))
         return done
 
     async def select(self, ref: str, option: str) -> str:
-        element = await self._element(ref)
+        element, _ = await self._element(ref)
         try:
             await element.select_option(label=option, timeout=self.timeout_ms)
         except PlaywrightError:
@@ -354,23 +385,18 @@ class ElementActions:
     async def is_secret(self, ref: str) -> bool:
         """True when the element of ``ref`` takes a secret: a password, a card's number or code,
         a one-time code (what is typed there is kept out of events and logs)."""
-        if ref not in self._refs:
-            return False
-        try:
-            found = await self.page.locator(f'[{REF_ATTRIBUTE}="{ref}"]').evaluate_all(_TAKES_A_SECRET_JS)
-        except PlaywrightError:
-            return False
-        return bool(found)
+        facts = await self._facts(ref)
+        return bool(facts and facts["secret"])
 
     async def hover(self, ref: str) -> str:
-        element = await self._element(ref)
+        element, _ = await self._element(ref)
         return await self._run(f"hover {ref}", element.hover(timeout=self.timeout_ms))
 
     async def drag(self, source_ref: str, target_ref: str) -> str:
         """Drag one element (its ref) onto another: mouse down, move, release, with the drag
         events pages listen to."""
-        source = await self._element(source_ref)
-        target = await self._element(target_ref)
+        source, _ = await self._element(source_ref)
+        target, _ = await self._element(target_ref)
         return await self._run(
             f"drag {source_ref} to {target_ref}", source.drag_to(target, timeout=self.timeout_ms)
         )
