@@ -65,7 +65,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         tools=[
-            mcp_tool(definition, runtime, stateless=settings.stateless_http, host_models=host_models)
+            mcp_tool(definition, runtime, host_models=host_models)
             for definition in tools_for(local_machine=local_machine, file_roots=settings.tools.file_roots)
         ],
         lifespan=lifespan,

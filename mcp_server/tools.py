@@ -54,12 +54,10 @@ def mcp_tool(
     definition: ToolDefinition[Any, Any],
     runtime: ToolRuntime,
     *,
-    stateless: bool = False,
     host_models: HostModels | None = None,
 ) -> Tool:
-    """One MCP tool for one core definition (``stateless``: the streamable HTTP transport keeps no
-    MCP sessions, so callers are told apart by their credential; ``host_models``: tasks the call
-    starts may use the caller's own model)."""
+    """One MCP tool for one core definition (``host_models``: tasks the call starts may use the
+    caller's own model)."""
 
     async def call(ctx: Context, arguments: dict[str, Any]) -> CallToolResult:
         async def report(message: str, progress: float | None = None, total: float | None = None) -> None:
@@ -70,7 +68,7 @@ def mcp_tool(
                 definition,
                 arguments,
                 report,
-                owner=caller_of(ctx, runtime, stateless),
+                owner=caller_of(ctx),
                 task_metadata=host_channel(ctx, host_models) if host_models is not None else None,
             )
         except ToolFailure as failure:

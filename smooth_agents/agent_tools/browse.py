@@ -136,7 +136,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         custom_tools=list(context.custom_tools) or None,
         metadata=task_metadata(context, args.whole_page),
     )
-    context.sessions.claim(handle.id, context.owner)
+    context.sessions.claim(handle.id, context.owner, session=False)
     follower = asyncio.create_task(report_progress(context, handle))
     left_running = False
     try:

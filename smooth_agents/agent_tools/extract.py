@@ -35,7 +35,7 @@ class ExtractOutput(LongOutput):
 async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
     checked_schema(args.json_schema, "json_schema")  # before a browser is opened for nothing
     async with context.client.session(metadata=task_metadata(context, False)) as session:
-        context.sessions.claim(session.id, context.owner)  # its results are read on by id
+        context.sessions.claim(session.id, context.owner, session=True)  # its results are read on by id
         await context.progress(f"opening {args.url}", None, None)
         landed = await session.goto(args.url)
         await context.progress("extracting", None, None)

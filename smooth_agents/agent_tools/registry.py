@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..cancellation import cancel_and_wait
 from ..errors import NotFoundError, SmoothError, ToolFailure
@@ -44,6 +44,14 @@ class TrackedSession:
         return 0.0 if self.busy else time.monotonic() - self.last_used
 
 
+class Claim(NamedTuple):
+    """What is remembered of an id seen here: who owns it, and whether it is a browser session
+    (the service itself does not say: a session is a task created without one)."""
+
+    owner: str
+    session: bool
+
+
 class SessionRegistry:
     def __init__(self, client: AsyncSmoothClient, *, ttl: float = 900.0, max_sessions: int = 8) -> None:
         if ttl <= 0 or max_sessions < 1:
@@ -52,10 +60,9 @@ class SessionRegistry:
         self.ttl = ttl
         self.max_sessions = max_sessions
         self._sessions: dict[str, TrackedSession] = {}
-        # Who owns each id seen here (sessions, and tasks the tools started), kept after the
-        # session is forgotten so a closed session or a finished task stays its owner's.
-        self._owners: OrderedDict[str, str] = OrderedDict()
-        self._closing: set[asyncio.Task[None]] = set()
+        # Who owns each id seen here (sessions, and tasks the tools started) and what it is, kept
+        # after the session is forgotten so a closed session or a finished task stays its owner's.
+        self._owners: OrderedDict[str, Claim] = OrderedDict()
         self._reaper: asyncio.Task[None] | None = None
         self._opening = 0  # slots reserved by opens still in flight
         self._lock = asyncio.Lock()
@@ -66,17 +73,27 @@ class SessionRegistry:
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._sessions
 
-    def claim(self, task_id: str, owner: str = "") -> None:
-        """Record ``owner`` as the owner of a task or session it started."""
-        self._owners[task_id] = owner
+    def claim(self, task_id: str, owner: str = "", *, session: bool) -> None:
+        """Record ``owner`` as the owner of a task or (``session``) a browser session it started."""
+        self._owners[task_id] = Claim(owner, session)
         self._owners.move_to_end(task_id)
         while len(self._owners) > OWNERS_REMEMBERED:
             self._owners.popitem(last=False)
 
+    def _owner_of(self, task_id: str, default: str) -> str:
+        claim = self._owners.get(task_id)
+        return default if claim is None else claim.owner
+
     def check_owner(self, task_id: str, owner: str = "") -> None:
         """Refuse an id another owner holds, in the words used for an id never seen."""
-        if self._owners.get(task_id, owner) != owner:
+        if self._owner_of(task_id, owner) != owner:
             raise _unknown(task_id)
+
+    def is_session(self, task_id: str) -> bool:
+        """True for an id opened (or driven) here as a browser session, False for a task the
+        tools started or an id never seen here."""
+        claim = self._owners.get(task_id)
+        return claim is not None and claim.session
 
     async def open(self, *, owner: str = "", **options: Any) -> AsyncSession:
         async with self._lock:  # the count and the reservation happen together
@@ -94,7 +111,7 @@ class SessionRegistry:
     def _track(self, session: AsyncSession, owner: str) -> None:
         now = time.monotonic()
         self._sessions[session.id] = TrackedSession(session, now, now, owner=owner)
-        self.claim(session.id, owner)
+        self.claim(session.id, owner, session=True)
 
     def _full(self, count: int, own: list[TrackedSession]) -> ToolFailure:
         said = f"{count} sessions are open, the most this server allows."
@@ -134,7 +151,7 @@ class SessionRegistry:
             return tracked.session
         # Claimed before the wait, so two callers attaching the same id cannot both win.
         first_claim = session_id not in self._owners
-        self.claim(session_id, owner)
+        self.claim(session_id, owner, session=True)
         try:
             session = await self.client.attach_session(session_id)
         except NotFoundError:
@@ -147,7 +164,7 @@ class SessionRegistry:
     async def close(self, session_id: str, owner: str = "") -> bool:
         """Close a session; False when it was not open (closed already, unknown, or another
         owner's)."""
-        if self._owners.get(session_id, owner) != owner:
+        if self._owner_of(session_id, owner) != owner:
             return False
         tracked = self._sessions.get(session_id)
         if tracked is None:
@@ -177,18 +194,6 @@ class SessionRegistry:
             for t in self._sessions.values()
             if not (t.session.closed and not t.busy) and owner in (None, t.owner)
         ]
-
-    async def close_owned(self, owner: str) -> None:
-        """Close every session of one owner (its MCP connection ended), in the background: the
-        caller (a connection's teardown) may be given only seconds, and closes can take longer.
-        ``close_all`` waits for what is still closing."""
-        owned = [(sid, t) for sid, t in self._sessions.items() if t.owner == owner]
-        if not owned:
-            return
-        log.info("closing %d session(s) of a caller that went away", len(owned))
-        closing = asyncio.create_task(self._close_quietly(owned))
-        self._closing.add(closing)
-        closing.add_done_callback(self._closing.discard)
 
     async def _close_quietly(self, sessions: list[tuple[str, TrackedSession]]) -> None:
         async def close_one(session_id: str, tracked: TrackedSession) -> None:
@@ -230,8 +235,6 @@ class SessionRegistry:
             await cancel_and_wait(self._reaper)
             self._reaper = None
         await self._close_quietly(list(self._sessions.items()))
-        if self._closing:
-            await asyncio.gather(*self._closing, return_exceptions=True)
         self._sessions.clear()
 
 

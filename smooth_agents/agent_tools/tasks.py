@@ -12,9 +12,6 @@ from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 from .browse import TaskOutput
 from .browse import lead as task_lead
 
-# Events a session's actions leave; a task that has them is a session.
-_SESSION_EVENTS = frozenset({"browser_action", "session_action"})
-
 
 class TaskStatusInput(ToolInput):
     task_id: str = Field(
@@ -44,10 +41,6 @@ def _action_value(task: Task, event_id: str) -> Any:
     )
 
 
-def _is_session(context: ToolContext, task: Task) -> bool:
-    return task.id in context.sessions or any(e.name in _SESSION_EVENTS for e in task.events or ())
-
-
 async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput:
     context.sessions.check_owner(args.task_id, context.owner)
     task = await context.client.get_task(args.task_id, downloads=True)
@@ -69,7 +62,9 @@ async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput
         recording_url=task.recording_url or None,
         start_index=args.start_index,
     )
-    if _is_session(context, task):
+    # What an id is comes from who opened it, never from its events: a task's agent acts on the
+    # browser too (the local model agent reports each action as a browser_action event).
+    if context.sessions.is_session(task.id):
         result.output = None
         result.message = (
             f"{task.id} is a browser session ({task.status}), not a one-shot task: act on it with the "

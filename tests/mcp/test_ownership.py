@@ -1,14 +1,15 @@
-"""Over HTTP one smooth-mcp serves several MCP clients: each lists, drives and closes only the
-Smooth sessions it opened. A client on a lasting connection (the initialize handshake: SSE, or
-streamable HTTP in the legacy mode) has its sessions closed when it disconnects; under protocol
-2026-07-28, where requests stand alone, each bearer token owns its sessions."""
+"""Over HTTP one smooth-mcp serves several MCP clients: each bearer token lists, drives and closes
+only the Smooth sessions opened with it, whatever the transport (SSE, streamable HTTP with the
+initialize handshake, under protocol 2026-07-28, stateless). Ownership never follows the MCP
+connection: a session outlives the connection that opened it (hosts open one per call), and only
+its owner's close or the idle TTL ends it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
@@ -29,31 +30,41 @@ TOKENS = ("token-of-ann-0123456789", "token-of-bob-0123456789")
 Connect = Callable[[int], AbstractAsyncContextManager[Client]]
 
 
-@pytest.fixture(params=["sse", "streamable-http-legacy", "streamable-http-2026"])
+WAYS = ["sse", "streamable-http-legacy", "streamable-http-2026", "streamable-http-stateless"]
+
+
+@asynccontextmanager
+async def mcp_client(way: str, base: str, token: str) -> AsyncIterator[Client]:
+    """One MCP client over ``way``, sending ``token``: a connection of its own each time."""
+    headers = {"authorization": f"Bearer {token}"}
+    async with create_mcp_http_client(headers=headers) as http:
+        transport: Any
+        if way == "sse":
+            transport, mode = sse_client(base + "/sse", headers=headers), "legacy"
+        elif way == "streamable-http-legacy":
+            transport, mode = streamable_http_client(base + "/mcp", http_client=http), "legacy"
+        else:
+            transport = streamable_http_client(base + "/mcp", http_client=http)
+            mode = "2026-07-28"
+        async with Client(transport, mode=mode) as mcp:
+            assert (mcp.protocol_version == "2026-07-28") == (mode == "2026-07-28")
+            yield mcp
+
+
+@contextmanager
+def server_for(way: str, local_server: ThreadedServer, *extra: str) -> Iterator[str]:
+    env = {**server_env(local_server), "SMOOTH_MCP_AUTH_TOKEN": ",".join(TOKENS)}
+    transport = "sse" if way == "sse" else "streamable-http"
+    flags = ("--stateless", *extra) if way == "streamable-http-stateless" else extra
+    with http_server(env, transport, *flags) as (base, _):
+        yield base
+
+
+@pytest.fixture(params=WAYS)
 def connect(request: pytest.FixtureRequest, local_server: ThreadedServer) -> Iterator[Connect]:
     way: str = request.param
-    env = server_env(local_server)
-    if way == "streamable-http-2026":
-        env["SMOOTH_MCP_AUTH_TOKEN"] = ",".join(TOKENS)
-    with http_server(env, "sse" if way == "sse" else "streamable-http") as (base, _):
-
-        @asynccontextmanager
-        async def client(n: int) -> AsyncIterator[Client]:
-            headers = {"authorization": f"Bearer {TOKENS[n]}"} if way == "streamable-http-2026" else None
-            async with create_mcp_http_client(headers=headers) as http:
-                transport: Any
-                if way == "sse":
-                    transport, mode = sse_client(base + "/sse"), "legacy"
-                elif way == "streamable-http-legacy":
-                    transport, mode = streamable_http_client(base + "/mcp", http_client=http), "legacy"
-                else:
-                    transport = streamable_http_client(base + "/mcp", http_client=http)
-                    mode = "2026-07-28"
-                async with Client(transport, mode=mode) as mcp:
-                    assert (mcp.protocol_version == "2026-07-28") == (way == "streamable-http-2026")
-                    yield mcp
-
-        yield client
+    with server_for(way, local_server) as base:
+        yield lambda n: mcp_client(way, base, TOKENS[n])
 
 
 async def status_of(local_server: ThreadedServer, session_id: str) -> str:
@@ -160,77 +171,58 @@ async def test_tasks_and_extractions_are_their_callers_own(
             assert not (await first.call_tool("smooth_task_status", {"task_id": other_id})).is_error
 
 
-async def test_sessions_close_when_their_client_disconnects(
-    local_server: ThreadedServer, site: SiteServer
+@pytest.mark.parametrize("way", WAYS)
+async def test_a_session_outlives_the_connection_that_opened_it(
+    way: str, local_server: ThreadedServer, site: SiteServer
 ) -> None:
-    for transport in ("sse", "streamable-http"):
-        with http_server(server_env(local_server), transport) as (base, _):
-            endpoint = base + ("/sse" if transport == "sse" else "/mcp")
+    """As langchain-mcp-adapters calls by default: a new connection for every tool call."""
+    with server_for(way, local_server) as base:
 
-            def connection(transport: str = transport, endpoint: str = endpoint) -> Any:
-                return sse_client(endpoint) if transport == "sse" else streamable_http_client(endpoint)
+        async def call(name: str, arguments: dict[str, Any], token: str = TOKENS[0]) -> Any:
+            async with mcp_client(way, base, token) as mcp:
+                return await mcp.call_tool(name, arguments)
 
-            async with Client(connection(), mode="legacy") as staying:
-                kept = await staying.call_tool("smooth_session_open", {})
-                assert kept.structured_content is not None
-                kept_id = kept.structured_content["session_id"]
+        opened = await call("smooth_session_open", {"url": site.url("demo/index.html")})
+        assert opened.structured_content is not None, text_of(opened)
+        session_id = opened.structured_content["session_id"]
+        # That connection is gone; the session runs on, and the next call drives it.
+        assert await status_of(local_server, session_id) == "running"
+        moved = await call(
+            "smooth_session_goto", {"session_id": session_id, "url": site.url("demo/product.html")}
+        )
+        assert not moved.is_error, text_of(moved)
+        assert "demo/product.html" in text_of(moved)
+        read = await call("smooth_session_evaluate_js", {"session_id": session_id, "code": "document.title"})
+        assert read.structured_content is not None, text_of(read)
+        again = await call(
+            "smooth_task_status", {"task_id": session_id, "event_id": read.structured_content["event_id"]}
+        )
+        assert again.structured_content is not None, text_of(again)
+        assert again.structured_content["output"] == read.structured_content["result"]
+        # Another token still sees none of it.
+        assert (await call("smooth_session_list", {}, TOKENS[1])).structured_content == {"sessions": []}
+        closed = await call("smooth_session_close", {"session_id": session_id})
+        assert closed.structured_content is not None
+        assert closed.structured_content.items() >= {"session_id": session_id, "closed": True}.items()
 
-                async with Client(connection(), mode="legacy") as leaving:
-                    opened = await leaving.call_tool(
-                        "smooth_session_open", {"url": site.url("demo/index.html")}
-                    )
-                    assert opened.structured_content is not None
-                    left_id = opened.structured_content["session_id"]
-                    assert await status_of(local_server, left_id) == "running"
-                # The client is gone (streamable HTTP: its DELETE; SSE: its stream closed), and
-                # with it its session, long before any idle timeout.
-                assert await wait_ended(local_server, left_id) in ("done", "cancelled"), transport
 
-                # The other client's session is untouched, and still its own.
-                assert await status_of(local_server, kept_id) == "running"
-                listed = await staying.call_tool("smooth_session_list", {})
-                assert listed.structured_content is not None
-                assert [s["session_id"] for s in listed.structured_content["sessions"]] == [kept_id]
-                await staying.call_tool("smooth_session_close", {"session_id": kept_id})
-
-
-async def test_a_token_owns_its_sessions_across_requests_and_clients(
-    local_server: ThreadedServer, site: SiteServer
-) -> None:
-    env = {**server_env(local_server), "SMOOTH_MCP_AUTH_TOKEN": ",".join(TOKENS)}
-    with http_server(env, "streamable-http") as (base, _):
-
-        @asynccontextmanager
-        async def as_client(token: str) -> AsyncIterator[Client]:
-            async with create_mcp_http_client(headers={"authorization": f"Bearer {token}"}) as http:
-                transport = streamable_http_client(base + "/mcp", http_client=http)
-                async with Client(transport, mode="2026-07-28") as mcp:
-                    yield mcp
-
-        async with as_client(TOKENS[0]) as first:
-            opened = await first.call_tool("smooth_session_open", {"url": site.url("demo/index.html")})
-            assert opened.structured_content is not None
-            session_id = opened.structured_content["session_id"]
-        # Requests under 2026-07-28 stand alone: a client leaving ends nothing, and the next
-        # client with the same token carries on with the session.
-        async with as_client(TOKENS[0]) as again, as_client(TOKENS[1]) as other:
-            listed = await again.call_tool("smooth_session_list", {})
-            assert listed.structured_content is not None
-            assert [s["session_id"] for s in listed.structured_content["sessions"]] == [session_id]
-            assert (await other.call_tool("smooth_session_list", {})).structured_content == {"sessions": []}
-            closed = await again.call_tool("smooth_session_close", {"session_id": session_id})
-            assert closed.structured_content is not None
-            assert closed.structured_content.items() >= {"session_id": session_id, "closed": True}.items()
+async def test_the_idle_ttl_closes_what_a_gone_client_left(local_server: ThreadedServer) -> None:
+    with server_for("streamable-http-legacy", local_server, "--session-ttl", "1") as base:
+        async with mcp_client("streamable-http-legacy", base, TOKENS[0]) as leaving:
+            opened = await leaving.call_tool("smooth_session_open", {})
+            assert opened.structured_content is not None, text_of(opened)
+            left_id = opened.structured_content["session_id"]
+        # Nothing ends with the connection; the reaper closes it once idle for the TTL.
+        assert await wait_ended(local_server, left_id) in ("done", "cancelled")
 
 
 async def test_a_full_server_names_none_of_the_other_clients_sessions(
     local_server: ThreadedServer,
 ) -> None:
-    with http_server(server_env(local_server), "streamable-http", "--max-sessions", "1") as (base, _):
-        endpoint = base + "/mcp"
+    with server_for("streamable-http-legacy", local_server, "--max-sessions", "1") as base:
         async with (
-            Client(streamable_http_client(endpoint), mode="legacy") as first,
-            Client(streamable_http_client(endpoint), mode="legacy") as second,
+            mcp_client("streamable-http-legacy", base, TOKENS[0]) as first,
+            mcp_client("streamable-http-legacy", base, TOKENS[1]) as second,
         ):
             opened = await first.call_tool("smooth_session_open", {})
             assert opened.structured_content is not None
