@@ -6,6 +6,7 @@ Name, description, argument schema and behaviour all come from the definition in
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -19,6 +20,7 @@ from smooth_agents.agent_tools.errors import validate_input
 from smooth_agents.custom_tools import CustomTool
 
 from .bridge import as_custom_tool
+from .person import CallbackPerson, HandoffCallback
 from .progress import async_sink, sync_sink
 
 
@@ -37,6 +39,12 @@ class SmoothTool(BaseTool):
     custom_tools: list[BaseTool] = Field(
         default_factory=list,
         description="LangChain tools the remote agent may call; they run here, once per call.",
+    )
+    on_handoff: HandoffCallback | None = Field(
+        default=None,
+        exclude=True,
+        description="Called as on_handoff(link, message) when smooth_session_handoff gives the browser "
+        "to a person (default: the link on stderr); it may raise LangGraph's interrupt to pause.",
     )
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: bool | str | Any = True
@@ -100,7 +108,11 @@ class SmoothTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         try:
             output = self._runtime().run(
-                self.definition, self._parsed(arguments), sync_sink(self.name, run_manager), self._bridge()
+                self.definition,
+                self._parsed(arguments),
+                sync_sink(self.name, run_manager),
+                self._bridge(),
+                person=CallbackPerson(self.on_handoff, None),
             )
         except ToolFailure as failure:
             raise ToolException(str(failure)) from None
@@ -111,7 +123,11 @@ class SmoothTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         try:
             output = await self._runtime().arun(
-                self.definition, self._parsed(arguments), async_sink(self.name, run_manager), self._bridge()
+                self.definition,
+                self._parsed(arguments),
+                async_sink(self.name, run_manager),
+                self._bridge(),
+                person=CallbackPerson(self.on_handoff, asyncio.get_running_loop()),
             )
         except ToolFailure as failure:
             raise ToolException(str(failure)) from None

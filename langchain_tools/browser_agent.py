@@ -21,6 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphRecursionError
+from pydantic import ValidationError
 
 from smooth_agents.host_models import HOST_MODEL, HostModels
 from smooth_agents.local.agents import AgentContext, AgentError
@@ -61,15 +62,32 @@ def chat_model(model: Any) -> BaseChatModel:
         )
     from langchain.chat_models import init_chat_model
 
+    provider = model.split(":", 1)[0]
     try:
         made: BaseChatModel = init_chat_model(model)
     except ImportError as exc:
-        provider = model.split(":", 1)[0]
         raise ValueError(
             f"The model {model!r} needs its LangChain provider package: pip install "
             f"langchain-{provider.replace('_', '-')} ({exc})"
         ) from None
+    except Exception as exc:  # an unknown provider, missing credentials: a setting to fix
+        raise ValueError(_unusable(model, provider, exc)) from None
     return made
+
+
+def _unusable(model: str, provider: str, exc: Exception) -> str:
+    """Why ``provider:model`` cannot be made, in one line naming what to change."""
+    if isinstance(exc, ValidationError):
+        reason = "; ".join(str(error["msg"]) for error in exc.errors())
+    else:
+        reason = str(exc)
+    known = re.search(r"Supported providers: ([^\n]+)", reason)
+    if known is not None:  # LangChain's own advice names its API, not this setting
+        return (
+            f"The model {model!r} names a provider LangChain does not know ({provider!r}); "
+            f"known providers: {known.group(1).strip()}."
+        )
+    return f"The model {model!r} cannot be used: {' '.join(reason.split())}"
 
 
 # Anything shaped like a credential (provider errors quote parts of keys): a run of 16 or more

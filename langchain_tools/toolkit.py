@@ -12,14 +12,15 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from smooth_agents import SmoothClient
 from smooth_agents.agent_tools import BlockingToolRuntime, ToolSettings
 
+from .person import HandoffCallback
 from .tools import WORK_TOOL_CLASSES
 
 
 class SmoothToolkit(BaseToolkit):
-    """``get_tools()`` gives smooth_browse, smooth_extract, the session tools and task status and
-    cancel, all sharing one client: a session one tool opens, the next uses. ``close()`` (or the
-    ``with`` block's end) closes the sessions they opened; abandoned ones expire after
-    ``session_ttl`` seconds."""
+    """``get_tools()`` gives smooth_browse, smooth_extract, the session tools (smooth_session_handoff
+    among them: ``on_handoff`` tells the person) and task status and cancel, all sharing one
+    client: a session one tool opens, the next uses. ``close()`` (or the ``with`` block's end)
+    closes the sessions they opened; abandoned ones expire after ``session_ttl`` seconds."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -32,6 +33,13 @@ class SmoothToolkit(BaseToolkit):
         default_factory=list, description="LangChain tools the remote agent may call (run here)."
     )
     wait_seconds: float = 120.0
+    handoff_timeout: float = 600.0
+    on_handoff: HandoffCallback | None = Field(
+        default=None,
+        exclude=True,
+        description="Called as on_handoff(link, message) when smooth_session_handoff gives the browser "
+        "to a person: tell them (default: the link on stderr), or pause (LangGraph's interrupt).",
+    )
     content_budget: int = 20_000
     session_ttl: float = 900.0
     max_sessions: int = 8
@@ -53,7 +61,11 @@ class SmoothToolkit(BaseToolkit):
                 self.client,
                 api_key=self.api_key,
                 base_url=self.base_url,
-                settings=ToolSettings(wait_seconds=self.wait_seconds, content_budget=self.content_budget),
+                settings=ToolSettings(
+                    wait_seconds=self.wait_seconds,
+                    content_budget=self.content_budget,
+                    handoff_timeout=self.handoff_timeout,
+                ),
                 session_ttl=self.session_ttl,
                 max_sessions=self.max_sessions,
                 local_model=self.local_model,
@@ -61,7 +73,11 @@ class SmoothToolkit(BaseToolkit):
         return self._runtime
 
     def get_tools(self) -> list[BaseTool]:
-        shared: dict[str, Any] = {"runtime": self.runtime, "custom_tools": self.custom_tools}
+        shared: dict[str, Any] = {
+            "runtime": self.runtime,
+            "custom_tools": self.custom_tools,
+            "on_handoff": self.on_handoff,
+        }
         return [cls(**shared) for cls in WORK_TOOL_CLASSES]
 
     def close(self) -> None:

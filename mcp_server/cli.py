@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     setting(
         parser,
+        "--handoff-timeout",
+        "SMOOTH_MCP_HANDOFF_TIMEOUT",
+        "seconds smooth_session_handoff waits for the person to hand the browser back (default 600)",
+        default="600",
+        parse=float,
+    )
+    setting(
+        parser,
         "--session-ttl",
         "SMOOTH_MCP_SESSION_TTL",
         "seconds after which an idle session this server opened is closed (default 900)",
@@ -177,6 +185,7 @@ def _settings_from(args: argparse.Namespace) -> MCPSettings:
         local_model=args.local_model,
         tools=ToolSettings(
             wait_seconds=args.wait,
+            handoff_timeout=args.handoff_timeout,
             content_budget=args.content_budget,
             file_roots=tuple(args.file_root),
         ),

@@ -1,17 +1,22 @@
 """The MCP host's own model, lent to the embedded browser agent (``smooth-mcp --local-model host``).
 
-A client that declares sampling with tools (``sampling.tools``) and keeps a connection (the
-initialize handshake) gets a channel when it first calls a tool; the tasks it starts carry the
-channel's token (``smooth_agents.host_models``), and the browser agent's model turns become
-``sampling/createMessage`` requests to that client. The channel closes with the connection.
+A client that declares sampling with tools (``sampling.tools``) gets a channel when it first calls
+a tool; the tasks it starts carry the channel's token (``smooth_agents.host_models``), and each
+turn of the browser agent's model becomes a ``sampling/createMessage`` request to that client. How
+a request reaches the client depends on the protocol the client speaks:
 
-Requests go on the connection, not on the tool call that started the task: a task outlives its
-call when the call answers "running", and a request tied to a finished call has nowhere to go.
+- With the initialize handshake (2025-11-25 or earlier) the channel is the connection: a request
+  goes on it whenever a turn comes, and the channel closes with the connection. Not on the tool
+  call that started the task: a task outlives its call when the call answers "running", and a
+  request tied to a finished call has nowhere to go.
+- Under 2026-07-28 a server asks a client only by answering one of its calls "input required":
+  the channel is the caller's (its credential) and its turns ride whichever of its calls is in
+  flight (``host_model_rounds.HostModelRounds``, a server middleware ``build_server`` lists;
+  without it such clients lend no model).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import warnings
 from typing import Any
@@ -22,31 +27,28 @@ from mcp.server.validation import check_sampling_tools_capability
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types import (
     CreateMessageResultWithTools,
-    SamplingMessage,
-    TextContent,
-    Tool,
     ToolChoice,
-    ToolResultContent,
-    ToolUseContent,
 )
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from smooth_agents.host_models import HOST_MODEL_CHANNEL, HostModels
 
+from .callers import credential_owner
+from .host_model_rounds import HostModelRounds
+from .sampling import LoopSampler, answer_of, sampling_message, tools_of
+
 CHANNEL_KEY = "smooth_agents.host_model"
 log = logging.getLogger("smooth_agents.mcp")
 
 
-class SessionSampler:
+class SessionSampler(LoopSampler):
     """``Sampler`` over one client connection: each turn is a ``sampling/createMessage`` request."""
 
     def __init__(self, session: ServerSession) -> None:
+        super().__init__()
         self._session = session
-        # The agent may run on another loop (a local server on a thread of its own): requests are
-        # sent from the connection's loop.
-        self._loop = asyncio.get_running_loop()
 
-    async def sample(
+    async def ask(
         self,
         messages: list[dict[str, Any]],
         *,
@@ -54,11 +56,6 @@ class SessionSampler:
         tools: list[dict[str, Any]],
         max_tokens: int,
     ) -> dict[str, Any]:
-        if asyncio.get_running_loop() is not self._loop:
-            sent = asyncio.run_coroutine_threadsafe(
-                self.sample(messages, system=system, tools=tools, max_tokens=max_tokens), self._loop
-            )
-            return await asyncio.wrap_future(sent)
         with warnings.catch_warnings():
             # Sampling is deprecated from protocol 2026-07-28, and this channel is only opened for
             # clients on earlier versions, where it is the protocol's way; the warning is raised
@@ -68,58 +65,29 @@ class SessionSampler:
                 [sampling_message(m) for m in messages],
                 max_tokens=max_tokens,
                 system_prompt=system or None,
-                tools=[
-                    Tool(name=t["name"], description=t.get("description"), input_schema=t["input_schema"])
-                    for t in tools
-                ],
+                tools=tools_of(tools),
                 tool_choice=ToolChoice(mode="auto"),
             )
         answer: CreateMessageResultWithTools = await request
-        return {
-            "content": [block_of(part) for part in answer.content_as_list],
-            "model": answer.model,
-            "stop_reason": answer.stop_reason,
-        }
-
-
-def sampling_message(message: dict[str, Any]) -> SamplingMessage:
-    content: list[Any] = []
-    for block in message["content"]:
-        kind = block["type"]
-        if kind == "text":
-            content.append(TextContent(text=block["text"]))
-        elif kind == "tool_use":
-            content.append(ToolUseContent(id=block["id"], name=block["name"], input=block["input"]))
-        elif kind == "tool_result":
-            content.append(
-                ToolResultContent(
-                    tool_use_id=block["tool_use_id"],
-                    content=[TextContent(text=block["text"])],
-                    is_error=bool(block.get("is_error")) or None,
-                )
-            )
-        else:
-            raise ValueError(f"unknown message block {kind!r}")
-    return SamplingMessage(role=message["role"], content=content)
-
-
-def block_of(part: Any) -> dict[str, Any]:
-    if isinstance(part, TextContent):
-        return {"type": "text", "text": part.text}
-    if isinstance(part, ToolUseContent):
-        return {"type": "tool_use", "id": part.id, "name": part.name, "input": dict(part.input)}
-    # Images or audio in a model's answer say nothing the browser agent can act on.
-    return {"type": "text", "text": f"({getattr(part, 'type', 'unknown')} content left out)"}
+        return answer_of(answer)
 
 
 def host_channel(ctx: Context, models: HostModels) -> dict[str, str]:
     """Task metadata naming this caller's channel, opened on its first call; empty when the caller
-    lends no model (no ``sampling.tools``, or no lasting connection to send requests on)."""
-    if ctx.protocol_version not in HANDSHAKE_PROTOCOL_VERSIONS:
-        return {}
+    lends no model (no ``sampling.tools``, or nothing to send requests on)."""
     session = ctx.request_context.session
     if not check_sampling_tools_capability(session.client_capabilities):
         return {}
+    if ctx.protocol_version not in HANDSHAKE_PROTOCOL_VERSIONS:
+        rounds = next(
+            (m for m in ctx.mcp_server.middleware if isinstance(m, HostModelRounds) and m.models is models),
+            None,
+        )
+        if rounds is None:
+            log.warning("HostModelRounds is not among the server's middleware: the host's model is not used")
+            return {}
+        token, _queue = rounds.queue(credential_owner(ctx.headers))
+        return {HOST_MODEL_CHANNEL: token}
     connection = getattr(session, "_connection", None)  # see callers.caller_of
     if connection is None:
         log.warning("the MCP connection is not reachable: the host's model is not used")

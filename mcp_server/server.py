@@ -12,13 +12,15 @@ from smooth_agents import AsyncSmoothClient, __version__
 from smooth_agents.agent_tools import ToolRuntime, tools_for
 from smooth_agents.host_models import HOST_MODEL, HostModels
 
+from .host_model_rounds import HostModelRounds
 from .settings import MCPSettings
 from .tools import mcp_tool
 
 INSTRUCTIONS = (
     "Smooth runs web tasks in a real browser. smooth_browse does a whole task from a description; "
     "smooth_extract reads one page into JSON; the smooth_session_* tools drive a browser step by step. "
-    "Results carry a live_url where a person can watch or take over. Close sessions you open."
+    "Results carry a live_url where a person can watch the browser; smooth_session_handoff hands a "
+    "session's browser to the person for a sign-in, a one-time code or a CAPTCHA. Close sessions you open."
 )
 
 
@@ -70,5 +72,8 @@ def build_server(
         ],
         lifespan=lifespan,
         log_level="WARNING",
+        # Under protocol 2026-07-28 the client is asked (the host's model, the person) through the
+        # calls in flight.
+        middleware=[HostModelRounds(host_models, runtime)],
     )
     return server, runtime

@@ -5,7 +5,8 @@ the core as sent: the SDK's argument model (which pre-parses strings that look l
 unknown names) is bypassed, so the core validates once and refuses what it does not know. Every
 call answers with the core renderer's text and ``structuredContent`` (checked against the tool's
 ``outputSchema``); a ``ToolFailure`` becomes an ``isError`` result carrying its message; progress
-from the core goes out as MCP progress notifications.
+from the core goes out as MCP progress notifications; the person behind the client is reached by
+elicitation (``person``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from smooth_agents.host_models import HostModels
 
 from .callers import caller_of
 from .host_model import host_channel
+from .person import McpPerson
 
 
 def annotations_of(definition: ToolDefinition[Any, Any]) -> ToolAnnotations:
@@ -70,6 +72,7 @@ def mcp_tool(
                 report,
                 owner=caller_of(ctx),
                 task_metadata=host_channel(ctx, host_models) if host_models is not None else None,
+                person=McpPerson(ctx),
             )
         except ToolFailure as failure:
             raise ToolError(str(failure)) from None

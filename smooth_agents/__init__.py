@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         ConflictError,
+        HandOverUnsupportedError,
         InternalServerError,
         NotFoundError,
         PermissionDeniedError,
@@ -36,10 +37,11 @@ if TYPE_CHECKING:
         ToolError,
         UnprocessableEntityError,
     )
-    from .handles import AsyncSession, AsyncTaskHandle
+    from .handles import AsyncTaskHandle
     from .models import (
         ActionResult,
         Extension,
+        HandOverResult,
         Profile,
         Task,
         TaskEvent,
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
         UploadedFile,
     )
     from .pacing import PollSettings
+    from .protocol import live_view_link
+    from .session import AsyncSession
     from .sync import Session, SmoothClient, TaskHandle
 
 # Names load on first use (PEP 562): `import smooth_agents` stays cheap for the CLI and the MCP
@@ -58,7 +62,7 @@ _LAZY: dict[str, str] = {
     "APITimeoutError": "errors",
     "ActionError": "errors",
     "ActionResult": "models",
-    "AsyncSession": "handles",
+    "AsyncSession": "session",
     "AsyncSmoothClient": "client",
     "AsyncTaskHandle": "handles",
     "AuthenticationError": "errors",
@@ -67,6 +71,8 @@ _LAZY: dict[str, str] = {
     "ConflictError": "errors",
     "CustomTool": "custom_tools",
     "Extension": "models",
+    "HandOverResult": "models",
+    "HandOverUnsupportedError": "errors",
     "InternalServerError": "errors",
     "NotFoundError": "errors",
     "PermissionDeniedError": "errors",
@@ -87,6 +93,7 @@ _LAZY: dict[str, str] = {
     "ToolError": "errors",
     "UnprocessableEntityError": "errors",
     "UploadedFile": "models",
+    "live_view_link": "protocol",
     "tool": "custom_tools",
 }
 
@@ -119,6 +126,8 @@ __all__ = [
     "ConflictError",
     "CustomTool",
     "Extension",
+    "HandOverResult",
+    "HandOverUnsupportedError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -140,5 +149,6 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadedFile",
     "__version__",
+    "live_view_link",
     "tool",
 ]

@@ -1,4 +1,9 @@
-"""The ``smooth-agents`` command line."""
+"""The ``smooth-agents`` command line.
+
+A configuration error (a bad flag value, a bad environment value, a model that cannot be made, a
+provider package missing) is one line on stderr and exit code 2, never a traceback; a task that
+fails is its reason on stderr and exit code 1.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,48 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from smooth_agents import AsyncSmoothClient
+
+T = TypeVar("T")
+
+
+class ConfigurationError(Exception):
+    """What the command was given (flags, environment) cannot work: one line, exit code 2."""
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(" ".join(str(reason).split()))  # one line, whatever the source wrote
+
+
+def _configured(make: Callable[[], T]) -> T:
+    """``make()``, its refusal of a setting (ValueError, or OSError for a path that cannot be
+    used) as a ConfigurationError."""
+    try:
+        return make()
+    except (ValueError, OSError) as exc:
+        raise ConfigurationError(exc) from None
+
+
+@asynccontextmanager
+async def _client() -> AsyncIterator[AsyncSmoothClient]:
+    """A client, connected before any work: with no key this starts the embedded server, so what
+    the environment configures (a model, a data folder, a browser) is checked here."""
+    from smooth_agents import AsyncSmoothClient
+
+    client = _configured(AsyncSmoothClient)
+    try:
+        try:
+            await client.connect()
+        except (ValueError, OSError) as exc:
+            raise ConfigurationError(exc) from None
+        yield client
+    finally:
+        await client.close()
 
 
 def _local_serve(args: argparse.Namespace) -> int:
@@ -23,22 +67,24 @@ def _local_serve(args: argparse.Namespace) -> int:
     generated = not keys
     if generated:
         keys = [LocalServerSettings.generate_api_key()]
-    settings = LocalServerSettings(
-        api_keys=frozenset(keys),
-        host=args.host,
-        port=args.port,
-        allowed_hosts=frozenset(args.allow_host or ()),
-        max_concurrent_sessions=args.max_sessions,
-        session_idle_timeout=args.idle_timeout,
-        max_task_duration=args.max_task_duration,
-        max_request_bytes=args.max_request_bytes,
-        max_upload_bytes=args.max_upload_bytes,
-        max_output_chars=args.max_output_chars,
-        max_download_bytes=args.max_download_bytes,
-        enable_scripted_agent=args.scripted_agent,
-        browser_executable=args.browser,
-        browser_cdp_endpoint=args.browser_cdp_endpoint,
-        browser_ws_endpoint=args.browser_ws_endpoint,
+    settings = _configured(
+        lambda: LocalServerSettings(
+            api_keys=frozenset(keys),
+            host=args.host,
+            port=args.port,
+            allowed_hosts=frozenset(args.allow_host or ()),
+            max_concurrent_sessions=args.max_sessions,
+            session_idle_timeout=args.idle_timeout,
+            max_task_duration=args.max_task_duration,
+            max_request_bytes=args.max_request_bytes,
+            max_upload_bytes=args.max_upload_bytes,
+            max_output_chars=args.max_output_chars,
+            max_download_bytes=args.max_download_bytes,
+            enable_scripted_agent=args.scripted_agent,
+            browser_executable=args.browser,
+            browser_cdp_endpoint=args.browser_cdp_endpoint,
+            browser_ws_endpoint=args.browser_ws_endpoint,
+        )
     )
     if args.data_dir:
         settings.data_dir = Path(args.data_dir)
@@ -58,7 +104,8 @@ def _local_serve(args: argparse.Namespace) -> int:
         # The one place a key is shown: the operator needs it to connect, and nobody gave one.
         print(f"Generated API key (pass --api-key to choose one): {keys[0]}", file=sys.stderr)
         print(f"  export SMOOTH_BASE_URL={base} SMOOTH_API_KEY={keys[0]}", file=sys.stderr)
-    serve(settings, log_level=args.log_level)
+    # Making the server reads its configuration (the model, the data folder) before it serves.
+    _configured(lambda: serve(settings, log_level=args.log_level))
     return 0
 
 
@@ -75,9 +122,9 @@ def _load_schema(text: str | None) -> dict[str, Any] | None:
     try:
         schema = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"smooth-agents: --schema is neither a JSON file nor JSON text: {exc}") from None
+        raise ConfigurationError(f"--schema is neither a JSON file nor JSON text: {exc}") from None
     if not isinstance(schema, dict):
-        raise SystemExit("smooth-agents: --schema must be a JSON object (a JSON schema).")
+        raise ConfigurationError("--schema must be a JSON object (a JSON schema).")
     return schema
 
 
@@ -86,11 +133,11 @@ def _print_json(value: Any) -> None:
 
 
 async def _run_task(args: argparse.Namespace) -> int:
-    from smooth_agents import AsyncSmoothClient, SmoothError
+    from smooth_agents import SmoothError
     from smooth_agents.progress import Progress
 
     schema = _load_schema(args.schema)
-    async with AsyncSmoothClient() as client:
+    async with _client() as client:
         try:
             handle = await client.run(
                 args.task, url=args.url, response_model=schema, max_steps=args.max_steps
@@ -115,12 +162,12 @@ async def _run_task(args: argparse.Namespace) -> int:
 
 
 async def _extract(args: argparse.Namespace) -> int:
-    from smooth_agents import AsyncSmoothClient, SmoothError
+    from smooth_agents import SmoothError
     from smooth_agents.progress import Progress
 
     schema = _load_schema(args.schema)
     assert schema is not None
-    async with AsyncSmoothClient() as client:
+    async with _client() as client:
         try:
             with Progress(f"extract {args.url}", quiet=args.quiet) as progress:
                 async with client.session() as session:
@@ -255,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         code: int = args.handler(args)
+    except ConfigurationError as exc:
+        print(f"smooth-agents: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         # The task was cancelled remotely on the way out (result() cancels when abandoned).
         print("smooth-agents: interrupted", file=sys.stderr)

@@ -21,13 +21,14 @@ from pydantic import BaseModel, SecretStr
 from .config import ClientConfig, resolve_config
 from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 from .errors import APIError, NotFoundError, SmoothError
-from .handles import AsyncSession, AsyncTaskHandle, schema_of
+from .handles import AsyncTaskHandle, schema_of
 from .http import HttpCore, api_path
 from .models import Extension, Profile, Task, UploadedFile, parse_answer
 from .pacing import Pacing, PollSettings
 from .polling import TaskPoller
 from .protocol import Device
 from .retry import RetryPolicy
+from .session import AsyncSession
 
 if TYPE_CHECKING:
     from .local import EmbeddedServer

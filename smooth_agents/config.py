@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -53,6 +54,11 @@ def versioned(base_url: str) -> str:
     return base if base.endswith("/" + API_VERSION) else f"{base}/{API_VERSION}"
 
 
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def resolve_config(
     api_key: str | SecretStr | None = None,
     base_url: str | None = None,
@@ -76,6 +82,8 @@ def resolve_config(
                 key = SecretStr(value)
                 break
     url = base_url or os.environ.get("SMOOTH_BASE_URL", "").strip() or None
+    if url is not None and not _is_http_url(url):
+        raise ValueError(f"SMOOTH_BASE_URL / base_url must be an http:// or https:// address, not {url!r}.")
     if key is None and url is not None:
         raise ValueError(
             f"SMOOTH_BASE_URL / base_url is set to {url!r} but no API key was given: set "

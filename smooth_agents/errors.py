@@ -8,6 +8,7 @@
  │   ├─ ``RateLimitError`` 429 (``retry_after``) · ``InternalServerError`` 5xx
  ├─ ``APIConnectionError`` (no answer: refused, reset, DNS) └─ ``APITimeoutError``
  ├─ ``ActionError`` (a session action failed remotely, e.g. the JS threw; code 400)
+ │   └─ ``HandOverUnsupportedError`` (the server has no ``hand_over`` action: the Smooth cloud)
  ├─ ``SessionClosedError`` (an action on a session that is closed or expired)
  ├─ ``TaskFailedError`` (a task ended ``failed`` or ``cancelled`` when a result was awaited)
  ├─ ``TaskTimeoutError`` (also a ``TimeoutError``: ``result(timeout=...)`` ran out)
@@ -165,6 +166,12 @@ class ActionError(SmoothError):
         super().__init__(f"{action} failed: {message}")
 
 
+class HandOverUnsupportedError(ActionError):
+    """The server answered the ``hand_over`` action with an error: it cannot hand its browser to a
+    person and tell when they are done (the Smooth cloud; its ``live_url`` with
+    ``interactive=true`` still lets a person use the page)."""
+
+
 class SessionClosedError(SmoothError):
     """The session is closed or expired; open a new one."""
 
@@ -202,6 +209,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "HandOverUnsupportedError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",

@@ -1,34 +1,22 @@
-"""Handles on remote work: ``AsyncTaskHandle`` (a one-shot task) and ``AsyncSession``."""
+"""Handles on remote work: ``AsyncTaskHandle`` (a one-shot task); ``AsyncSession`` is in session.py."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .errors import (
-    ActionError,
-    BadRequestError,
-    NotFoundError,
-    SessionClosedError,
-    SmoothError,
-    TaskFailedError,
-    TaskTimeoutError,
-)
+from .errors import NotFoundError, SmoothError, TaskFailedError, TaskTimeoutError
 from .http import api_path
-from .models import ActionResult, Task, TaskResult, TaskUpdate, parse_action_output
+from .models import Task, TaskResult, TaskUpdate
 from .polling import TaskPoller
-from .protocol import json_schema_problem, new_event_id
+from .protocol import json_schema_problem
 
 if TYPE_CHECKING:
     from .http import HttpCore
-
-
-# How long close() waits for the service to report a gracefully closed session as ended.
-CLOSE_SETTLE_SECONDS = 15.0
 
 
 def schema_of(model: dict[str, Any] | type[BaseModel] | None) -> dict[str, Any] | None:
@@ -164,149 +152,3 @@ class AsyncTaskHandle:
     async def aclose(self) -> None:
         """Stop following the task (the remote task is not touched)."""
         await self._poller.aclose()
-
-
-class AsyncSession:
-    """An interactive browser session: actions one at a time, results by event id."""
-
-    def __init__(
-        self, http: HttpCore, poller: TaskPoller, task: Task, *, action_timeout: float = 300.0
-    ) -> None:
-        self._http = http
-        self._poller = poller
-        self._task = task
-        self._action_timeout = action_timeout
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        """True once closed here, or once the session was seen to end remotely."""
-        return self._closed or self._poller.final.is_set()
-
-    @property
-    def id(self) -> str:
-        return self._task.id
-
-    @property
-    def live_url(self) -> str | None:
-        current = self._poller.snapshot
-        return (current.live_url if current else None) or self._task.live_url
-
-    def __repr__(self) -> str:
-        return f"AsyncSession(id={self.id!r}, closed={self.closed})"
-
-    async def __aenter__(self) -> AsyncSession:
-        return self
-
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        await self.close(force=exc_type is not None)
-
-    async def goto(self, url: str) -> ActionResult:
-        return await self._action("browser_action", "goto", {"url": url})
-
-    async def extract(
-        self, schema: dict[str, Any] | type[BaseModel], prompt: str | None = None
-    ) -> ActionResult:
-        """Structured data from the current page; with a model class the output is an instance."""
-        result = await self._action(
-            "browser_action", "extract", {"schema": schema_of(schema), "prompt": prompt}
-        )
-        result.output = parse_output(schema, result.output)
-        return result
-
-    async def evaluate_js(self, code: str, args: Mapping[str, Any] | None = None) -> ActionResult:
-        return await self._action("browser_action", "evaluate_js", {"js": code, "args": args})
-
-    async def run_task(
-        self,
-        task: str,
-        response_model: dict[str, Any] | type[BaseModel] | None = None,
-        *,
-        max_steps: int = 32,
-        url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> ActionResult:
-        """Let the agent do a task in this session's browser."""
-        action_input = {
-            "task": task,
-            "max_steps": max_steps,
-            "response_model": schema_of(response_model),
-            "url": url,
-            "metadata": dict(metadata) if metadata else None,
-        }
-        result = await self._action("session_action", "run_task", action_input)
-        result.output = parse_output(response_model, result.output)
-        return result
-
-    async def close(self, *, force: bool = False) -> None:
-        """Close the session (gracefully by default, so a profile is saved); safe to repeat."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            if force or self._poller.final.is_set():
-                await self._delete()
-            else:
-                try:
-                    await self._action("session_action", "close", None, allow_closed=True)
-                except (SessionClosedError, ActionError):
-                    await self._delete()
-                else:
-                    # Return once the service reports the session over, so whoever looks next
-                    # (this program, a profile's next session) finds it closed.
-                    with contextlib.suppress(SmoothError, TimeoutError):
-                        await asyncio.wait_for(self._poller.wait_final(), CLOSE_SETTLE_SECONDS)
-        finally:
-            await self._poller.aclose()
-
-    async def _delete(self) -> None:
-        with contextlib.suppress(NotFoundError):  # already ended
-            await self._http.request("DELETE", api_path("task", self.id))
-
-    async def _action(
-        self,
-        event_name: str,
-        action: str,
-        action_input: Mapping[str, Any] | None,
-        *,
-        allow_closed: bool = False,
-    ) -> ActionResult:
-        if self._closed and not allow_closed:
-            raise SessionClosedError(f"Session {self.id} is closed; open a new session to go on.")
-        event_id = new_event_id()
-        future = self._poller.expect(event_id, action)
-        payload: dict[str, Any] = {"name": action}
-        if action_input is not None:
-            payload["input"] = dict(action_input)
-        try:
-            # The event id is ours, so a resend after a lost answer is recognised, not redone.
-            await self._http.request(
-                "POST",
-                api_path("task", self.id, "event"),
-                json={"id": event_id, "name": event_name, "payload": payload},
-                idempotent=True,
-            )
-        except BadRequestError as exc:
-            self._poller.forget(event_id)
-            if "closed" in str(exc.detail).lower():
-                self._closed = True
-                raise SessionClosedError(f"Session {self.id} is closed: {exc.detail}") from None
-            raise
-        except BaseException:
-            self._poller.forget(event_id)
-            raise
-        self._poller.kick()
-        try:
-            event = await asyncio.wait_for(future, self._action_timeout)
-        except TimeoutError:
-            self._poller.forget(event_id)
-            raise ActionError(action, f"no result within {self._action_timeout:g} s") from None
-        code = event.payload.get("code")
-        output = event.payload.get("output")
-        if code == 200:
-            result = parse_action_output(output)
-            result.event_id = event_id
-            return result
-        if code == 400:
-            raise ActionError(action, str(output))
-        raise ActionError(action, f"the service failed (code {code}): {output}")

@@ -31,9 +31,9 @@ HOST_MODEL_CHANNEL = "host_model_channel"
 NO_CHANNEL = (
     "This task is meant for the MCP host's own model (smooth-mcp --local-model host), but the MCP "
     "client that started it did not lend one: the client must declare sampling with tools (the "
-    "sampling.tools capability) and connect with the initialize handshake (protocol 2025-11-25 or "
-    "earlier; under 2026-07-28 and --stateless the server has no way to ask the client). Or give "
-    "smooth-mcp a model of its own: --local-model provider:model."
+    "sampling.tools capability), and either speak protocol 2026-07-28 (its tool calls carry the "
+    "model's turns) or keep a connection (the initialize handshake over stdio, SSE or streamable "
+    "HTTP without --stateless). Or give smooth-mcp a model of its own: --local-model provider:model."
 )
 
 
@@ -53,7 +53,8 @@ class Sampler(Protocol):
 class HostModels:
     """The open channels to callers' models, by token. Given as the embedded server's model (the
     browser agent looks a task's channel up here) and held by the MCP server (which opens one per
-    client connection and closes it when the connection ends)."""
+    client connection, closed when the connection ends, or, under protocol 2026-07-28, one per
+    caller)."""
 
     def __init__(self) -> None:
         self._channels: dict[str, Sampler] = {}

@@ -63,6 +63,21 @@ class ActionResult(_Open):
     event_id: str | None = None
 
 
+class HandOverResult(_Open):
+    """How a hand-over to a person ended (``AsyncSession.hand_over``), and the page as it then was."""
+
+    # True when the person handed the browser back (pressed Done in the live view).
+    handed_back: bool
+    # Why it ended otherwise: "timeout", "cancelled" or "closed".
+    reason: str | None = None
+    url: str = ""
+    title: str = ""
+    # What the page says, as a task reading it gets it (the server may cut a very long page).
+    text: str = ""
+    # The action's event id in the session (its result can be read again from the task's events).
+    event_id: str | None = None
+
+
 class Profile(_Open):
     id: str
 

@@ -1,6 +1,6 @@
 """What the client and the self-hosted server agree on: task statuses and devices as the Smooth
 API names them, how event ids are made, the long-poll header, the JSON-schema check both apply,
-and the reader option carried in task metadata.
+the reader option carried in task metadata, the hand-over actions and the live view link's options.
 
 The one module of the core the local server imports (checked by tests/core/test_architecture.py),
 so a rule here cannot drift between the two ends.
@@ -8,8 +8,11 @@ so a rule here cannot drift between the two ends.
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
 # A task in one of these is still going; the others are final.
@@ -25,6 +28,43 @@ LONG_POLL_HEADER = "x-smooth-long-poll-max-ms"
 def new_event_id() -> str:
     """An id for an event the caller sends (a session action, a tool answer): "evt_" and 16 hex."""
     return "evt_" + secrets.token_hex(8)
+
+
+# Browser actions of the local server beyond the documented ones, sent as every action is
+# (``browser_action`` events). ``hand_over`` (input: ``message``, ``timeout`` in seconds) gives
+# the browser to a person at the interactive live view; it is answered once they hand it back
+# ({"handed_back": true, "url", "title", "text"}), or when it ends otherwise ({"handed_back":
+# false, "reason": "timeout" | "cancelled" | "closed", ...the page}). ``cancel_hand_over`` ends
+# a pending one (its answer: {"cancelled": true} when there was one).
+HAND_OVER = "hand_over"
+CANCEL_HAND_OVER = "cancel_hand_over"
+
+# Query parameters of a live view link, as the official SDK writes them: ``interactive=true``
+# lets the person use the page (mouse and keyboard), ``embed=true`` shows the picture alone, for
+# an iframe. The link's ``token`` is what opens it.
+LIVE_INTERACTIVE = "interactive"
+LIVE_EMBED = "embed"
+
+
+def live_view_link(live_url: str, *, interactive: bool = True, embed: bool = False) -> str:
+    """``live_url`` with its view options set (others in its query, such as the token, kept)."""
+    parts = urlsplit(live_url)
+    kept = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in kept if k not in (LIVE_INTERACTIVE, LIVE_EMBED)]
+    query += [(LIVE_INTERACTIVE, str(interactive).lower()), (LIVE_EMBED, str(embed).lower())]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# A message the server writes for whoever reads a failure (a failed task's output, a failed
+# action's reason) names the contract's own fields and actions in backticks (`response_model`,
+# `goto`), as a Python client calls them too; a surface that calls them otherwise (the agent
+# tools: `response_schema`, `smooth_session_goto`) puts its own names in their place.
+_CONTRACT_NAME = re.compile(r"`([a-z][a-z_]*)`")
+
+
+def renamed(message: str, names: Mapping[str, str]) -> str:
+    """``message`` with each backticked contract name that ``names`` maps written as mapped."""
+    return _CONTRACT_NAME.sub(lambda found: f"`{names.get(found[1], found[1])}`", message)
 
 
 # Task metadata key the self-hosted reader honours: false reads the whole visible page (navigation,

@@ -23,9 +23,10 @@ from anyio.from_thread import BlockingPortal
 from pydantic import SecretStr
 
 from .client import AsyncSmoothClient
-from .handles import AsyncSession, AsyncTaskHandle
+from .handles import AsyncTaskHandle
 from .models import TaskUpdate
 from .pacing import PollSettings
+from .session import AsyncSession
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -135,6 +136,8 @@ class Session(_PortalBound):
     extract = _blocking(AsyncSession.extract)
     evaluate_js = _blocking(AsyncSession.evaluate_js)
     run_task = _blocking(AsyncSession.run_task)
+    hand_over = _blocking(AsyncSession.hand_over)
+    cancel_hand_over = _blocking(AsyncSession.cancel_hand_over)
     close = _blocking(AsyncSession.close)
 
     def __enter__(self) -> Session:

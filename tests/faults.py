@@ -184,3 +184,26 @@ class ResettingTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class RefusedAfterTaking:
+    """A server that takes the hand_over action (its POST answered) and then answers it with an
+    error event (code 400), as a service that queues any action and fails the unknown ones."""
+
+    def __init__(self, injector: FaultInjector) -> None:
+        self.ids: list[str] = []
+        injector.add(Fault("POST", EVENT, rewrite=self.note))
+        injector.add(Fault("GET", TASK, rewrite=self.refuse, times=-1))
+
+    def note(self, body: Any) -> Any:
+        self.ids.append(body["r"]["id"])
+        return body
+
+    def refuse(self, body: Any) -> Any:
+        events = [e for e in body["r"].get("events") or [] if e["id"] not in self.ids]
+        for event_id in self.ids:
+            refusal = {"code": 400, "output": "Unknown browser_action 'hand_over'"}
+            events.append({"id": event_id, "name": "browser_action", "payload": refusal})
+            events[-1]["timestamp"] = int(time.time() * 1000)
+        body["r"]["events"] = events
+        return body

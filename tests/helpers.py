@@ -84,7 +84,8 @@ class SiteServer:
     """A static web site on its own loopback port (a second origin besides the Smooth server), plus
     generated pages: ``/long?chars=N`` (a long article), ``/listing?rows=N`` (a product listing),
     ``/status/CODE`` (a page answering that HTTP status), ``/title?chars=N`` (a huge title),
-    ``/redirect?to=URL`` (a 302 there), ``/download/NAME?bytes=N`` (a file sent as an attachment),
+    ``/redirect?to=URL`` (a 302 there), ``/download/NAME?bytes=N`` (a file sent as an attachment;
+    ``pace=S``: slowly),
     ``/never-loads`` (an image that never arrives), ``/busy`` (requests in flight all the time),
     ``/moves-on`` (switches itself to an address that fails),
     ``/rewrites-itself`` (replaces its article with an error notice once loaded), and a site with
@@ -155,15 +156,19 @@ class SiteServer:
 
         async def download(request: Request) -> Response:
             # A file sent as an attachment (the browser saves it rather than showing it), of
-            # ``bytes`` bytes (default a short text); ``declared=0`` streams it without a length.
+            # ``bytes`` bytes (default a short text); ``declared=0`` streams it without a length,
+            # and ``pace=S`` streams it too, S seconds between its 64 KiB chunks (a slow one).
             name = request.path_params["name"]
             size = int(request.query_params.get("bytes", "0"))
             body = (b"0123456789abcdef" * (size // 16 + 1))[:size] if size else f"file {name}\n".encode()
             headers = {"content-disposition": f'attachment; filename="{name}"'}
-            if request.query_params.get("declared") == "0":
+            pace = float(request.query_params.get("pace", "0"))
+            if request.query_params.get("declared") == "0" or pace:
 
                 async def chunks() -> AsyncIterator[bytes]:
                     for start in range(0, len(body), 65536):
+                        if start and pace:
+                            await asyncio.sleep(pace)
                         yield body[start : start + 65536]
 
                 return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)

@@ -6,6 +6,8 @@ from typing import Any
 
 from ..errors import ToolFailure
 from .base import (
+    HandOverAnswer,
+    Person,
     ProgressSink,
     ToolContext,
     ToolDefinition,
@@ -16,6 +18,7 @@ from .base import (
 from .browse import BROWSE
 from .extract import EXTRACT
 from .files import FILE_UPLOAD
+from .handoff import SESSION_HANDOFF
 from .profiles import PROFILE_CREATE, PROFILE_DELETE, PROFILE_LIST
 from .registry import SessionRegistry, TrackedSession
 from .render import LongOutput, Rendered, render
@@ -42,6 +45,7 @@ WORK_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
     SESSION_EXTRACT,
     SESSION_EVALUATE_JS,
     SESSION_RUN_TASK,
+    SESSION_HANDOFF,
     SESSION_CLOSE,
     SESSION_LIST,
     TASK_STATUS,
@@ -70,7 +74,9 @@ __all__ = [
     "ALL_TOOLS",
     "WORK_TOOLS",
     "BlockingToolRuntime",
+    "HandOverAnswer",
     "LongOutput",
+    "Person",
     "ProgressSink",
     "Rendered",
     "SessionRegistry",

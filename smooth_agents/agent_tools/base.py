@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,6 +44,33 @@ async def no_progress(message: str, progress: float | None = None, total: float 
     """The default sink: nobody listens."""
 
 
+# What a person asked to take over the browser answered through the host: they went to the link
+# ("accepted"), said no ("declined"), dismissed the question ("cancelled"); or this surface has no
+# way to ask them ("unsupported": the tool then answers with the link for the model to pass on).
+HandOverAnswer = Literal["accepted", "declined", "cancelled", "unsupported"]
+
+
+class Person(Protocol):
+    """The way to the person behind a tool call, which differs by surface: an MCP client's
+    elicitation (``mcp_server.person``), a callback (``langchain_tools``). Given in the
+    ``ToolContext``; without one, nobody can be asked."""
+
+    async def hand_over(self, link: str, message: str, handoff_id: str) -> HandOverAnswer:
+        """Send the person to ``link`` (the interactive live view) to do ``message`` there; return
+        once they accepted or refused to go (not when they are done). ``handoff_id`` names this
+        hand-over in ``done``."""
+        ...
+
+    async def confirm_done(self, message: str) -> bool | None:
+        """Ask the person whether they are done (where the view sends no hand-back signal): True
+        when they say so, False when they decline; None when they cannot be asked."""
+        ...
+
+    async def done(self, handoff_id: str) -> None:
+        """Tell the host the hand-over it showed has ended (MCP: the URL elicitation completed)."""
+        ...
+
+
 # The smallest content budget that still leaves room for a useful part of a long result.
 MIN_CONTENT_BUDGET = 2_000
 
@@ -63,6 +90,8 @@ class ToolSettings:
     content_budget: int = 20_000
     # smooth_file_upload reads only below these folders (none: the tool is refused).
     file_roots: tuple[str, ...] = ()
+    # How long smooth_session_handoff waits for the person to hand the browser back.
+    handoff_timeout: float = 600.0
     # True when the client runs the embedded local server (descriptions say what it can do), and
     # when that server has a model for plain-language tasks.
     embedded: bool = False
@@ -71,6 +100,8 @@ class ToolSettings:
     def __post_init__(self) -> None:
         if self.content_budget < MIN_CONTENT_BUDGET:
             raise ValueError(f"content_budget must be at least {MIN_CONTENT_BUDGET} characters")
+        if not 0 < self.handoff_timeout <= 86_400:
+            raise ValueError("handoff_timeout must be more than 0 and at most 86400 seconds")
 
 
 @dataclass
@@ -89,6 +120,8 @@ class ToolContext:
     # Metadata every task this call starts carries besides its own (the MCP server's channel to
     # the caller's model, for instance).
     task_metadata: Mapping[str, Any] = field(default_factory=dict)
+    # The way to the person behind the call (smooth_session_handoff); None: nobody can be asked.
+    person: Person | None = None
 
 
 class ToolInput(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from ..cancellation import cancel_and_wait
 from ..errors import SmoothError, TaskTimeoutError
@@ -23,6 +23,7 @@ from .common import (
     task_metadata,
     whole_page_field,
 )
+from .errors import in_tool_names
 from .render import LongOutput, kind_of
 from .schemas import JsonObject
 
@@ -58,10 +59,7 @@ class BrowseInput(ToolInput):
     whole_page: bool = whole_page_field()
 
 
-LIVE_URL_HELP = (
-    "Where a person can watch the browser (with the Smooth cloud, also take over; the local "
-    "server shows a picture that refreshes)."
-)
+LIVE_URL_HELP = "Where a person can watch the browser while it works."
 DOWNLOADS_URL_HELP = (
     "After the task: where to fetch, as one zip archive, the files it downloaded (and its "
     "screenshots and PDFs); null when there are none."
@@ -115,10 +113,22 @@ class TaskOutput(LongOutput, OmitsAbsentLinks):
     recording_url: str | None = Field(default=None, description=RECORDING_URL_HELP)
     message: str = Field(default="", description="What happened and what to do next.")
 
+    @model_validator(mode="after")
+    def _failure_in_tool_names(self) -> TaskOutput:
+        # A failed task's output is the service's reason: it names what the model can call.
+        if self.status in ("failed", "cancelled") and isinstance(self.output, str):
+            self.output = in_tool_names(self.output)
+        return self
+
     def reader_arguments(self) -> dict[str, Any] | None:
         if self.event_id:
             return {"task_id": self.task_id, "event_id": self.event_id}
         return {"task_id": self.task_id}
+
+    def continued_lead(self) -> str:
+        if self.event_id:
+            return f"Result {self.event_id} of session {self.task_id}, continued:"
+        return f"Answer of task {self.task_id}, continued:"
 
 
 async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
@@ -171,6 +181,8 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
 def lead(result: TaskOutput) -> str:
     """The first line of a task's answer."""
     if result.event_id:  # a session action's result: the session's own status says nothing of it
+        if result.output is None:
+            return f"Result {result.event_id} of session {result.task_id} is null."
         return f"Result {result.event_id} of session {result.task_id} ({kind_of(result.output)}):"
     if result.status in ("waiting", "running"):
         said = [f"Task {result.task_id} is {result.status}.", result.message, f"Live view: {result.live_url}"]
@@ -187,7 +199,7 @@ BROWSE = ToolDefinition(
         "Hand a web task to a real browser agent and get the result: describe it in plain language, "
         "optionally give a start `url` and a `response_schema` (JSON schema) to get the answer as JSON. "
         "Use it for multi-step work (searching, filling forms, comparing pages). Returns the answer, "
-        "the status and a live_url where a person can watch or take over. Long tasks come back with "
+        "the status and a live_url where a person can watch the browser. Long tasks come back with "
         "status 'running' and a task_id for smooth_task_status. To read one known page, smooth_extract "
         "is faster; for step-by-step control, use the smooth_session_* tools."
     ),

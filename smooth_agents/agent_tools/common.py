@@ -34,7 +34,8 @@ FILES_HELP = (
 DEFAULT_MAX_STEPS = 32
 # Said in the descriptions when the embedded local server answers (no Smooth key).
 LOCAL_LIVE_VIEW = (
-    "Its live_url shows a picture of the page that refreshes every second: a person can watch, not take over."
+    "Its live_url shows the browser live as the page changes; with interactive=true in the link a "
+    "person can use the page too (smooth_session_handoff hands a session to them)."
 )
 
 

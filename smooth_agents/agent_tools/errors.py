@@ -19,9 +19,27 @@ from ..errors import (
     ToolFailure,
     UnprocessableEntityError,
 )
+from ..protocol import renamed
 
 if TYPE_CHECKING:
     from .base import ToolDefinition
+
+
+# The contract's names (backticked in the service's messages, see protocol.renamed) as these
+# tools call them: a message a model reads names what it can call.
+TOOL_NAMES = {
+    "response_model": "response_schema",
+    "goto": "smooth_session_goto",
+    "extract": "smooth_session_extract",
+    "evaluate_js": "smooth_session_evaluate_js",
+    "run_task": "smooth_session_run_task",
+    "close": "smooth_session_close",
+}
+
+
+def in_tool_names(message: object) -> str:
+    """A message of the service, with the contract's names written as these tools call them."""
+    return renamed(str(message), TOOL_NAMES)
 
 
 def validate_input(definition: ToolDefinition[Any, Any], arguments: dict[str, Any]) -> Any:
@@ -64,9 +82,9 @@ def as_tool_failure(definition: ToolDefinition[Any, Any], exc: BaseException) ->
         still_open = (
             " The session is still open: fix the input and try again." if "session_id" in fields else ""
         )
-        return ToolFailure(f"{_sentence(exc)}{still_open}")
+        return ToolFailure(f"{tool} failed: {_sentence(in_tool_names(exc.remote_message))}{still_open}")
     if isinstance(exc, TaskFailedError):
-        return ToolFailure(f"The task ended {exc.status}: {_sentence(exc.output)}")
+        return ToolFailure(f"The task ended {exc.status}: {_sentence(in_tool_names(exc.output))}")
     if isinstance(exc, AuthenticationError):
         return ToolFailure("Smooth refused the API key. Check SMOOTH_API_KEY in this server's configuration.")
     if isinstance(exc, RateLimitError):

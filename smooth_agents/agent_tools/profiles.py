@@ -25,7 +25,8 @@ PROFILE_CREATE = ToolDefinition(
     title="Create a browser profile",
     description=(
         "Create a browser profile: it keeps cookies and logins between sessions. Pass its profile_id to "
-        "smooth_session_open or smooth_browse; a person can log in once through the live view."
+        "smooth_session_open or smooth_browse; log in once in a session opened with it (e.g. with "
+        "smooth_session_run_task) and later sessions start logged in."
     ),
     input_model=ProfileCreateInput,
     output_model=ProfileOutput,

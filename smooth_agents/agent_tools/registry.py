@@ -26,7 +26,7 @@ from ..errors import NotFoundError, SmoothError, ToolFailure
 
 if TYPE_CHECKING:
     from ..client import AsyncSmoothClient
-    from ..handles import AsyncSession
+    from ..session import AsyncSession
 
 log = logging.getLogger("smooth_agents.sessions")
 

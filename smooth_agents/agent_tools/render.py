@@ -44,10 +44,25 @@ class LongOutput(ToolOutput):
         """Arguments of smooth_task_status that read this value again (None: it cannot be)."""
         return None
 
+    def continued_lead(self) -> str:
+        """The lead of a later part: what it continues, short (the first part's lead carried the
+        links and notes)."""
+        return "The value, continued:"
+
 
 def kind_of(value: Any) -> str:
     """How a value's text form reads: a string as text, anything else as JSON."""
     return "text" if isinstance(value, str) else "JSON"
+
+
+# What a lead says of a value that is null: the value itself (a null has no text to follow the
+# lead). JSON has no undefined, so the wire gives a script's undefined as null too.
+NULL_VALUE = "is null (the script returned null or undefined: the two arrive alike)."
+
+
+def value_kind(value: Any) -> str:
+    """The end of a lead that a script's value follows: its kind, or the value when it is null."""
+    return NULL_VALUE if value is None else f"({kind_of(value)}):"
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,8 @@ def _render_long(lead: str, output: LongOutput, budget: int) -> Rendered:
     value = getattr(output, field)
     whole = "" if value is None else text_form(value)  # no answer yet (a running task): lead only
     start = min(max(output.start_index, 0), len(whole))
+    if start > 0:
+        lead = _one_line(output.continued_lead())
     rest = output.model_dump(mode="json", by_alias=True, exclude={field})
     if len(compact_json(rest)) > budget // 4:  # a hostile URL or message: the value keeps its room
         rest, _ = shrink(rest, budget // 4)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, SecretStr
 from ..client import AsyncSmoothClient
 from ..custom_tools import CustomTool
 from ..sync import ClientLoop, SmoothClient
-from .base import ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
+from .base import Person, ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
 from .registry import SessionRegistry
 
 P = ParamSpec("P")
@@ -75,6 +75,7 @@ class ToolRuntime:
         owner: str = "",
         custom_tools: Sequence[CustomTool] = (),
         task_metadata: Mapping[str, Any] | None = None,
+        person: Person | None = None,
     ) -> ToolContext:
         return ToolContext(
             client=self.client,
@@ -84,6 +85,7 @@ class ToolRuntime:
             owner=owner,
             custom_tools=custom_tools,
             task_metadata=task_metadata or {},
+            person=person,
         )
 
     async def invoke(
@@ -95,13 +97,16 @@ class ToolRuntime:
         owner: str = "",
         custom_tools: Sequence[CustomTool] = (),
         task_metadata: Mapping[str, Any] | None = None,
+        person: Person | None = None,
     ) -> Any:
         """Run one tool: raw arguments (named as on the wire) are validated first; a model is
         taken as already validated."""
         if self.closed:
             raise RuntimeError(CLOSED)
         self.sessions.start_reaper()  # no-op while it runs
-        context = self.context(progress, owner=owner, custom_tools=custom_tools, task_metadata=task_metadata)
+        context = self.context(
+            progress, owner=owner, custom_tools=custom_tools, task_metadata=task_metadata, person=person
+        )
         if isinstance(arguments, BaseModel):
             return await definition.invoke_parsed(context, arguments)
         return await definition.invoke(context, dict(arguments))
@@ -191,9 +196,12 @@ class BlockingToolRuntime:
         arguments: Mapping[str, Any] | BaseModel,
         progress: ProgressSink = no_progress,
         custom_tools: Sequence[CustomTool] = (),
+        person: Person | None = None,
     ) -> Any:
         self._check_open()
-        return self._loop.call(self.tools.invoke, definition, arguments, progress, custom_tools=custom_tools)
+        return self._loop.call(
+            self.tools.invoke, definition, arguments, progress, custom_tools=custom_tools, person=person
+        )
 
     async def arun(
         self,
@@ -201,10 +209,11 @@ class BlockingToolRuntime:
         arguments: Mapping[str, Any] | BaseModel,
         progress: ProgressSink = no_progress,
         custom_tools: Sequence[CustomTool] = (),
+        person: Person | None = None,
     ) -> Any:
         self._check_open()
         future: concurrent.futures.Future[Any] = self._loop.submit(
-            self.tools.invoke, definition, arguments, progress, custom_tools=custom_tools
+            self.tools.invoke, definition, arguments, progress, custom_tools=custom_tools, person=person
         )
         return await asyncio.wrap_future(future)
 

@@ -31,7 +31,7 @@ from .common import (
     task_metadata,
     whole_page_field,
 )
-from .render import LongOutput, kind_of
+from .render import LongOutput, kind_of, value_kind
 from .schemas import JsonObject
 
 # -- open ------------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ SESSION_OPEN = ToolDefinition(
     description=(
         "Open a real browser session you then drive step by step (smooth_session_goto, "
         "smooth_session_extract, smooth_session_evaluate_js, smooth_session_run_task). Returns a "
-        "session_id and a live_url where a person can watch or take over (e.g. to log in). Close it with "
+        "session_id and a live_url where a person can watch the browser. Close it with "
         "smooth_session_close when done; idle sessions are closed after a while."
     ),
     input_model=SessionOpenInput,
@@ -264,7 +264,7 @@ SESSION_EVALUATE_JS = ToolDefinition(
     output_model=EvaluateJsOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=False),
     run=session_evaluate_js,
-    lead=lambda r: f"Value of the script in session {r.session_id} ({kind_of(r.result)}):",
+    lead=lambda r: f"Value of the script in session {r.session_id} {value_kind(r.result)}",
 )
 
 # -- run_task --------------------------------------------------------------------------------

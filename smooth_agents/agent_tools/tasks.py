@@ -11,6 +11,7 @@ from ..models import Task, parse_action_output
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 from .browse import TaskOutput
 from .browse import lead as task_lead
+from .handoff_result import report_text
 
 
 class TaskStatusInput(ToolInput):
@@ -34,7 +35,9 @@ def _action_value(task: Task, event_id: str) -> Any:
         if event.id == event_id and "code" in event.payload:
             if event.payload.get("code") != 200:
                 raise ToolFailure(f"Action {event_id} of {task.id} failed: {event.payload.get('output')}")
-            return parse_action_output(event.payload.get("output")).output
+            # A hand-over's answer is read on through its page text (as smooth_session_handoff
+            # gives it).
+            return report_text(parse_action_output(event.payload.get("output")).output)
     raise ToolFailure(
         f"{task.id} has no result with event_id {event_id!r} (results are kept as long as the "
         "service keeps the session). Check the ids in the read_more call."

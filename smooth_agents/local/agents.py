@@ -40,6 +40,10 @@ class EssentialToolFailed(AgentError):
 
 # A page shown with fewer words than this is also read as its server sent it (see read_page).
 SERVED_CHECK_WORDS = 300
+# How long a page state waits for a download started since the last one, so that a quick one a
+# click started is told finished (with its size) in the state answering the click; a longer one
+# is told started, then finished in a later state (which does not wait for it again).
+DOWNLOAD_WAIT = 2.0
 
 # Sends a tool_call event and waits for the caller's answer: (code, output).
 ToolCaller = Callable[[str, Mapping[str, Any]], Awaitable[tuple[int, Any]]]
@@ -81,8 +85,12 @@ class AgentContext:
 
     async def page_state(self) -> PageState:
         """What the page shows now, as an outline whose elements carry refs; the session's other
-        tabs are listed when it has some."""
+        tabs are listed when it has some, and what became of its downloads since the last look."""
         state = await self.elements.state()
+        if self.task_files is not None:
+            if self.task_files.started_untold:
+                await self.browser.downloads_settled(DOWNLOAD_WAIT)
+            state.downloads = tuple(self.task_files.news())
         tabs = self.browser.tabs()
         if len(tabs) > 1:
             current = self.browser.page

@@ -271,10 +271,17 @@ class GuardMiddleware:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope["type"] == "websocket":  # the live view's socket: the same Host check
+            if self.settings.accepts_host(headers.get("host", "")):
+                await self.app(scope, receive, send)
+            else:
+                await receive()  # the connect message, then the refusal (an HTTP 403)
+                await send({"type": "websocket.close", "code": 1008, "reason": "Unknown Host header."})
+            return
         if not self.settings.accepts_host(headers.get("host", "")):
             response: Response = JSONResponse({"detail": "Unknown Host header."}, status_code=421)
             await response(scope, receive, send)

@@ -96,6 +96,9 @@ class BrowserSession:
         self._downloads: set[asyncio.Task[None]] = set()
         self._recorded: Page | None = None
         self.recording_note = ""
+        # Told each time the session's page becomes another (a tab switch, a page replaced): the
+        # live view follows it.
+        self.page_listeners: list[Callable[[Page], object]] = []
         self._adopt(page)
         page.on("download", self._on_download)
         context.on("page", self._on_page)
@@ -107,6 +110,11 @@ class BrowserSession:
         collecting = asyncio.get_running_loop().create_task(self.on_download(download))
         self._downloads.add(collecting)
         collecting.add_done_callback(self._downloads.discard)
+
+    async def downloads_settled(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the downloads in flight to end (none is stopped)."""
+        if self._downloads and timeout > 0:
+            await asyncio.wait(set(self._downloads), timeout=timeout)
 
     async def settle_downloads(self, grace: float) -> None:
         """Let downloads in flight finish (for up to ``grace`` seconds), then stop the rest."""
@@ -133,7 +141,11 @@ class BrowserSession:
 
     def _adopt(self, page: Page) -> None:
         """Make ``page`` the session's page, with its timeouts and file chooser."""
+        changed = page is not self.__dict__.get("page")
         self.page = page
+        if changed:
+            for listener in list(self.page_listeners):
+                listener(page)
         if page in self._adopted:
             return
         self._adopted.add(page)

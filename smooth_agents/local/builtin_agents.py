@@ -42,13 +42,15 @@ class ReaderAgent:
                     f"({landed.get('title') or 'no title'!r}): an error page, so nothing was read."
                 )
         elif context.browser.url in ("", "about:blank"):
+            # Names of the contract in backticks: each client surface writes its own names there
+            # (protocol.renamed); what is configured where is the same on every surface.
             raise AgentError(
                 "The built-in reader has no model, so it cannot act on the task text alone "
-                f"({context.task[:80]!r}). Options: give a `url` to read that page (add "
-                "`response_model` to get JSON matching a schema); drive a session step by step with "
-                "goto, extract and evaluate_js; give this server a model (SMOOTH_LOCAL_MODEL=provider:model, "
-                "or smooth-mcp --local-model host for the MCP host's own); or set SMOOTH_API_KEY to use "
-                "the Smooth cloud agent."
+                f"({context.task[:80]!r}): it reads a page. Give a `url` to read that page (with a "
+                "`response_model`, JSON matching that schema), or in a session open a page first with "
+                "`goto`; a session can also be driven step by step with `goto`, `extract` and "
+                "`evaluate_js`. For tasks in plain language, give the local server a model "
+                "(SMOOTH_LOCAL_MODEL=provider:model), or set SMOOTH_API_KEY to use the Smooth cloud agent."
             )
         if context.response_model is not None:
             try:

@@ -63,7 +63,12 @@ class BrowserProvider:
         cdp_endpoint: str | None = None,
         headless: bool = True,
     ) -> None:
-        self._executable = executable or os.environ.get("SMOOTH_LOCAL_BROWSER")
+        self._executable = executable or os.environ.get("SMOOTH_LOCAL_BROWSER") or None
+        if self._executable and not (os.path.isfile(self._executable) or shutil.which(self._executable)):
+            raise ValueError(
+                f"The browser {self._executable!r} (--browser / SMOOTH_LOCAL_BROWSER) is not a file "
+                "nor a command on PATH: point it at a Chromium, or unset it to use Playwright's."
+            )
         self._ws_endpoint = ws_endpoint
         self._cdp_endpoint = cdp_endpoint
         self._headless = headless

@@ -248,9 +248,13 @@ class PageState:
     tabs: tuple[str, ...] = ()
     # Parts of the page wholly above the view (left out of the outline: scroll up to see them).
     above: int = 0
+    # What became of the page's downloads since the last page state (started, finished, refused).
+    downloads: tuple[str, ...] = ()
 
     def as_text(self) -> str:
         head = f"URL: {self.url}\nTitle: {self.title or '(none)'}\n"
+        if self.downloads:
+            head += "Downloads: " + "; ".join(self.downloads) + "\n"
         if self.tabs:
             head += "Other tabs (switch_tab): " + "; ".join(self.tabs) + "\n"
         if self.focused:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..protocol import new_event_id
+from ..protocol import CANCEL_HAND_OVER, HAND_OVER, new_event_id
 from .errors import BadRequest
 from .extraction import InvalidSchemaError, check_schema
 from .schemas import (
@@ -13,13 +13,14 @@ from .schemas import (
     EventRequest,
     ExtractInput,
     GotoInput,
+    HandOverInput,
     RunTaskInput,
     ToolAnswer,
     parse_body,
 )
 from .tasks import QueuedAction, Task
 
-BROWSER_ACTIONS = frozenset({"goto", "extract", "evaluate_js", "exec_js"})
+BROWSER_ACTIONS = frozenset({"goto", "extract", "evaluate_js", "exec_js", HAND_OVER, CANCEL_HAND_OVER})
 SESSION_ACTIONS = frozenset({"run_task", "close"})
 
 
@@ -43,9 +44,11 @@ def accept_event(task: Task, body: Any) -> str:
             f"Task {task.id!r} is a one-shot task, not a session: it takes only tool_call answers."
         )
     action = parse_action(event)
+    _note_hand_over(task, action)
     task.touch()
     if action.id is not None:
         task.accepted_event_ids.add(action.id)
+        task.client_actions[action.id] = (action.action, _target(action))
     task.actions.put_nowait(action)
     return action.id or ""
 
@@ -62,6 +65,7 @@ def parse_action(event: EventRequest) -> QueuedAction:
         "evaluate_js": EvaluateJsInput,
         "exec_js": EvaluateJsInput,
         "run_task": RunTaskInput,
+        HAND_OVER: HandOverInput,
     }
     parsed: Any = None
     if name in models:
@@ -78,6 +82,27 @@ def parse_action(event: EventRequest) -> QueuedAction:
             raise BadRequest(str(exc)) from None
     event_id = event.id or new_event_id()
     return QueuedAction(event_id, event.name, str(name), parsed)
+
+
+def _note_hand_over(task: Task, action: QueuedAction) -> None:
+    """What an action means for the session's hand-overs, decided as it arrives: the worker waits
+    in a pending hand-over, so a cancel or a close queued behind it would come too late."""
+    if action.action == HAND_OVER and action.id is not None:
+        task.hand_overs.expect(action.id)
+    elif action.action == CANCEL_HAND_OVER:
+        action.input = {"cancelled": task.hand_overs.cancel()}
+    elif action.action == "close":
+        task.hand_overs.cancel("closed")
+
+
+def _target(action: QueuedAction) -> str:
+    """What an action acts on, as a watcher reads it: the address, or the task's text."""
+    data = action.input
+    if action.action == "goto":
+        return str(data.url)
+    if action.action == "run_task":
+        return str(data.task)
+    return ""
 
 
 def answer_tool_call(task: Task, event: EventRequest) -> str:

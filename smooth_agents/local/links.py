@@ -7,12 +7,13 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 
-def task_of_link(request: Request, token_of: Callable[[Any], str | None]) -> Any | None:
+def task_of_link(request: HTTPConnection, token_of: Callable[[Any], str | None]) -> Any | None:
     """The task a link names (``task_id`` in its path), when its ``token`` is that task's
-    ``token_of(task)``; None otherwise (unknown task, no token for it, or a wrong one)."""
+    ``token_of(task)``; None otherwise (unknown task, no token for it, or a wrong one). The
+    request may be a page's or a WebSocket's."""
     task = request.app.state.runtime.tasks.get(request.path_params["task_id"])
     expected = token_of(task) if task is not None else None
     given = request.query_params.get("token", "")

@@ -1,72 +1,42 @@
-"""The live view: a page where a person watches a session's browser, refreshed from screenshots.
+"""The live view: a page where a person watches a session's browser and, when the link asks for
+it (``interactive=true``), uses it: clicks, types, signs in, then hands it back.
 
-The link carries a per-task token instead of the API key, so it can be shared with a person
-without sharing the key.
+The page's pictures and state come over a WebSocket (``live_socket``) as the page changes;
+``embed=true`` shows the picture alone, for an iframe of the user's own page. The link carries a
+per-task token instead of the API key, so it can be shared with a person without sharing the key;
+the token opens the page, its socket, its pictures and its state, and nothing else.
 """
 
 from __future__ import annotations
 
 import html
+import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from ..protocol import LIVE_EMBED, LIVE_INTERACTIVE
 from .errors import ActionFailed
 from .links import task_of_link
-from .tasks import Task
+from .live_socket import socket_route
+from .tasks import Task, TaskEvent
 
-REFRESH_MS = 1000
 # Steps of a model agent the live view lists, the latest first.
 SHOWN_STEPS = 10
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Smooth local live view: {task_id}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
- body {{ margin: 0; font: 14px system-ui, sans-serif; background: #111; color: #eee; }}
- header {{ padding: 8px 12px; display: flex; gap: 16px; align-items: baseline; }}
- #status {{ font-weight: 600; }}
- img {{ display: block; max-width: 100%; margin: 0 auto; background: #222; }}
- #steps {{ margin: 0; padding: 6px 12px 6px 32px; color: #bbb; font-size: 13px; }}
- #steps:empty {{ display: none; }}
-</style></head>
-<body>
-<header><span>Task <code>{task_id}</code></span><span id="status">{status}</span>
-<span id="url"></span></header>
-<ol id="steps" reversed></ol>
-<img id="frame" alt="Current browser view" src="{frame}">
-<script>
- const frame = document.getElementById("frame");
- const statusEl = document.getElementById("status");
- const urlEl = document.getElementById("url");
- const stepsEl = document.getElementById("steps");
- function showSteps(steps) {{
-   stepsEl.replaceChildren(...steps.slice().reverse().map((s) => {{
-     const item = document.createElement("li");
-     item.textContent = s.name + (s.target ? " " + s.target : "") + (s.outcome ? ": " + s.outcome : "");
-     return item;
-   }}));
-   if (steps.length) stepsEl.start = steps[steps.length - 1].step || steps.length;
- }}
- async function refresh() {{
-   const r = await fetch("{state}", {{cache: "no-store"}});
-   if (r.ok) {{
-     const s = await r.json();
-     statusEl.textContent = s.status;
-     urlEl.textContent = s.url || "";
-     showSteps(s.steps || []);
-     if (s.status === "running") frame.src = "{frame}&t=" + Date.now();
-     if (s.status !== "running" && s.status !== "waiting") return;
-   }}
-   setTimeout(refresh, {refresh});
- }}
- setTimeout(refresh, {refresh});
-</script>
-</body></html>
-"""
+# The page's template, script and style (served at ASSETS_PATH).
+ASSETS = Path(__file__).parent / "live"
+ASSETS_PATH = "/live/assets"
+_PAGE = (ASSETS / "view.html").read_text(encoding="utf-8")
+# What the page may load: its own script, style and pictures, and its own socket; nothing inline.
+_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
 
 
 def _authorized_task(request: Request) -> Task | Response:
@@ -80,16 +50,31 @@ async def live_page(request: Request) -> Response:
     found = _authorized_task(request)
     if isinstance(found, Response):
         return found
-    token = html.escape(found.live_token, quote=True)
-    base = f"/live/{html.escape(found.id, quote=True)}"
+    interactive = request.query_params.get(LIVE_INTERACTIVE, "").lower() == "true"
+    embed = request.query_params.get(LIVE_EMBED, "").lower() == "true"
+    query = urlencode({"token": found.live_token, LIVE_INTERACTIVE: str(interactive).lower()})
+    base = f"/live/{quote(found.id, safe='')}"
+    config = {"socket": f"{base}/socket?{query}", "interactive": interactive, "embed": embed}
+    classes = [name for name, on in (("interactive", interactive), ("embed", embed)) if on]
     page = _PAGE.format(
         task_id=html.escape(found.id),
         status=html.escape(found.status),
-        frame=f"{base}/frame.jpg?token={token}",
-        state=f"{base}/state?token={token}",
-        refresh=REFRESH_MS,
+        control="You are in control" if interactive else "View only",
+        body_class=" ".join(classes),
+        assets=ASSETS_PATH,
+        # The first picture while the socket opens (a finished task has none).
+        first_frame=html.escape(f"{base}/frame.jpg?{query}" if found.active else "", quote=True),
+        # As JSON in a script element: no "<" may close it early.
+        config=json.dumps(config).replace("<", "\\u003c"),
     )
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if embed:
+        # Framed by the user's own page: no frame-ancestors limit on this response.
+        headers["Content-Security-Policy"] = _POLICY
+    else:
+        headers["Content-Security-Policy"] = _POLICY + "; frame-ancestors 'none'"
+        headers["X-Frame-Options"] = "DENY"
+    return HTMLResponse(page, headers=headers)
 
 
 async def live_state(request: Request) -> Response:
@@ -102,25 +87,45 @@ async def live_state(request: Request) -> Response:
 
 
 def last_steps(task: Task) -> list[dict[str, Any]]:
-    """The agent's last actions (its ``browser_action`` events), as a watcher reads them: the
-    action, what it acted on (a ref, an address, a key; never typed text) and how it went."""
+    """The last actions, as a watcher reads them: the agent's steps (its ``browser_action``
+    events) and the actions a client sent the session (their result events), each with its
+    name, what it acted on (a ref, an address, a key; never typed text) and how it went."""
     shown: list[dict[str, Any]] = []
     for event in reversed(task.events):
-        if event.name != "browser_action":
+        step = _client_action(task, event) if "code" in event.payload else _agent_step(event)
+        if step is None:
             continue
-        given = event.payload.get("input") or {}
-        target = next((str(given[k]) for k in ("ref", "url", "key", "index", "direction") if k in given), "")
-        shown.append(
-            {
-                "name": event.payload.get("name"),
-                "target": target[:120],
-                "outcome": str(event.payload.get("outcome") or "")[:160],
-                "step": event.payload.get("step"),
-            }
-        )
+        shown.append(step)
         if len(shown) == SHOWN_STEPS:
             break
     return shown[::-1]
+
+
+def _agent_step(event: TaskEvent) -> dict[str, Any] | None:
+    if event.name != "browser_action":
+        return None
+    given = event.payload.get("input") or {}
+    target = next((str(given[k]) for k in ("ref", "url", "key", "index", "direction") if k in given), "")
+    return {
+        "name": str(event.payload.get("name") or "action"),
+        "target": target[:120],
+        "outcome": str(event.payload.get("outcome") or "")[:160],
+        "step": event.payload.get("step"),
+    }
+
+
+def _client_action(task: Task, event: TaskEvent) -> dict[str, Any] | None:
+    """The result of an action a client sent (``{"code", "output"}``), named by its action."""
+    if event.name not in ("browser_action", "session_action") or event.id is None:
+        return None
+    name, target = task.client_actions.get(event.id, (event.name, ""))
+    failed = event.payload.get("code") != 200
+    return {
+        "name": name,
+        "target": target[:120],
+        "outcome": str(event.payload.get("output") or "")[:160] if failed else "done",
+        "step": None,
+    }
 
 
 async def live_frame(request: Request) -> Response:
@@ -138,7 +143,9 @@ async def live_frame(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
+        Mount(ASSETS_PATH, StaticFiles(directory=ASSETS, html=False)),
         Route("/live/{task_id}", live_page, methods=["GET"]),
         Route("/live/{task_id}/state", live_state, methods=["GET"]),
         Route("/live/{task_id}/frame.jpg", live_frame, methods=["GET"]),
+        socket_route(last_steps),
     ]

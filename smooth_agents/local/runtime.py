@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..cancellation import cancel_and_wait
-from ..protocol import TaskStatus
+from ..protocol import CANCEL_HAND_OVER, HAND_OVER, TaskStatus
 from .agents import AgentContext, AgentError, AgentSelector
 from .browser import BrowserSession
 from .builtin_agents import default_agent_selector
@@ -21,6 +21,7 @@ from .errors import ActionFailed, BadRequest, Forbidden, NotFound, TooManyReques
 from .events import accept_event
 from .extract_action import extract_filling_gaps
 from .extraction import InvalidSchemaError, check_schema
+from .handover import page_report
 from .model_agents import load_model_agent
 from .schemas import (
     RunTaskInput,
@@ -430,7 +431,24 @@ class LocalRuntime:
             return await self._run_agent(task, data.task, files, data)
         if action.action == "close":
             return True
+        if action.action == HAND_OVER:
+            return await self._hand_over(task, action)
+        if action.action == CANCEL_HAND_OVER:
+            return action.input  # {"cancelled": ...}, decided when it arrived (events.py)
         raise ActionFailed(f"Unknown action {action.action!r}.")
+
+    async def _hand_over(self, task: Task, action: QueuedAction) -> dict[str, Any]:
+        """Give the browser to a person at the live view until they hand it back; the page as it
+        then is."""
+        assert task.browser is not None
+        ended = await task.hand_overs.wait(action.id, action.input.message, action.input.timeout)
+        task.touch()
+        # The text gets a third of the output bound (JSON may escape it to twice its length).
+        metadata = task.request.metadata or {}
+        page = await page_report(task.browser, metadata, self.settings.max_output_chars // 3)
+        if ended == "done":
+            return {"handed_back": True, **page}
+        return {"handed_back": False, "reason": ended, **page}
 
     # -- events ---------------------------------------------------------------------------
     def post_event(self, task_id: str, body: Any) -> str:

@@ -155,6 +155,13 @@ class RunTaskInput(_Lenient):
     secrets: dict[str, Any] | None = Field(default=None, repr=False)
 
 
+class HandOverInput(_Lenient):
+    # What the person is asked to do (shown above the page in the live view).
+    message: str = Field(default="", max_length=2000)
+    # Seconds to wait for the person to hand the browser back.
+    timeout: float = Field(default=600.0, gt=0, le=86_400)
+
+
 class ToolAnswer(_Lenient):
     code: int
     output: Any = None

@@ -179,7 +179,7 @@ class ThreadedServer:
 
 
 class RedactTokens(logging.Filter):
-    """Keeps the live views' per-task tokens out of the access log (a token opens a live view)."""
+    """Keeps the live views' per-task tokens out of the logs (a token opens a live view)."""
 
     _TOKEN = re.compile(r"(token=)[^&\s]+")
 
@@ -194,6 +194,8 @@ class RedactTokens(logging.Filter):
 def serve(settings: LocalServerSettings, *, log_level: str = "info") -> None:
     """Serve until interrupted (the CLI's ``local serve``)."""
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    # uvicorn logs each WebSocket (the live view's socket, token in its query) on this logger.
+    logging.getLogger("uvicorn.error").addFilter(RedactTokens())
     app = create_app(settings)
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, lifespan="on")

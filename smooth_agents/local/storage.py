@@ -70,7 +70,13 @@ class Storage:
         self.files_dir = root / "files"
         self.extensions_dir = root / "extensions"
         for directory in (self.profiles_dir, self.files_dir, self.extensions_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a setting to fix, said as one
+                raise ValueError(
+                    f"The data folder {str(root)!r} (SMOOTH_LOCAL_DATA_DIR / --data-dir) cannot be "
+                    f"used: {exc.strerror or exc} ({directory})."
+                ) from None
 
     # -- profiles -------------------------------------------------------------------------
     def profile_path(self, profile_id: str) -> Path:

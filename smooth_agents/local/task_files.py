@@ -68,6 +68,11 @@ class TaskFiles:
         # Set once the task's browser is gone and the archive and video are in place.
         self.ready = False
         self.claimed = False  # someone is finishing them (only one may)
+        # What the task's agent has not been told yet of the page's downloads (by download: the
+        # latest news of each), and the downloads still in flight (see ``news``).
+        self._count = 0
+        self._untold: dict[int, str] = {}
+        self._in_flight: dict[int, str] = {}
 
     @property
     def downloads_dir(self) -> Path:
@@ -124,44 +129,73 @@ class TaskFiles:
         self.saved.append(target.name)
         return target.name
 
+    @property
+    def started_untold(self) -> bool:
+        """True when a download in flight started since the agent was last told."""
+        return any(key in self._untold for key in self._in_flight)
+
+    def news(self) -> list[str]:
+        """What became of the page's downloads since the agent was last told: each started,
+        finished (its name and size) or refused one once, and those still in flight."""
+        told = list(self._untold.values())
+        told += [
+            f"{name}: still downloading" for key, name in self._in_flight.items() if key not in self._untold
+        ]
+        self._untold.clear()
+        return told
+
     async def collect(self, download: Download) -> None:
         """Keep one file the page downloaded, or refuse it past the bound; either way the task's
         events say so. A download in flight is let finish first."""
         name = safe_name(download.suggested_filename)
         payload: dict[str, Any] = {"file": name, "url": download.url[:500]}
+        self._count += 1
+        key = self._count
+        self._in_flight[key] = name
+        self._untold[key] = f"{name}: download started"
+        try:
+            await self._collect(download, name, payload, key)
+        finally:
+            self._in_flight.pop(key, None)
+
+    async def _collect(self, download: Download, name: str, payload: dict[str, Any], key: int) -> None:
         try:
             if self.used >= self.max_bytes:
                 await download.cancel()
-                self._refuse(payload, self._full(1) or "the downloads are full")
+                self._refuse(payload, self._full(1) or "the downloads are full", key)
                 return
             failure = await download.failure()
             if failure is not None:
-                self._refuse(payload, f"the download failed ({failure})")
+                self._refuse(payload, f"the download failed ({failure})", key)
                 return
             size = await _size_of(download)
             if size is not None and (problem := self._full(size)) is not None:
-                self._refuse(payload, problem)
+                self._refuse(payload, problem, key)
                 return
             target = self._target(name)
             await download.save_as(target)
             size = _size(target)
             if (problem := self._full(size)) is not None:
                 target.unlink()
-                self._refuse(payload, problem)
+                self._refuse(payload, problem, key)
                 return
             self.used += size
             self.saved.append(target.name)
+            self._untold[key] = (
+                f"{target.name}: download finished, {size:,} bytes, kept in the task's downloads"
+            )
             self._say({**payload, "file": target.name, "bytes": size, "saved": True})
         except PlaywrightError as exc:  # the context closed under it
-            self._refuse(payload, f"the download did not finish ({str(exc).splitlines()[0]})")
+            self._refuse(payload, f"the download did not finish ({str(exc).splitlines()[0]})", key)
         except asyncio.CancelledError:
-            self._refuse(payload, "the task ended before the download finished")
+            self._refuse(payload, "the task ended before the download finished", key)
             raise
         finally:
             with contextlib.suppress(PlaywrightError):
                 await download.delete()  # the browser's own copy
 
-    def _refuse(self, payload: dict[str, Any], reason: str) -> None:
+    def _refuse(self, payload: dict[str, Any], reason: str, key: int) -> None:
+        self._untold[key] = f"{payload['file']}: download not kept ({reason})"
         self.refused.append(str(payload["file"]))
         log.info("download %s refused: %s", payload["file"], reason)
         self._say({**payload, "saved": False, "reason": reason})

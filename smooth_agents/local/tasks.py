@@ -15,6 +15,7 @@ from typing import Any
 
 from ..protocol import ACTIVE_STATUSES, TaskStatus, new_event_id
 from .browser import BrowserSession
+from .handover import HandOvers
 from .jsonsafe import json_safe
 from .schemas import TaskRequest
 from .task_files import TaskFiles
@@ -70,15 +71,28 @@ class Task:
     # Client event ids already accepted, and tool calls already answered: a retried POST of
     # either is acknowledged again without doing anything twice.
     accepted_event_ids: set[str] = field(default_factory=set)
+    # What each client action (by event id) was: its name and what it acted on (the live view
+    # names them; their result events carry only a code and an output).
+    client_actions: dict[str, tuple[str, str]] = field(default_factory=dict)
     answered_tool_calls: dict[str, tuple[int, Any]] = field(default_factory=dict)
     close_delivered: asyncio.Event = field(default_factory=asyncio.Event)
+    # The browser handed to a person at the live view (the hand_over action), pending or queued.
+    hand_overs: HandOvers = field(default_factory=HandOvers)
     _last_timestamp: int = 0
     # Replaced by a fresh Event on every change; long-polling readers wait on the current one.
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
+    def __post_init__(self) -> None:
+        self.hand_overs.on_change = self._notify
+
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def changed(self) -> asyncio.Event:
+        """Set at the task's next change (an event, its status, a hand-over): a watcher takes it
+        before it reads the task, then waits on it."""
+        return self._changed
 
     def touch(self) -> None:
         self.last_activity = time.monotonic()

@@ -84,3 +84,48 @@ def test_the_mcp_command_is_the_mcp_server_found_through_its_entry_point() -> No
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: smooth-mcp")
     assert "--transport" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SMOOTH_LOCAL_MODEL": "someprovider:model"}, "provider LangChain does not know"),
+        ({"SMOOTH_LOCAL_MODEL": "ibm:granite"}, "pip install langchain-ibm"),
+        ({"SMOOTH_LOCAL_MODEL": "gpt4"}, "'provider:model'"),
+        ({"SMOOTH_LOCAL_MODEL": "openai:gpt-4o-mini", "OPENAI_API_KEY": ""}, "OPENAI_API_KEY"),
+        ({"SMOOTH_BASE_URL": "http://127.0.0.1:9/api/"}, "no API key"),
+        ({"SMOOTH_API_KEY": API_KEY, "SMOOTH_BASE_URL": "127.0.0.1:9/api"}, "http:// or https://"),
+        ({"SMOOTH_LOCAL_DATA_DIR": __file__}, "SMOOTH_LOCAL_DATA_DIR"),
+        ({"SMOOTH_LOCAL_BROWSER": "/nonexistent/chromium"}, "SMOOTH_LOCAL_BROWSER"),
+    ],
+    ids=[
+        "unknown-provider",
+        "provider-package-missing",
+        "bad-model-spec",
+        "provider-key-missing",
+        "base-url-without-key",
+        "base-url-not-http",
+        "data-dir-a-file",
+        "browser-missing",
+    ],
+)
+def test_a_configuration_error_is_one_line_and_exit_code_2(env: dict[str, str], says: str) -> None:
+    done = cli("run", "read the page", "--url", "http://127.0.0.1:9/", "--quiet", env=env, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("WARNING ")]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("smooth-agents: ")
+    assert says in lines[0]
+
+
+def test_bad_flags_of_the_commands_are_one_line_and_exit_code_2() -> None:
+    for args in (
+        ("run", "x", "--schema", "[1, 2]"),
+        ("extract", "http://127.0.0.1:9/", "--schema", "{not json"),
+        ("local", "serve", "--max-sessions", "0"),
+    ):
+        done = cli(*args, timeout=60)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert done.stderr.strip().splitlines()[-1].startswith("smooth-agents: ")

@@ -98,6 +98,13 @@ async def test_failed_task_raises_task_failed(client: AsyncSmoothClient) -> None
     with pytest.raises(TaskFailedError, match="url") as failure:
         await handle.result(timeout=30)
     assert failure.value.status == "failed"
+    # The reason names what a Python caller has: run's response_model, a session's methods, and
+    # the configuration every surface shares (no other surface's tools or flags).
+    reason = str(failure.value.output)
+    for name in ("`url`", "`response_model`", "`goto`", "`extract`", "`evaluate_js`", "SMOOTH_LOCAL_MODEL"):
+        assert name in reason, name
+    assert "smooth_" not in reason
+    assert "smooth-mcp" not in reason
 
 
 async def test_result_timeout_leaves_the_task_running(client: AsyncSmoothClient) -> None:

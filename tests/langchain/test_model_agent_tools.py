@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import re
+import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -254,3 +255,36 @@ def test_the_langchain_browse_result_carries_the_links(
     assert later.artifact["downloads_url"] == artifact["downloads_url"]
     assert later.artifact["recording_url"] == artifact["recording_url"]
     assert json.loads(json.dumps(later.artifact))  # plain JSON
+
+
+async def test_the_model_is_told_when_a_click_starts_and_finishes_a_download(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    # A quick file is told finished in the state answering the click; a slow one (three seconds)
+    # is told started there, and finished in a later state (the model looks again every second).
+    def look_later(messages: Sequence[BaseMessage]) -> AIMessage:
+        time.sleep(1)  # a model thinking (chat models run on a worker thread: the task goes on)
+        return call("page_state")(messages)
+
+    model = ScriptedChatModel(
+        steps=[
+            call_with("click", lambda m: {"ref": ref_of(m, "link", "Download the quarterly report")}),
+            call_with("click", lambda m: {"ref": ref_of(m, "link", "Download the slow export")}),
+            *[look_later for _ in range(6)],
+            call("finish", answer_json="downloaded"),
+        ]
+    )
+    with serve(tmp_path, model) as server:
+        async with AsyncSmoothClient(api_key=API_KEY, base_url=server.base_url) as client:
+            handle = await client.run(
+                "Download the report and the export", url=site.url("files/index.html"), enable_recording=False
+            )
+            assert (await handle.result(timeout=90)).output == "downloaded"
+    seen = model.seen[-1]
+    quick, slow = (str(m.content) for m in answers(seen, "click"))
+    assert "Downloads: report.csv: download finished, 16 bytes, kept in the task's downloads\n" in quick
+    assert "Downloads: export.csv: download started\n" in slow
+    assert "export.csv: download" not in quick
+    later = "\n".join(str(m.content) for m in answers(seen, "page_state"))
+    assert "export.csv: download finished, 200,000 bytes, kept in the task's downloads" in later
+    assert "report.csv: download" not in later  # each is told once

@@ -120,6 +120,7 @@ MINIMAL = {
     "smooth_session_extract": {"session_id": "s1", "json_schema": '{"type": "object"}'},
     "smooth_session_evaluate_js": {"session_id": "s1", "code": "1"},
     "smooth_session_run_task": {"session_id": "s1", "task": "read it"},
+    "smooth_session_handoff": {"session_id": "s1", "message": "Sign in"},
     "smooth_session_close": {"session_id": "s1"},
     "smooth_session_list": {},
     "smooth_task_status": {"task_id": "t1"},

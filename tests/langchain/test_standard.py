@@ -6,6 +6,7 @@ Unit suites build each tool from the environment alone; integration suites invok
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from langchain_tests.unit_tests import ToolsUnitTests
 from langchain_tools import ALL_TOOL_CLASSES, SmoothTool
 from smooth_agents.agent_tools import BlockingToolRuntime
 from tests.helpers import SiteServer
+from tests.person import done_over_the_socket
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
 
@@ -56,6 +58,7 @@ class World:
             "smooth_session_extract": {"session_id": self.session_id, "json_schema": PRODUCT},
             "smooth_session_evaluate_js": {"session_id": self.session_id, "code": "document.title"},
             "smooth_session_run_task": {"session_id": self.session_id, "task": "read the page"},
+            "smooth_session_handoff": {"session_id": self.session_id, "message": "Press Done"},
             "smooth_session_close": {"session_id": self.session_id},
             "smooth_session_list": {},
             "smooth_task_status": {"task_id": self.task_id},
@@ -75,6 +78,10 @@ class _OfflineSite:
 
 UNIT_WORLD = World(None, _OfflineSite(), Path("/tmp"))  # type: ignore[arg-type]
 UNIT_WORLD.session_id, UNIT_WORLD.task_id, UNIT_WORLD.profile_id = "task_s", "task_t", "profile_p"
+
+
+def press_done(link: str, message: str) -> None:
+    asyncio.run(done_over_the_socket(link))
 
 
 def unit_suite(tool_class: type[SmoothTool]) -> type:
@@ -120,7 +127,8 @@ def integration_suite(tool_class: type[SmoothTool]) -> type:
 
         @property
         def tool_constructor_params(self) -> dict[str, Any]:
-            return {"runtime": self.world.runtime}
+            # The person at the live view presses Done as soon as the hand-over shows.
+            return {"runtime": self.world.runtime, "on_handoff": press_done}
 
         @property
         def tool_invoke_params_example(self) -> dict[str, Any]:

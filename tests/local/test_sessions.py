@@ -179,6 +179,28 @@ def test_live_view_shows_the_session(api: httpx2.Client, site: SiteServer) -> No
     api.delete(f"/task/{session['id']}")
 
 
+def test_the_live_view_names_the_actions_a_client_sent(api: httpx2.Client, site: SiteServer) -> None:
+    session = open_session(api)
+    task_id = session["id"]
+    product = site.url("demo/product.html")
+    act(api, task_id, "browser_action", "goto", {"url": product})
+    act(api, task_id, "browser_action", "evaluate_js", {"js": "document.title"})
+    act(api, task_id, "browser_action", "evaluate_js", {"js": "throw new Error('boom')"})
+    act(api, task_id, "browser_action", "extract", {"schema": {"type": "object", "properties": {}}})
+    act(api, task_id, "session_action", "run_task", {"task": "read the page"})
+    # What the live view's page shows, as its script fetches it.
+    state_url = session["live_url"].replace("?token=", "/state?token=")
+    with httpx2.Client(timeout=30) as browser_user:
+        state = browser_user.get(state_url).json()
+    steps = state["steps"]
+    assert [s["name"] for s in steps] == ["goto", "evaluate_js", "evaluate_js", "extract", "run_task"]
+    assert steps[0]["target"] == product
+    assert steps[0]["outcome"] == "done"
+    assert "boom" in steps[2]["outcome"]
+    assert steps[4]["target"] == "read the page"
+    api.delete(f"/task/{task_id}")
+
+
 def test_extract_from_each_fixture_page_in_the_browser(api: httpx2.Client, site: SiteServer) -> None:
     listing_schema = {
         "type": "array",

@@ -19,16 +19,19 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from typing import Any
 
 import pytest
 from mcp.client import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ElicitRequestParams, ElicitRequestURLParams, ElicitResult
 from pydantic import SecretStr
 from smooth import SmoothAsyncClient, ToolCallError
 
 from langchain_tools import SmoothToolkit
 from smooth_agents import AsyncSmoothClient
+from smooth_agents.protocol import live_view_link
 from tests.helpers import API_KEY, SiteServer
 from tests.matrix.hosts import (
     ADAPTERS_PYTHON,
@@ -37,10 +40,12 @@ from tests.matrix.hosts import (
     Host,
     InspectorHost,
     McpClientHost,
+    Seen,
     ToolkitHost,
     stdio_parameters,
 )
 from tests.matrix.world import World, world
+from tests.person import hand_back, person_browser
 from tests.reading import part_in_text, read_on_arguments
 
 PRODUCT = {
@@ -50,6 +55,8 @@ PRODUCT = {
 }
 LAPTOP = {"type": "object", "properties": {"title": {"type": "string"}, "price": {"type": "number"}}}
 
+# The hosts that are the mcp SDK's Client (one connection kept for every call).
+MCP_CLIENT_HOSTS = ("stdio", "stdio-handshake", "sse", "http-handshake", "http", "http-stateless")
 HOSTS = [
     "stdio",
     "stdio-handshake",
@@ -68,7 +75,11 @@ NOT_APPLICABLE = {
     # Each call is a new smooth-mcp process, and a process closes the sessions it opened when it
     # ends (over stdio the process is the client): use the session mode, or HTTP.
     ("adapters-default-stdio", "session_flow"): "a process per call",
+    ("adapters-default-stdio", "handoff"): "a process per call",
 }
+# Hosts whose handoff call itself waits for the person (the LangChain callback tells them), where
+# the others answer at once with the link and wait on the next call.
+HANDOFF_WAITS = {"toolkit-agent"}
 
 
 @pytest.fixture(scope="module")
@@ -92,20 +103,26 @@ class Hosts:
                 self._started[name] = await self._start(name)
             return self._started[name]
 
-    async def _start(self, name: str) -> Host:
-        made, stack = self.world, self._stack
+    def mcp_client(self, name: str, **options: Any) -> Client:
+        """A new mcp ``Client`` of one of the MCP client hosts (``options``: its callbacks)."""
+        made = self.world
         http = made.http["http"] + "/mcp"
         if name in ("stdio", "stdio-handshake"):
             mode = "legacy" if name == "stdio-handshake" else "2026-07-28"
-            client = Client(stdio_parameters(made.env), mode=mode)
-        elif name == "sse":
-            client = Client(sse_client(made.http["sse"] + "/sse"), mode="legacy")
-        elif name in ("http", "http-handshake"):
-            client = Client(
-                streamable_http_client(http), mode="legacy" if name == "http-handshake" else "2026-07-28"
-            )
-        elif name == "http-stateless":
-            client = Client(streamable_http_client(made.http["http-stateless"] + "/mcp"))
+            return Client(stdio_parameters(made.env), mode=mode, **options)
+        if name == "sse":
+            return Client(sse_client(made.http["sse"] + "/sse"), mode="legacy", **options)
+        if name in ("http", "http-handshake"):
+            mode = "legacy" if name == "http-handshake" else "2026-07-28"
+            return Client(streamable_http_client(http), mode=mode, **options)
+        assert name == "http-stateless", name
+        return Client(streamable_http_client(made.http["http-stateless"] + "/mcp"), **options)
+
+    async def _start(self, name: str) -> Host:
+        made, stack = self.world, self._stack
+        http = made.http["http"] + "/mcp"
+        if name in MCP_CLIENT_HOSTS:
+            client = self.mcp_client(name)
         elif name.startswith("adapters-"):
             if not ADAPTERS_PYTHON.exists():
                 pytest.fail("scripts/check installs langchain-mcp-adapters in .cache/adapters-venv")
@@ -159,6 +176,7 @@ async def held(context: AbstractAsyncContextManager[object], stack: AsyncExitSta
 @pytest.fixture(scope="module")
 async def hosts(shared: World) -> AsyncIterator[Hosts]:
     async with AsyncExitStack() as stack:
+        shared.person = await stack.enter_async_context(person_browser())
         yield Hosts(shared, stack)
 
 
@@ -264,6 +282,47 @@ async def failing_page(host: Host, made: World, cell: str) -> None:
     assert "ERR_CONNECTION_REFUSED" in seen.text or "could not" in seen.text.lower(), seen.text
 
 
+SIGN_IN = "Sign in as Ada"
+
+
+async def open_login(host: Host, made: World) -> tuple[str, str]:
+    """A session on the sign-in page: its id and its interactive live view, as the text says them."""
+    opened = await host.call("smooth_session_open", {"url": made.site.url("login/index.html")})
+    assert not opened.is_error, opened.text
+    named = re.search(r"Session (\S+) is open", opened.text)
+    live = re.search(r"Live view: (\S+)", opened.text)
+    assert named, opened.text
+    assert live, opened.text
+    return named.group(1), live_view_link(live.group(1), interactive=True)
+
+
+def handed_back(seen: Seen) -> None:
+    assert not seen.is_error, seen.text
+    assert "handed session" in seen.text, seen.text
+    assert "Sign in | Login Site" in seen.text  # the page as it then is
+    assert "Username" in seen.text or "Sign in" in seen.text
+
+
+async def handoff(host: Host, made: World, cell: str) -> None:
+    """The browser handed to a person: a host that cannot ask the person gets the link at once
+    and waits on the next call; the person presses Done on the live view."""
+    session_id, link = await open_login(host, made)
+    arguments = {"session_id": session_id, "message": SIGN_IN}
+    asked = asyncio.create_task(host.call("smooth_session_handoff", arguments))
+    if host.name not in HANDOFF_WAITS:
+        told = await asyncio.wait_for(asked, 60)
+        assert not told.is_error, told.text
+        assert "waits for a person" in told.text, told.text
+        assert link in told.text, told.text  # what to tell the person: the link, the message, Done
+        assert SIGN_IN in told.text
+        assert "press Done" in told.text
+        asked = asyncio.create_task(host.call("smooth_session_handoff", arguments))
+    await hand_back(made.person, link, SIGN_IN)
+    handed_back(await asyncio.wait_for(asked, 60))
+    closed = await host.call("smooth_session_close", {"session_id": session_id})
+    assert not closed.is_error, closed.text
+
+
 KINDS: dict[str, Callable[[Host, World, str], Awaitable[None]]] = {
     "page_read": page_read,
     "extraction": extraction,
@@ -271,6 +330,7 @@ KINDS: dict[str, Callable[[Host, World, str], Awaitable[None]]] = {
     "session_flow": session_flow,
     "read_on": read_on,
     "failing_page": failing_page,
+    "handoff": handoff,
 }
 CELLS = [
     pytest.param(host, kind, id=f"{host}-{kind}")
@@ -285,6 +345,32 @@ CELLS = [
 async def test_cell(hosts: Hosts, host_name: str, kind: str) -> None:
     host = await hosts.get(host_name)
     await KINDS[kind](host, hosts.world, f"{host_name}.{kind}")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("host_name", MCP_CLIENT_HOSTS)
+async def test_handoff_to_a_host_that_elicits(hosts: Hosts, host_name: str) -> None:
+    """The mcp Client hosts with an elicitation callback: the person is sent to the live view by
+    URL-mode elicitation, goes, and presses Done; one call answers with the page."""
+    made = hosts.world
+    asked: list[str] = []
+    pressed: list[asyncio.Task[str]] = []
+
+    async def person_at_the_host(context: Any, params: ElicitRequestParams) -> ElicitResult:
+        assert isinstance(params, ElicitRequestURLParams), params
+        asked.append(params.url)
+        pressed.append(asyncio.create_task(hand_back(made.person, params.url, SIGN_IN)))
+        return ElicitResult(action="accept")
+
+    async with hosts.mcp_client(host_name, elicitation_callback=person_at_the_host) as client:
+        host = McpClientHost(host_name, client)
+        session_id, link = await open_login(host, made)
+        seen = await host.call("smooth_session_handoff", {"session_id": session_id, "message": SIGN_IN})
+        handed_back(seen)
+        await host.call("smooth_session_close", {"session_id": session_id})
+    assert asked == [link]  # the interactive live view
+    assert len(pressed) == 1
+    assert SIGN_IN in await pressed[0]
 
 
 # The official SDK (smooth-py) on the REST server: the same kinds, where the REST API has them

@@ -92,6 +92,8 @@ class World:
     gates: Gates
     env: dict[str, str]
     http: dict[str, str] = field(default_factory=dict)  # transport name -> base URL
+    # The person at the live view (a Chromium of their own; tests/person.py), once started.
+    person: Any = None
 
 
 @contextmanager

@@ -24,6 +24,7 @@ ENV_TWINS = {
     "allow_origin": ("SMOOTH_MCP_ALLOWED_ORIGINS", "https://a.example", ["https://a.example"]),
     "stateless": ("SMOOTH_MCP_STATELESS", "1", True),
     "wait": ("SMOOTH_MCP_WAIT", "5", 5.0),
+    "handoff_timeout": ("SMOOTH_MCP_HANDOFF_TIMEOUT", "90", 90.0),
     "session_ttl": ("SMOOTH_MCP_SESSION_TTL", "60", 60.0),
     "max_sessions": ("SMOOTH_MCP_MAX_SESSIONS", "3", 3),
     "file_root": ("SMOOTH_MCP_FILE_ROOTS", "/srv/a", ["/srv/a"]),
@@ -58,6 +59,13 @@ def test_a_bad_number_in_the_environment_is_a_usage_error(
 def test_the_budget_has_a_floor() -> None:
     with pytest.raises(SystemExit, match="at least 2000"):
         settings_from(build_parser().parse_args(["--content-budget", "100"]))
+
+
+def test_the_handoff_timeout_reaches_the_tools_and_is_bounded() -> None:
+    assert settings_from(build_parser().parse_args([])).tools.handoff_timeout == 600.0
+    assert settings_from(build_parser().parse_args(["--handoff-timeout", "45"])).tools.handoff_timeout == 45.0
+    with pytest.raises(SystemExit, match="handoff_timeout"):
+        settings_from(build_parser().parse_args(["--handoff-timeout", "0"]))
 
 
 def test_a_placeholder_key_is_no_key(

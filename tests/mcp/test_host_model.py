@@ -1,9 +1,12 @@
 """The MCP host's own model drives the embedded browser agent (``smooth-mcp --local-model host``):
-an MCP client, in process, whose sampling callback plays the host's model. It reads the page states
-it is sent, answers with tool calls, and ends with a structured answer; no provider key anywhere."""
+an MCP client whose sampling callback plays the host's model. It reads the page states it is sent,
+answers with tool calls, and ends with a structured answer; no provider key anywhere. Clients with
+the initialize handshake are asked on their connection; clients on protocol 2026-07-28 through the
+"input required" answers of their own tool calls."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -13,6 +16,8 @@ from typing import Any
 import pytest
 from mcp.client import Client, ClientRequestContext
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import (
     CreateMessageRequestParams,
     CreateMessageResultWithTools,
@@ -27,6 +32,7 @@ from mcp_server.server import build_server
 from mcp_server.settings import MCPSettings
 from smooth_agents.agent_tools import ToolSettings
 from tests.helpers import SiteServer
+from tests.mcp.test_transports import http_server
 
 PRODUCT = {
     "type": "object",
@@ -64,11 +70,14 @@ def ref_of(params: CreateMessageRequestParams, role: str, label: str) -> str:
 class HostModel:
     """The host's model: a script of tool calls, each worked out from what it was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, looks: int = 0) -> None:
         self.requests: list[CreateMessageRequestParams] = []
+        self.looks = looks  # turns spent looking at the page first
 
     def next_call(self, params: CreateMessageRequestParams) -> tuple[str, dict[str, Any]]:
-        turn = len(self.requests)
+        if len(self.requests) <= self.looks:
+            return "page_state", {}
+        turn = len(self.requests) - self.looks
         if turn == 1:
             return "type_text", {
                 "ref": ref_of(params, "searchbox", "Search"),
@@ -129,14 +138,118 @@ async def test_the_host_model_drives_smooth_browse_through_sampling(site: SiteSe
     assert isinstance(last[-1].content_as_list[0], ToolResultContent)
 
 
+async def test_a_client_on_protocol_2026_lends_its_model_through_input_required_answers(
+    site: SiteServer,
+) -> None:
+    # A default client (protocol 2026-07-28, no connection kept): each turn of the host's model
+    # rides an "input required" answer to the smooth_browse call, which the client's SDK fulfils
+    # with its sampling callback before sending the call again.
+    server, _runtime = build_server(MCPSettings(local_model="host", tools=ToolSettings(wait_seconds=60)))
+    host = HostModel()
+    reports: list[str] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        reports.append(message or "")
+
+    async with Client(server, sampling_callback=host, sampling_capabilities=WITH_TOOLS) as mcp:
+        assert mcp.protocol_version == "2026-07-28"
+        result = await mcp.call_tool(
+            "smooth_browse",
+            {
+                "task": "Find the price of the Nimbus Ultra",
+                "url": site.url("shop/index.html"),
+                "response_schema": PRODUCT,
+            },
+            progress_callback=on_progress,
+        )
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    assert result.structured_content["status"] == "done"
+    assert result.structured_content["output"] == {"name": "Nimbus Ultra", "price": 1899.0}
+    text = str(result.content[0].text)  # type: ignore[union-attr]
+    assert "Nimbus Ultra" in text  # the text a host hands its model carries the answer
+    assert "1899" in text
+    assert len(host.requests) == 4
+    first = host.requests[0]
+    assert {"click", "type_text", "finish", "page_state"} <= {t.name for t in first.tools or []}
+    assert first.system_prompt
+    assert isinstance(host.requests[-1].messages[-1].content_as_list[0], ToolResultContent)
+    assert any("step" in message for message in reports)  # the task's progress still reaches the host
+
+
+async def test_a_task_that_outlives_its_call_goes_on_while_its_status_is_read(site: SiteServer) -> None:
+    # The host's model takes longer than smooth_browse waits: the call answers "running", and the
+    # task's later turns wait for the client's next call. smooth_task_status carries them and stays
+    # open while the task runs, so one call brings the answer.
+    server, _runtime = build_server(MCPSettings(local_model="host", tools=ToolSettings(wait_seconds=60)))
+    host = HostModel()
+
+    async def slow_host(
+        context: ClientRequestContext, params: CreateMessageRequestParams
+    ) -> CreateMessageResultWithTools:
+        if not host.requests:
+            await asyncio.sleep(2)  # past the one second smooth_browse waits
+        return await host(context, params)
+
+    async with Client(server, sampling_callback=slow_host, sampling_capabilities=WITH_TOOLS) as mcp:
+        started = await mcp.call_tool(
+            "smooth_browse",
+            {
+                "task": "Find the price of the Nimbus Ultra",
+                "url": site.url("shop/index.html"),
+                "response_schema": PRODUCT,
+                "wait_seconds": 1,
+            },
+        )
+        assert not started.is_error, started.content
+        assert started.structured_content is not None
+        assert started.structured_content["status"] in ("waiting", "running")
+        # The first turn rode the smooth_browse call, or came after it answered (a slow browser).
+        assert len(host.requests) <= 1
+        task_id = started.structured_content["task_id"]
+        result = await mcp.call_tool("smooth_task_status", {"task_id": task_id})
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    assert result.structured_content["status"] == "done"
+    assert result.structured_content["output"] == {"name": "Nimbus Ultra", "price": 1899.0}
+    assert "Nimbus Ultra" in str(result.content[0].text)  # type: ignore[union-attr]
+    assert len(host.requests) == 4
+
+
+async def test_a_call_is_answered_input_required_no_more_often_than_clients_allow(
+    site: SiteServer,
+) -> None:
+    # Twelve turns, and a client that gives up on a call after ten "input required" answers (the
+    # SDK's default): smooth_browse carries ten, then answers as without a model ("running" when
+    # its budget ends), and smooth_task_status carries the rest.
+    server, _runtime = build_server(MCPSettings(local_model="host", tools=ToolSettings(wait_seconds=60)))
+    host = HostModel(looks=8)
+    async with Client(server, sampling_callback=host, sampling_capabilities=WITH_TOOLS) as mcp:
+        assert mcp.input_required_max_rounds == 10
+        started = await mcp.call_tool(
+            "smooth_browse",
+            {
+                "task": "Find the price of the Nimbus Ultra",
+                "url": site.url("shop/index.html"),
+                "response_schema": PRODUCT,
+                "wait_seconds": 8,
+            },
+        )
+        assert started.structured_content is not None
+        assert started.structured_content["status"] == "running", started.content
+        assert len(host.requests) <= 10
+        result = await mcp.call_tool("smooth_task_status", {"task_id": started.structured_content["task_id"]})
+    assert result.structured_content is not None
+    assert result.structured_content["output"] == {"name": "Nimbus Ultra", "price": 1899.0}
+    assert len(host.requests) == 12
+
+
 @pytest.mark.parametrize(
     "lends",
     [
         pytest.param({"mode": "legacy"}, id="no-sampling-tools"),
-        # Under protocol 2026-07-28 the server has no way to ask the client anything mid-task.
-        pytest.param(
-            {"sampling_callback": HostModel(), "sampling_capabilities": WITH_TOOLS}, id="protocol-2026"
-        ),
+        # Sampling without tools, under protocol 2026-07-28: the browser's tools cannot be offered.
+        pytest.param({"sampling_callback": HostModel()}, id="protocol-2026-no-sampling-tools"),
     ],
 )
 async def test_a_client_that_lends_no_model_is_told_what_the_task_needs(
@@ -177,7 +290,43 @@ async def test_over_stdio_as_claude_desktop_runs_it(site: SiteServer) -> None:
     assert len(host.requests) == 4
 
 
-async def test_smooth_extract_asks_the_host_model_for_what_the_rules_left_empty(site: SiteServer) -> None:
+async def test_over_streamable_http_on_protocol_2026(site: SiteServer) -> None:
+    # smooth-mcp as its own process behind a bearer token, a client on protocol 2026-07-28: the
+    # state of each "input required" answer is sealed by the SDK and must come back as given.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMOOTH_", "CIRCLEMIND_"))}
+    env.update({"SMOOTH_MCP_LOCAL_MODEL": "host", "SMOOTH_MCP_AUTH_TOKEN": "token-of-the-host-0123456789"})
+    host = HostModel()
+    headers = {"authorization": "Bearer token-of-the-host-0123456789"}
+    with http_server(env, "streamable-http") as (base, _process):
+        async with (
+            create_mcp_http_client(headers=headers) as http,
+            Client(
+                streamable_http_client(base + "/mcp", http_client=http),
+                sampling_callback=host,
+                sampling_capabilities=WITH_TOOLS,
+            ) as mcp,
+        ):
+            assert mcp.protocol_version == "2026-07-28"
+            result = await mcp.call_tool(
+                "smooth_browse",
+                {
+                    "task": "Find the price of the Nimbus Ultra",
+                    "url": site.url("shop/index.html"),
+                    "response_schema": PRODUCT,
+                },
+            )
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    assert result.structured_content["output"] == {"name": "Nimbus Ultra", "price": 1899.0}
+    assert len(host.requests) == 4
+
+
+@pytest.mark.parametrize(
+    "mode", [pytest.param({"mode": "legacy"}, id="handshake"), pytest.param({}, id="protocol-2026")]
+)
+async def test_smooth_extract_asks_the_host_model_for_what_the_rules_left_empty(
+    site: SiteServer, mode: dict[str, Any]
+) -> None:
     lamp = {
         "type": "object",
         "properties": {"name": {"type": "string"}, "warranty_years": {"type": "integer"}},
@@ -199,7 +348,7 @@ async def test_smooth_extract_asks_the_host_model_for_what_the_rules_left_empty(
         )
 
     server, _runtime = build_server(MCPSettings(local_model="host", tools=ToolSettings(wait_seconds=60)))
-    async with Client(server, mode="legacy", sampling_callback=host, sampling_capabilities=WITH_TOOLS) as mcp:
+    async with Client(server, **mode, sampling_callback=host, sampling_capabilities=WITH_TOOLS) as mcp:
         result = await mcp.call_tool(
             "smooth_extract", {"url": site.url("extract/lamp.html"), "json_schema": lamp}
         )

@@ -26,6 +26,7 @@ EXPECTED_NAMES = [
     "smooth_session_extract",
     "smooth_session_evaluate_js",
     "smooth_session_run_task",
+    "smooth_session_handoff",
     "smooth_session_close",
     "smooth_session_list",
     "smooth_task_status",
