@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+if TYPE_CHECKING:
+    from ..session import AsyncSession
+
+from .. import hand_over as handing
+from ..errors import ToolFailure
 from ..protocol import Device
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 from .browse import (
@@ -47,6 +52,18 @@ class SessionOpenInput(ToolInput):
         default_factory=list, description="URL glob patterns the browser may load; empty for no limit."
     )
     files: list[str] = files_field()
+
+
+def not_with_a_person(session: AsyncSession) -> None:
+    """Refuse an action while a person has the browser: the server would hold it until they hand
+    back (minutes), and the model is better told at once what to do instead."""
+    pending = handing.last_of(session)
+    if pending is not None and not pending.done:
+        raise ToolFailure(
+            f"A person has the browser of session {session.id} (handed over with "
+            "smooth_session_handoff, not yet handed back). Call smooth_session_handoff again with "
+            "this session_id to wait for the hand-back, or smooth_session_close to end the session."
+        )
 
 
 class SessionOutput(ToolOutput):
@@ -147,6 +164,7 @@ class GotoOutput(ToolOutput):
 
 async def session_goto(context: ToolContext, args: GotoInput) -> GotoOutput:
     async with context.sessions.use(args.session_id, context.owner) as session:
+        not_with_a_person(session)
         result = await session.goto(args.url)
     page = _page(result.output, args.url)
     return GotoOutput(
@@ -204,6 +222,7 @@ class SessionExtractOutput(SessionResult):
 
 async def session_extract(context: ToolContext, args: SessionExtractInput) -> SessionExtractOutput:
     async with context.sessions.use(args.session_id, context.owner) as session:
+        not_with_a_person(session)
         schema = checked_schema(args.json_schema, "json_schema")
         result = await session.extract(schema, prompt=args.prompt or None)
     return SessionExtractOutput(session_id=session.id, event_id=result.event_id or "", data=result.output)
@@ -249,6 +268,7 @@ class EvaluateJsOutput(SessionResult):
 
 async def session_evaluate_js(context: ToolContext, args: EvaluateJsInput) -> EvaluateJsOutput:
     async with context.sessions.use(args.session_id, context.owner) as session:
+        not_with_a_person(session)
         result = await session.evaluate_js(args.code, args.args or None)
     return EvaluateJsOutput(session_id=session.id, event_id=result.event_id or "", result=result.output)
 
@@ -286,6 +306,7 @@ class SessionRunTaskOutput(SessionResult):
 
 async def session_run_task(context: ToolContext, args: SessionRunTaskInput) -> SessionRunTaskOutput:
     async with context.sessions.use(args.session_id, context.owner) as session:
+        not_with_a_person(session)
         await context.progress(f"running a task in session {session.id}", None, None)
         result = await session.run_task(
             args.task,

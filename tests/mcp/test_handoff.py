@@ -302,6 +302,13 @@ async def test_a_client_that_cannot_elicit_gets_the_link_and_waits_on_the_next_c
         listed = await call(mcp, "smooth_session_list", {})
         assert listed.structured_content is not None
         assert listed.structured_content["sessions"][0]["idle_seconds"] == 0
+        # While the person has it, other actions are refused at once, saying what to do instead.
+        busy = await mcp.call_tool(
+            "smooth_session_goto", {"session_id": session_id, "url": site.url("demo/index.html")}
+        )
+        assert busy.is_error
+        assert "A person has the browser" in text_of(busy)
+        assert "smooth_session_handoff" in text_of(busy)
         # The next call waits for the person (it sends no second hand-over), and says so meanwhile.
         reports: list[str] = []
 
