@@ -31,6 +31,10 @@ JPEG_QUALITY = 70
 # Where there is no screencast: how often the page is photographed (a frame is sent only when
 # the picture changed).
 SCREENSHOT_INTERVAL = 0.5
+# After a frame spoiled by a screenshot's override, the screencast is started again this much later
+# (a screenshot's override lasts about that long), at most this many times in a row.
+REPAINT_AFTER_SECONDS = 0.1
+MAX_REPAINTS = 20
 
 FrameMode = Literal["screencast", "screenshots"]
 
@@ -64,6 +68,8 @@ class FrameFeed:
         self._lock = asyncio.Lock()
         self._pending: set[asyncio.Task[Any]] = set()
         self._stopped = False
+        self._repainting = asyncio.Lock()
+        self._repaints = 0  # in a row, since the last true frame
 
     @property
     def viewport(self) -> tuple[float, float]:
@@ -155,8 +161,13 @@ class FrameFeed:
             metadata = event.get("metadata") or {}
             if abs(float(metadata.get("deviceWidth") or size["width"]) - size["width"]) > 1:
                 # Painted while a screenshot of the page (an agent's, or frame.jpg) overrode its
-                # metrics for a moment: neither the picture nor its size is the page's.
+                # metrics for a moment: neither the picture nor its size is the page's. An idle
+                # page paints no more, so the screencast is started again for a true picture.
+                if self._repaints < MAX_REPAINTS:
+                    self._repaints += 1
+                    self._in_background(self._repaint(cdp, options))
                 return
+            self._repaints = 0
             # The picture shows the device's width; a mobile page laid out wider is scaled down
             # to fit it (pageScaleFactor), and points are given in the page's CSS pixels.
             scale = float(metadata.get("pageScaleFactor") or 1) or 1.0
@@ -168,12 +179,24 @@ class FrameFeed:
             )
             self._deliver(frame)
 
-        cdp.on("Page.screencastFrame", on_frame)
         # One picture pixel per CSS pixel; the first frame comes at once, even on an idle page.
-        options = {"format": "jpeg", "quality": JPEG_QUALITY}
+        options: dict[str, Any] = {"format": "jpeg", "quality": JPEG_QUALITY}
         options |= {"maxWidth": size["width"], "maxHeight": size["height"]}
+        cdp.on("Page.screencastFrame", on_frame)
         await cdp.send("Page.startScreencast", options)
         self.mode = "screencast"
+
+    async def _repaint(self, cdp: CDPSession, options: dict[str, Any]) -> None:
+        """Start the screencast again, once the override that spoiled a frame is over: a new
+        screencast sends its first frame at once. Repaints wait their turn, so spoiled frames
+        arriving together restart it once at a time."""
+        async with self._repainting:
+            await asyncio.sleep(REPAINT_AFTER_SECONDS)  # the override lasts one screenshot
+            if cdp is not self._cdp or self._stopped:
+                return
+            with contextlib.suppress(PlaywrightError):
+                await cdp.send("Page.stopScreencast")
+                await cdp.send("Page.startScreencast", options)
 
     # -- screenshots, where there is no screencast ------------------------------------------
     async def _photograph(self, page: Page) -> None:
