@@ -20,7 +20,7 @@ from smooth_agents.agent_tools.errors import validate_input
 from smooth_agents.custom_tools import CustomTool
 
 from .bridge import as_custom_tool
-from .person import CallbackPerson, HandoffCallback
+from .person import CallbackPerson, HandoffCallback, QuestionCallback
 from .progress import async_sink, sync_sink
 
 
@@ -44,7 +44,14 @@ class SmoothTool(BaseTool):
         default=None,
         exclude=True,
         description="Called as on_handoff(link, message) when smooth_session_handoff gives the browser "
-        "to a person (default: the link on stderr); it may raise LangGraph's interrupt to pause.",
+        "to a person (default: the link on stderr); it may raise LangGraph's interrupt to pause. "
+        "Given, the agent of a task these tools start may hand its browser over too (hand_over).",
+    )
+    on_question: QuestionCallback | None = Field(
+        default=None,
+        exclude=True,
+        description="Called as on_question(question) when the agent of a task these tools start asks "
+        "the person (ask_person): returns the answer (None: declined). Not given: nobody is asked.",
     )
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: bool | str | Any = True
@@ -112,7 +119,7 @@ class SmoothTool(BaseTool):
                 self._parsed(arguments),
                 sync_sink(self.name, run_manager),
                 self._bridge(),
-                person=CallbackPerson(self.on_handoff, None),
+                person=CallbackPerson(self.on_handoff, None, self.on_question),
             )
         except ToolFailure as failure:
             raise ToolException(str(failure)) from None
@@ -127,7 +134,7 @@ class SmoothTool(BaseTool):
                 self._parsed(arguments),
                 async_sink(self.name, run_manager),
                 self._bridge(),
-                person=CallbackPerson(self.on_handoff, asyncio.get_running_loop()),
+                person=CallbackPerson(self.on_handoff, asyncio.get_running_loop(), self.on_question),
             )
         except ToolFailure as failure:
             raise ToolException(str(failure)) from None

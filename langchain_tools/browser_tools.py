@@ -3,7 +3,9 @@ carry refs), ``click``, ``type_text``, ``select_option``, ``hover``, ``press_key
 ``go_back``, ``goto``, ``switch_tab``, ``wait_for_text``, ``read_page``, ``extract`` (schema-guided,
 no model), ``evaluate_js``, the additional tools the task enabled (``screenshot``, ``print_page``,
 ``drag_drop``), ``look`` (an unsaved picture of the page) for a model that reads images when
-screenshots are not enabled, the caller's custom tools, and ``finish`` with the answer (checked
+screenshots are not enabled, ``hand_over`` (the browser to the caller's person, until they hand
+it back) when the caller offered it, the caller's custom tools (``ask_person`` among them when the
+caller can ask its person), and ``finish`` with the answer (checked
 against the task's ``response_model`` when it has one).
 
 Each action that may change the page answers with the page state after it, so a step is one model
@@ -25,7 +27,15 @@ from langchain_core.tools import BaseTool, StructuredTool
 
 from smooth_agents.local.agents import AgentContext, ToolCallError
 from smooth_agents.local.errors import ActionFailed
+from smooth_agents.protocol import HAND_OVER_TOOL
 
+# What the model is told of a hand-over's end.
+HAND_OVER_ENDS = {
+    "done": "The person handed the browser back.",
+    "timeout": "The person did not hand the browser back in time; the page is as they left it.",
+    "cancelled": "The hand-over was cancelled before the person handed the browser back.",
+    "closed": "The browser closed during the hand-over.",
+}
 # Characters of a script's value shown to the model.
 EVALUATE_BUDGET = 4_000
 Action = Callable[..., Awaitable[str]]
@@ -159,6 +169,18 @@ def browser_tools(context: AgentContext, answer: dict[str, Any], *, images: bool
     async def drag_drop(source_ref: str, target_ref: str) -> str:
         return await context.drag_drop(source_ref, target_ref)
 
+    @tool(
+        "Give the browser to the person you work for, for what only they can do (sign in, a one-time "
+        "code, a CAPTCHA, a confirmation): they act in the page and hand it back; answers with the "
+        "page as they left it. message: what they should do. Never ask them for a password "
+        "otherwise: they type it into the page themselves.",
+        shows_page=True,
+    )
+    async def hand_over(message: str) -> str:
+        assert context.hand_over is not None
+        ended = await context.hand_over(message)
+        return HAND_OVER_ENDS.get(ended, f"The hand-over ended ({ended}).")
+
     made = [
         page_state,
         click,
@@ -180,6 +202,8 @@ def browser_tools(context: AgentContext, answer: dict[str, Any], *, images: bool
     elif images:
         made.append(look_tool(context))
     made.extend(t for t in (print_page, drag_drop) if context.enabled(t.name))
+    if context.hand_over is not None:
+        made.append(hand_over)
     made.extend(custom_tools(context))
     made.append(finish_tool(context, answer))
     return made
@@ -240,6 +264,8 @@ def custom_tools(context: AgentContext) -> list[BaseTool]:
     """The caller's custom tools: each call goes to the caller (a ``tool_call`` event) and waits."""
     offered: list[BaseTool] = []
     for signature in context.custom_tools:
+        if signature.name == HAND_OVER_TOOL and context.hand_over is not None:
+            continue  # the browser's own hand_over reaches the person through it
 
         async def call(_name: str = signature.name, **arguments: Any) -> str:
             try:

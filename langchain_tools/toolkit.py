@@ -12,13 +12,14 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from smooth_agents import SmoothClient
 from smooth_agents.agent_tools import BlockingToolRuntime, ToolSettings
 
-from .person import HandoffCallback
+from .person import HandoffCallback, QuestionCallback
 from .tools import WORK_TOOL_CLASSES
 
 
 class SmoothToolkit(BaseToolkit):
     """``get_tools()`` gives smooth_browse, smooth_extract, the session tools (smooth_session_handoff
-    among them: ``on_handoff`` tells the person) and task status and cancel, all sharing one
+    among them: ``on_handoff`` tells the person; given, a task's agent may hand over too, and with
+    ``on_question`` ask the person) and task status and cancel, all sharing one
     client: a session one tool opens, the next uses. ``close()`` (or the ``with`` block's end)
     closes the sessions they opened; abandoned ones expire after ``session_ttl`` seconds."""
 
@@ -38,7 +39,14 @@ class SmoothToolkit(BaseToolkit):
         default=None,
         exclude=True,
         description="Called as on_handoff(link, message) when smooth_session_handoff gives the browser "
-        "to a person: tell them (default: the link on stderr), or pause (LangGraph's interrupt).",
+        "to a person: tell them (default: the link on stderr), or pause (LangGraph's interrupt). "
+        "Given, the agent of a task smooth_browse starts may hand its browser to the person too.",
+    )
+    on_question: QuestionCallback | None = Field(
+        default=None,
+        exclude=True,
+        description="Called as on_question(question) when the agent of a task smooth_browse starts asks "
+        "the person something (ask_person): return the answer, or None to decline.",
     )
     content_budget: int = 20_000
     session_ttl: float = 900.0
@@ -77,6 +85,7 @@ class SmoothToolkit(BaseToolkit):
             "runtime": self.runtime,
             "custom_tools": self.custom_tools,
             "on_handoff": self.on_handoff,
+            "on_question": self.on_question,
         }
         return [cls(**shared) for cls in WORK_TOOL_CLASSES]
 

@@ -29,13 +29,19 @@ from mcp_types import (
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
-from smooth_agents.agent_tools import HandOverAnswer
+from smooth_agents.person import AskAnswer, HandOverAnswer
 
 from .rounds import RoundTripUnavailable, ask_in_call
 
 log = logging.getLogger("smooth_agents.mcp")
 
 ANSWERS: dict[str, HandOverAnswer] = {"accept": "accepted", "decline": "declined", "cancel": "cancelled"}
+
+
+class AnswerForm(BaseModel):
+    """The form that asks the person a question from the task's agent."""
+
+    answer: str = Field(description="Your answer.")
 
 
 class DoneForm(BaseModel):
@@ -68,6 +74,35 @@ class McpPerson:
     @property
     def _capabilities(self) -> ClientCapabilities | None:
         return self._ctx.request_context.session.client_capabilities
+
+    @property
+    def can_ask(self) -> bool:
+        return takes_form(self._capabilities)
+
+    @property
+    def can_hand_over(self) -> bool:
+        return takes_url(self._capabilities)
+
+    async def ask(self, question: str) -> tuple[AskAnswer, str]:
+        """A form with one text field (the spec forbids asking secrets by form: the question's
+        tool says so to the agent)."""
+        if not takes_form(self._capabilities):
+            return "unsupported", ""
+        try:
+            if self._handshake:
+                answer = await self._ctx.elicit(question, AnswerForm)
+                if isinstance(answer, AcceptedElicitation):
+                    return "answered", answer.data.answer
+                return ("declined" if answer.action == "decline" else "cancelled"), ""
+            schema = render_elicitation_schema(AnswerForm)
+            params = ElicitRequestFormParams(message=question, requested_schema=schema)
+            result: ElicitResult = await ask_in_call(_wire(ElicitRequest(params=params)), _elicited)
+        except (MCPError, RoundTripUnavailable, ValueError) as exc:
+            log.info("the client could not be asked the agent's question: %s", exc)
+            return "unsupported", ""
+        if result.action != "accept":
+            return ("declined" if result.action == "decline" else "cancelled"), ""
+        return "answered", AnswerForm.model_validate(result.content or {}).answer
 
     async def hand_over(self, link: str, message: str, handoff_id: str) -> HandOverAnswer:
         if not takes_url(self._capabilities):

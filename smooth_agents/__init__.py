@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         UploadedFile,
     )
     from .pacing import PollSettings
+    from .person import Person, PersonCallbacks
     from .protocol import live_view_link
     from .session import AsyncSession
     from .sync import Session, SmoothClient, TaskHandle
@@ -76,6 +77,8 @@ _LAZY: dict[str, str] = {
     "InternalServerError": "errors",
     "NotFoundError": "errors",
     "PermissionDeniedError": "errors",
+    "Person": "person",
+    "PersonCallbacks": "person",
     "PollSettings": "pacing",
     "Profile": "models",
     "RateLimitError": "errors",
@@ -131,6 +134,8 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
+    "Person",
+    "PersonCallbacks",
     "PollSettings",
     "Profile",
     "RateLimitError",

@@ -14,17 +14,20 @@ from contextlib import AbstractAsyncContextManager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx2
 from pydantic import BaseModel, SecretStr
 
-from .config import ClientConfig, resolve_config
+from .config import DEFAULT_BASE_URL, ClientConfig, resolve_config
 from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 from .errors import APIError, NotFoundError, SmoothError
+from .hand_over import DEFAULT_TIMEOUT_SECONDS as DEFAULT_HANDOFF_SECONDS
 from .handles import AsyncTaskHandle, schema_of
 from .http import HttpCore, api_path
 from .models import Extension, Profile, Task, UploadedFile, parse_answer
 from .pacing import Pacing, PollSettings
+from .person import Person, PersonTools
 from .polling import TaskPoller
 from .protocol import Device
 from .retry import RetryPolicy
@@ -103,6 +106,12 @@ class AsyncSmoothClient:
     @property
     def embedded(self) -> bool:
         return self._config.embedded
+
+    @property
+    def has_hand_back(self) -> bool:
+        """True when the server's live view can be handed to a person and back (the self-hosted
+        server; not the Smooth cloud)."""
+        return self._config.embedded or urlsplit(self._config.base_url).hostname != _CLOUD_HOST
 
     @property
     def has_local_model(self) -> bool:
@@ -237,9 +246,20 @@ class AsyncSmoothClient:
         custom_tools: Sequence[CustomTool | ToolFunction] | None = None,
         experimental_features: Mapping[str, Any] | None = None,
         extensions: Sequence[str] | None = None,
+        person: Person | None = None,
+        handoff_timeout: float = DEFAULT_HANDOFF_SECONDS,
     ) -> AsyncTaskHandle:
-        """Start a one-shot task; ``await handle.result()`` for its output."""
+        """Start a one-shot task; ``await handle.result()`` for its output.
+
+        ``person`` (``PersonCallbacks``, or a surface's own) lets the task's agent reach the person
+        behind the call: ``ask_person`` where it can ask them, and, on the self-hosted server,
+        ``hand_over`` to give them the browser at the live view (for up to ``handoff_timeout``
+        seconds). They are offered until the task ends or the handle is closed."""
         tools = [as_custom_tool(t) for t in custom_tools or ()]
+        reach = None
+        if person is not None:
+            reach = PersonTools(person, hand_over=self.has_hand_back, handoff_timeout=handoff_timeout)
+            tools += _without_clash(tools, reach.tools())
         body: dict[str, Any] = {
             "task": task,
             "url": url,
@@ -265,7 +285,9 @@ class AsyncSmoothClient:
         http = await self._connect()
         submitted = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
         poller = self._poller(http, submitted.id, submitted, tools, final_kind="task")
-        handle = AsyncTaskHandle(http, poller, submitted, response_model)
+        handle = AsyncTaskHandle(http, poller, submitted, response_model, person_tools=reach)
+        if reach is not None:
+            reach.started(submitted.live_url)
         self._track(handle, poller)
         poller.kick()
         return handle
@@ -413,6 +435,20 @@ class AsyncSmoothClient:
     async def delete_extension(self, extension_id: str) -> None:
         http = await self._connect()
         await http.request("DELETE", api_path("extension", extension_id))
+
+
+_CLOUD_HOST = urlsplit(DEFAULT_BASE_URL).hostname
+
+
+def _without_clash(given: Sequence[CustomTool], added: Sequence[CustomTool]) -> list[CustomTool]:
+    """``added`` (the person's tools), refused when one of ``given`` already has its name."""
+    taken = {t.name for t in given} & {t.name for t in added}
+    if taken:
+        raise ValueError(
+            f"custom_tools already has {sorted(taken)}: the person's tools use these names "
+            "(drop them from custom_tools, or do not pass person)."
+        )
+    return list(added)
 
 
 def _listed(value: Any, what: str) -> list[Any]:

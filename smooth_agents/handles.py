@@ -17,6 +17,7 @@ from .protocol import json_schema_problem
 
 if TYPE_CHECKING:
     from .http import HttpCore
+    from .person import PersonTools
 
 
 def schema_of(model: dict[str, Any] | type[BaseModel] | None) -> dict[str, Any] | None:
@@ -54,11 +55,15 @@ class AsyncTaskHandle:
         poller: TaskPoller,
         task: Task,
         response_model: dict[str, Any] | type[BaseModel] | None = None,
+        *,
+        person_tools: PersonTools | None = None,
     ) -> None:
         self._http = http
         self._poller = poller
         self._initial = task
         self._response_model = response_model
+        # The person's tools offered to the task: ended with it, or when the handle is closed.
+        self._person_tools = person_tools
 
     @property
     def id(self) -> str:
@@ -89,6 +94,7 @@ class AsyncTaskHandle:
         """
         try:
             task = await asyncio.wait_for(self._poller.wait_final(), timeout)
+            await self.end_person_tools()
         except TimeoutError:
             where = f" Watch it at {self.live_url}." if self.live_url else ""
             raise TaskTimeoutError(
@@ -144,11 +150,26 @@ class AsyncTaskHandle:
                     return update.live_url
         return self.live_url
 
+    @property
+    def has_custom_tools(self) -> bool:
+        """True when the task was given custom tools (the caller's, or the person's): someone must
+        keep answering their calls while it runs."""
+        return bool(self._poller.tools)
+
     def follow_to_end(self) -> None:
         """Keep following the task in the background until it ends (so its custom tools keep
         being answered) even though nobody awaits it; the client's close() stops this."""
         self._poller.follow_to_end()
 
     async def aclose(self) -> None:
-        """Stop following the task (the remote task is not touched)."""
+        """Stop following the task (the remote task is not touched); the person's tools offered
+        to it answer from then on that nobody can be asked."""
+        await self.end_person_tools()
         await self._poller.aclose()
+
+    async def end_person_tools(self) -> None:
+        """The person can no longer be reached from here (the call that started the task has
+        returned): the person's tools answer so from now on, and the host is told that hand-overs
+        it showed have ended."""
+        if self._person_tools is not None:
+            await self._person_tools.close()

@@ -38,6 +38,10 @@ def new_event_id() -> str:
 # a pending one (its answer: {"cancelled": true} when there was one).
 HAND_OVER = "hand_over"
 CANCEL_HAND_OVER = "cancel_hand_over"
+# The custom tools through which a task's agent reaches the caller's person (``person.py``): the
+# self-hosted server's model agent takes the second as its cue to hand its browser over.
+ASK_PERSON_TOOL = "ask_person"
+HAND_OVER_TOOL = "hand_over"
 
 # Query parameters of a live view link, as the official SDK writes them: ``interactive=true``
 # lets the person use the page (mouse and keyboard), ``embed=true`` shows the picture alone, for

@@ -82,6 +82,7 @@ class TaskHandle(_PortalBound):
     task = _property("task")
     status = _property("status")
     live_url = _property("live_url")
+    has_custom_tools = _property("has_custom_tools")
     result = _blocking(AsyncTaskHandle.result)
     cancel = _blocking(AsyncTaskHandle.cancel)
     wait_live_url = _blocking(AsyncTaskHandle.wait_live_url)
@@ -91,6 +92,7 @@ class TaskHandle(_PortalBound):
         self._portal.call(self._target.follow_to_end)
 
     aclose = _blocking(AsyncTaskHandle.aclose)
+    end_person_tools = _blocking(AsyncTaskHandle.end_person_tools)
 
     def updates(self) -> Iterator[TaskUpdate]:
         """Progress as it happens (blocking iterator)."""
@@ -185,6 +187,7 @@ class SmoothClient(_PortalBound):
 
     config = _property("config")
     embedded = _property("embedded")
+    has_hand_back = _property("has_hand_back")
     has_local_model = _property("has_local_model")
     requests_sent = _property("requests_sent")
     connect = _blocking(AsyncSmoothClient.connect)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ToolFailure
+from ..person import HandOverAnswer, Person
 from .base import (
-    HandOverAnswer,
-    Person,
     ProgressSink,
     ToolContext,
     ToolDefinition,

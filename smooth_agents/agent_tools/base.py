@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import ToolFailure
+from ..person import Person
 from .errors import as_tool_failure, validate_input
 from .schemas import published_output_schema, published_schema
 
@@ -42,33 +43,6 @@ class ProgressSink(Protocol):
 
 async def no_progress(message: str, progress: float | None = None, total: float | None = None) -> None:
     """The default sink: nobody listens."""
-
-
-# What a person asked to take over the browser answered through the host: they went to the link
-# ("accepted"), said no ("declined"), dismissed the question ("cancelled"); or this surface has no
-# way to ask them ("unsupported": the tool then answers with the link for the model to pass on).
-HandOverAnswer = Literal["accepted", "declined", "cancelled", "unsupported"]
-
-
-class Person(Protocol):
-    """The way to the person behind a tool call, which differs by surface: an MCP client's
-    elicitation (``mcp_server.person``), a callback (``langchain_tools``). Given in the
-    ``ToolContext``; without one, nobody can be asked."""
-
-    async def hand_over(self, link: str, message: str, handoff_id: str) -> HandOverAnswer:
-        """Send the person to ``link`` (the interactive live view) to do ``message`` there; return
-        once they accepted or refused to go (not when they are done). ``handoff_id`` names this
-        hand-over in ``done``."""
-        ...
-
-    async def confirm_done(self, message: str) -> bool | None:
-        """Ask the person whether they are done (where the view sends no hand-back signal): True
-        when they say so, False when they decline; None when they cannot be asked."""
-        ...
-
-    async def done(self, handoff_id: str) -> None:
-        """Tell the host the hand-over it showed has ended (MCP: the URL elicitation completed)."""
-        ...
 
 
 # The smallest content budget that still leaves room for a useful part of a long result.

@@ -145,6 +145,8 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         files=args.files or None,
         custom_tools=list(context.custom_tools) or None,
         metadata=task_metadata(context, args.whole_page),
+        person=context.person,
+        handoff_timeout=settings.handoff_timeout,
     )
     context.sessions.claim(handle.id, context.owner, session=False)
     follower = asyncio.create_task(report_progress(context, handle))
@@ -157,7 +159,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
             f"Still running after {wait:g} s. Call smooth_task_status with task_id={handle.id!r} "
             "later, or smooth_task_cancel to stop it."
         )
-        if context.custom_tools:
+        if handle.has_custom_tools:
             # Its custom tools live here: keep answering them until the task ends.
             handle.follow_to_end()
             message += " This server keeps answering its tool calls meanwhile."
@@ -165,7 +167,9 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
     finally:
         # Progress is best effort: a failed report never fails the call.
         await cancel_and_wait(follower)
-        if not left_running or not context.custom_tools:
+        # The person is reached through this call: once it returns, the task's agent is told so.
+        await handle.end_person_tools()
+        if not left_running or not handle.has_custom_tools:
             await handle.aclose()
     downloads_url, recording_url = await file_links(context, result.id)
     return TaskOutput(
@@ -201,7 +205,9 @@ BROWSE = ToolDefinition(
         "Use it for multi-step work (searching, filling forms, comparing pages). Returns the answer, "
         "the status and a live_url where a person can watch the browser. Long tasks come back with "
         "status 'running' and a task_id for smooth_task_status. To read one known page, smooth_extract "
-        "is faster; for step-by-step control, use the smooth_session_* tools."
+        "is faster; for step-by-step control, use the smooth_session_* tools. Where the host can ask its "
+        "user (elicitation, callbacks), the task's agent may ask them a short question or hand them the "
+        "browser to sign in while this call runs."
     ),
     input_model=BrowseInput,
     output_model=TaskOutput,

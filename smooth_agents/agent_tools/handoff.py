@@ -23,9 +23,10 @@ from .. import hand_over as handing
 from ..errors import HandOverUnsupportedError, SmoothError, ToolFailure
 from ..hand_over import PendingHandOver
 from ..models import HandOverResult
+from ..person import HandOverAnswer
 from ..protocol import live_view_link
 from ..session import AsyncSession
-from .base import HandOverAnswer, ToolContext, ToolDefinition, ToolHints
+from .base import ToolContext, ToolDefinition, ToolHints
 from .handoff_result import (
     ENDS,
     HandoffInput,

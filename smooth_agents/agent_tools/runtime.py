@@ -20,8 +20,9 @@ from pydantic import BaseModel, SecretStr
 
 from ..client import AsyncSmoothClient
 from ..custom_tools import CustomTool
+from ..person import Person
 from ..sync import ClientLoop, SmoothClient
-from .base import Person, ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
+from .base import ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
 from .registry import SessionRegistry
 
 P = ParamSpec("P")

@@ -68,6 +68,9 @@ class AgentContext:
     # their outputs (screenshots, PDFs) land: the task's downloads.
     additional_tools: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
     task_files: TaskFiles | None = None
+    # Given when the caller offered its person the browser (the ``hand_over`` custom tool): hands
+    # the browser over and waits for the hand-back; how it ended.
+    hand_over: Callable[[str], Awaitable[str]] | None = None
     steps: int = 0
     _elements: ElementActions | None = None
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..cancellation import cancel_and_wait
-from ..protocol import CANCEL_HAND_OVER, HAND_OVER, TaskStatus
+from ..protocol import CANCEL_HAND_OVER, HAND_OVER, HAND_OVER_TOOL, TaskStatus
 from .agents import AgentContext, AgentError, AgentSelector
 from .browser import BrowserSession
 from .builtin_agents import default_agent_selector
@@ -21,7 +21,7 @@ from .errors import ActionFailed, BadRequest, Forbidden, NotFound, TooManyReques
 from .events import accept_event
 from .extract_action import extract_filling_gaps
 from .extraction import InvalidSchemaError, check_schema
-from .handover import page_report
+from .handover import HandOverEnd, page_report
 from .model_agents import load_model_agent
 from .schemas import (
     RunTaskInput,
@@ -41,6 +41,12 @@ REAPER_INTERVAL = 1.0
 # result. The official SDK stops reading events once it sees a final status, so the result of
 # `close` must reach it while the task still runs.
 CLOSE_DELIVERY_GRACE = 10.0
+
+
+# How long a task's agent waits for its person: what the caller's hand_over tool answers, within
+# the bound the hand_over action has; this long when it says nothing.
+DEFAULT_HAND_OVER = 600.0
+MAX_HAND_OVER = 86_400.0
 
 
 def _action_result(output: Any, started: float) -> dict[str, Any]:
@@ -354,8 +360,26 @@ class LocalRuntime:
             event_reporter=task.emit,
             additional_tools=task.request.additional_tools or {},
             task_files=task.files,
+            hand_over=(lambda message: self._agent_hand_over(task, message))
+            if any(t.name == HAND_OVER_TOOL for t in task.request.custom_tools or ())
+            else None,
         )
         return await agent.run(context)
+
+    async def _agent_hand_over(self, task: Task, message: str) -> HandOverEnd:
+        """The task's agent gives its browser to the caller's person: the caller's ``hand_over``
+        tool sends them to the live view (it answers once they took it, with how long they have),
+        and the agent waits there until they hand it back."""
+        code, answer = await self._call_tool(task, HAND_OVER_TOOL, {"message": message})
+        if code != 200:
+            raise ActionFailed(f"The person did not take the browser: {answer}")
+        given = answer.get("timeout") if isinstance(answer, dict) else None
+        timeout = DEFAULT_HAND_OVER
+        if isinstance(given, int | float) and 0 < given <= MAX_HAND_OVER:
+            timeout = float(given)
+        ended = await task.hand_overs.wait(None, message, timeout)
+        task.touch()
+        return ended
 
     async def _call_tool(self, task: Task, name: str, tool_input: Mapping[str, Any]) -> tuple[int, Any]:
         future: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
