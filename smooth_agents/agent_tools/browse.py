@@ -59,7 +59,10 @@ class BrowseInput(ToolInput):
     whole_page: bool = whole_page_field()
 
 
-LIVE_URL_HELP = "Where a person can watch the browser while it works."
+LIVE_URL_HELP = (
+    "Where a person can watch the browser while it works; with interactive=true in the link they can "
+    "use the page too."
+)
 DOWNLOADS_URL_HELP = (
     "After the task: where to fetch, as one zip archive, the files it downloaded (and its "
     "screenshots and PDFs); null when there are none."
@@ -203,11 +206,11 @@ BROWSE = ToolDefinition(
         "Hand a web task to a real browser agent and get the result: describe it in plain language, "
         "optionally give a start `url` and a `response_schema` (JSON schema) to get the answer as JSON. "
         "Use it for multi-step work (searching, filling forms, comparing pages). Returns the answer, "
-        "the status and a live_url where a person can watch the browser. Long tasks come back with "
-        "status 'running' and a task_id for smooth_task_status. To read one known page, smooth_extract "
-        "is faster; for step-by-step control, use the smooth_session_* tools. Where the host can ask its "
-        "user (elicitation, callbacks), the task's agent may ask them a short question or hand them the "
-        "browser to sign in while this call runs."
+        "the status and a live_url where a person can watch the browser (or use it: interactive=true). "
+        "Long tasks come back with status 'running' and a task_id for smooth_task_status. To read one "
+        "known page, smooth_extract is faster; for step-by-step control, use the smooth_session_* "
+        "tools. Where the host can ask its user (elicitation, callbacks), the task's agent may ask "
+        "them a short question or hand them the browser to sign in while this call runs."
     ),
     input_model=BrowseInput,
     output_model=TaskOutput,

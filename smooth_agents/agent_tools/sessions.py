@@ -135,7 +135,8 @@ SESSION_OPEN = ToolDefinition(
     description=(
         "Open a real browser session you then drive step by step (smooth_session_goto, "
         "smooth_session_extract, smooth_session_evaluate_js, smooth_session_run_task). Returns a "
-        "session_id and a live_url where a person can watch the browser. Close it with "
+        "session_id and a live_url where a person can watch the browser; smooth_session_handoff gives "
+        "it to them (to sign in, for a code) until they hand it back. Close it with "
         "smooth_session_close when done; idle sessions are closed after a while."
     ),
     input_model=SessionOpenInput,
