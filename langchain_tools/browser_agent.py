@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsonschema
 from langchain.agents import create_agent
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.language_models import BaseChatModel
@@ -24,6 +23,7 @@ from langgraph.errors import GraphRecursionError
 from pydantic import ValidationError
 
 from smooth_agents.host_models import HOST_MODEL, HostModels
+from smooth_agents.json_schemas import json_schema_mismatch
 from smooth_agents.local.agents import AgentContext, AgentError
 from smooth_agents.local.errors import ActionFailed
 
@@ -156,9 +156,8 @@ class ModelAgent:
             value = given.get(name)
             if value in (None, "", [], {}):
                 continue
-            try:
-                jsonschema.validate(value, properties.get(name) or {})
-            except jsonschema.ValidationError:
+            # Checked against its property within the whole schema, whose references it may use.
+            if json_schema_mismatch(value, properties.get(name) or {}, root=schema) is not None:
                 continue  # a value of the wrong shape is no value
             kept[name] = value
         return kept

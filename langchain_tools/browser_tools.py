@@ -21,10 +21,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import jsonschema
 from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool, StructuredTool
 
+from smooth_agents.json_schemas import json_schema_mismatch
 from smooth_agents.local.agents import AgentContext, ToolCallError
 from smooth_agents.local.errors import ActionFailed
 from smooth_agents.protocol import HAND_OVER_TOOL
@@ -292,11 +292,10 @@ def finish_tool(context: AgentContext, answer: dict[str, Any]) -> BaseTool:
             value = json.loads(answer_json) if schema is not None else answer_json
         except json.JSONDecodeError as exc:
             return f"Failed: the answer is not JSON ({exc}); call finish again with a JSON object."
-        if schema is not None:
-            try:
-                jsonschema.validate(value, schema)
-            except jsonschema.ValidationError as exc:
-                return f"Failed: the answer does not match the schema ({exc.message}); call finish again."
+        # The one check of data against a schema: its references never fetch anything.
+        mismatch = json_schema_mismatch(value, schema) if schema is not None else None
+        if mismatch is not None:
+            return f"Failed: the answer does not match the schema ({mismatch[1]}); call finish again."
         answer["value"] = value
         return "Task finished."
 

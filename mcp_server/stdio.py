@@ -5,6 +5,10 @@ a host that sent a malformed request waited for an answer that never came. This 
 such a line with a JSON-RPC error (-32700 when it is not JSON, -32600 or -32602 when it is not a
 valid message; the request's id when one can be read) and hands every valid line to the SDK.
 
+A line nested deeper than ``MAX_NESTING`` is refused before any parser builds it (-32600, "too
+deeply nested"), under the id read from its top level: both parsers give up on deep JSON without
+an id (pydantic's a little past 200 levels, Python's near 1,000), which left the host waiting.
+
 Signals: without the handler here a SIGTERM ended the process with no cleanup (remote sessions
 left running), and SIGINT waited for stdin to close: the thread reading stdin cannot be
 interrupted, and asyncio waits for it before exiting.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -35,9 +40,27 @@ if sys.platform != "win32":
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
+# Deepest nesting of objects and arrays a line may have: far past any real message, and below the
+# depth at which the SDK's parser gives up (so every deeper line meets this rule, and only it).
+MAX_NESTING = 128
+# A JSON string (escapes included) or a bracket: what the depth of a line is read from.
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[][{}]', re.DOTALL)
+_CLOSING = {"]": "[", "}": "{"}
+
 
 def parse_line(line: str) -> SessionMessage | types.JSONRPCError:
     """The message a line holds, or the error that answers a line the SDK would drop."""
+    # Cheap first: a line with no more brackets than the limit cannot nest deeper.
+    if line.count("[") + line.count("{") > MAX_NESTING:
+        depth, top = _top_level(line)
+        if depth > MAX_NESTING:
+            if top is None:
+                return _error(None, types.PARSE_ERROR, "Parse error: the line is not JSON")
+            return _error(
+                _request_id(top),
+                types.INVALID_REQUEST,
+                f"Invalid Request: the message is too deeply nested (more than {MAX_NESTING} levels)",
+            )
     try:
         message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
     except ValidationError:
@@ -54,11 +77,7 @@ def parse_line(line: str) -> SessionMessage | types.JSONRPCError:
         return _error(None, types.PARSE_ERROR, "Parse error: the line is not JSON")
     if not isinstance(value, dict):
         return _error(None, types.INVALID_REQUEST, "Invalid Request: a message is one JSON object")
-    # Echo the id unless the line is a response: a malformed response carries the id of a
-    # request of ours, which the client would take for one of its own.
-    request_id = None if "result" in value or "error" in value else value.get("id")
-    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
-        request_id = None
+    request_id = _request_id(value)
     if (
         request_id is not None
         and value.get("jsonrpc") == "2.0"
@@ -72,6 +91,50 @@ def parse_line(line: str) -> SessionMessage | types.JSONRPCError:
         'Invalid Request: a JSON-RPC 2.0 message needs "jsonrpc": "2.0" and a string "method" '
         '(requests also a string or integer "id", params an object), or a result or error',
     )
+
+
+def _request_id(value: Any) -> int | str | None:
+    """The id to answer a malformed message under: its own, unless it has none a client could
+    match, or it is a response (a malformed response carries the id of a request of ours, which
+    the client would take for one of its own)."""
+    if not isinstance(value, dict) or "result" in value or "error" in value:
+        return None
+    request_id = value.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
+        return None
+    return request_id
+
+
+def _top_level(line: str) -> tuple[int, Any]:
+    """How deeply ``line`` nests, and its top level with every nested object or array read as
+    null (None when that is not JSON): the id of a message too deep to parse, read without
+    building it. Iterative, so no depth is too much for it."""
+    depth = deepest = 0
+    open_brackets: list[str] = []
+    kept: list[str] = []  # the line's text, nested values left out
+    copied = 0
+    for token in _STRING_OR_BRACKET.finditer(line):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            if depth == 1:  # a nested value starts: its text is left out
+                kept.append(line[copied : token.start()])
+            open_brackets.append(bracket)
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in ("]", "}"):
+            if not open_brackets or open_brackets.pop() != _CLOSING[bracket]:
+                return deepest, None
+            depth -= 1
+            if depth == 1:
+                kept.append("null")
+                copied = token.end()
+    if open_brackets:
+        return deepest, None
+    kept.append(line[copied:])
+    try:
+        return deepest, json.loads("".join(kept))
+    except (ValueError, RecursionError):
+        return deepest, None
 
 
 def _error(request_id: int | str | None, code: int, message: str) -> types.JSONRPCError:

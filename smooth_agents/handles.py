@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from .errors import NotFoundError, SmoothError, TaskFailedError, TaskTimeoutError
 from .http import api_path
+from .json_schemas import json_schema_problem
 from .models import Task, TaskResult, TaskUpdate
 from .polling import TaskPoller
-from .protocol import json_schema_problem
 
 if TYPE_CHECKING:
     from .http import HttpCore

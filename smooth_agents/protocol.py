@@ -1,9 +1,10 @@
 """What the client and the self-hosted server agree on: task statuses and devices as the Smooth
-API names them, how event ids are made, the long-poll header, the JSON-schema check both apply,
-the reader option carried in task metadata, the hand-over actions and the live view link's options.
+API names them, how event ids are made, the long-poll header, the reader option carried in task
+metadata, the hand-over actions and the live view link's options. (The JSON-schema check both
+apply is ``json_schemas``.)
 
-The one module of the core the local server imports (checked by tests/core/test_architecture.py),
-so a rule here cannot drift between the two ends.
+One of the few modules of the core the local server imports (checked by
+tests/core/test_architecture.py), so a rule here cannot drift between the two ends.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TaskStatus = Literal["waiting", "running", "done", "failed", "cancelled"]
@@ -85,35 +86,3 @@ def reads_main_content_only(metadata: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("false", "0", "no", "off")
     return bool(value)
-
-
-def json_schema_problem(schema: dict[str, Any]) -> tuple[str, str] | None:
-    """Where a JSON schema is broken and why ("" for the top level), or None when it is valid.
-
-    The one schema check of the project; callers word the error for their own audience."""
-    import jsonschema  # loaded on first use: most programs never pass a raw schema
-
-    if _depth(schema) > MAX_SCHEMA_DEPTH:
-        return "", f"it is nested deeper than {MAX_SCHEMA_DEPTH} levels"
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        return "/".join(str(p) for p in exc.absolute_path), exc.message
-    return None
-
-
-# Deeper schemas are refused: no real one comes near, and checking one recurses per level.
-MAX_SCHEMA_DEPTH = 64
-
-
-def _depth(value: Any) -> int:
-    """How deeply dicts and lists nest in ``value`` (iteratively: the value may be very deep)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest

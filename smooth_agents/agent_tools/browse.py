@@ -174,6 +174,7 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
         await handle.end_person_tools()
         if not left_running or not handle.has_custom_tools:
             await handle.aclose()
+    context.sessions.ended(result.id)  # still its owner's to read on, among their ended ids
     downloads_url, recording_url = await file_links(context, result.id)
     return TaskOutput(
         task_id=result.id,

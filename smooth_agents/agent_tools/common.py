@@ -9,7 +9,8 @@ from pydantic import Field
 
 from ..errors import ToolFailure
 from ..handles import AsyncTaskHandle
-from ..protocol import MAIN_CONTENT_ONLY, json_schema_problem
+from ..json_schemas import json_schema_problem
+from ..protocol import MAIN_CONTENT_ONLY
 from .base import ToolContext
 
 log = logging.getLogger("smooth_agents.tools")

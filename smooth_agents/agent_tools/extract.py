@@ -40,6 +40,7 @@ async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
         landed = await session.goto(args.url)
         await context.progress("extracting", None, None)
         result = await session.extract(args.json_schema, prompt=args.prompt or None)
+    context.sessions.ended(session.id)  # closed: still its owner's to read on, among their ended ids
     page: dict[str, Any] = landed.output if isinstance(landed.output, dict) else {}
     status = page.get("status")
     return ExtractOutput(

@@ -8,6 +8,11 @@ Each session has an owner: the caller that opened (or first attached) it. One se
 several callers (MCP clients over HTTP); each sees, uses and closes only its own sessions, and a
 session of another owner is answered as unknown, so its existence is not disclosed either. A
 process with one caller (stdio, a LangChain toolkit) uses the default owner throughout.
+
+Ownership is never forgotten while a session lives here, nor while a task lives as far as this
+process knows. Once ended, an id stays its owner's among that owner's latest ended ids: each
+owner's memory is bounded on its own, so no caller, however many ids it makes, pushes out
+another's.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..cancellation import cancel_and_wait
@@ -29,6 +34,9 @@ if TYPE_CHECKING:
     from ..session import AsyncSession
 
 log = logging.getLogger("smooth_agents.sessions")
+
+# Ended ids remembered per owner (and tasks not seen to end: see ``SessionRegistry.claim``).
+REMEMBERED_PER_OWNER = 10_000
 
 
 @dataclass
@@ -52,17 +60,36 @@ class Claim(NamedTuple):
     session: bool
 
 
+@dataclass
+class _Owned:
+    """One owner's ids, each oldest first: those live (its sessions, and its tasks not seen to
+    end) and those ended."""
+
+    live: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    ended: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+
 class SessionRegistry:
-    def __init__(self, client: AsyncSmoothClient, *, ttl: float = 900.0, max_sessions: int = 8) -> None:
-        if ttl <= 0 or max_sessions < 1:
-            raise ValueError("ttl must be positive and max_sessions at least 1")
+    def __init__(
+        self,
+        client: AsyncSmoothClient,
+        *,
+        ttl: float = 900.0,
+        max_sessions: int = 8,
+        remembered: int = REMEMBERED_PER_OWNER,
+    ) -> None:
+        if ttl <= 0 or max_sessions < 1 or remembered < 1:
+            raise ValueError("ttl must be positive, max_sessions and remembered at least 1")
         self.client = client
         self.ttl = ttl
         self.max_sessions = max_sessions
+        self.remembered = remembered
         self._sessions: dict[str, TrackedSession] = {}
         # Who owns each id seen here (sessions, and tasks the tools started) and what it is, kept
-        # after the session is forgotten so a closed session or a finished task stays its owner's.
-        self._owners: OrderedDict[str, Claim] = OrderedDict()
+        # after the session is forgotten so a closed session or a finished task stays its owner's;
+        # and each owner's ids, by which they are bounded (see ``claim`` and ``ended``).
+        self._owners: dict[str, Claim] = {}
+        self._owned: dict[str, _Owned] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._opening = 0  # slots reserved by opens still in flight
         self._lock = asyncio.Lock()
@@ -74,11 +101,46 @@ class SessionRegistry:
         return session_id in self._sessions
 
     def claim(self, task_id: str, owner: str = "", *, session: bool) -> None:
-        """Record ``owner`` as the owner of a task or (``session``) a browser session it started."""
+        """Record ``owner`` as the owner of a task or (``session``) a browser session it started,
+        live until ``ended`` says otherwise."""
+        previous = self._owners.get(task_id)
+        if previous is not None and previous.owner != owner:
+            # The tools check an id's owner before they claim it: this is a new id, reused.
+            self._forget(task_id)
         self._owners[task_id] = Claim(owner, session)
-        self._owners.move_to_end(task_id)
-        while len(self._owners) > OWNERS_REMEMBERED:
-            self._owners.popitem(last=False)
+        owned = self._owned.setdefault(owner, _Owned())
+        owned.ended.pop(task_id, None)
+        owned.live[task_id] = None
+        owned.live.move_to_end(task_id)
+        if len(owned.live) > self.remembered:
+            # A task whose end this process never saw (one left running, then never asked after)
+            # counts as live; past the bound its owner's oldest such is taken to have ended (a
+            # task runs minutes, not the time its owner takes to start that many more). A session
+            # held here is never forgotten.
+            oldest = next((t for t in owned.live if t not in self._sessions), None)
+            if oldest is not None:
+                self._forget(oldest)
+
+    def ended(self, task_id: str) -> None:
+        """The session or task ``task_id`` has ended: it stays its owner's among that owner's
+        latest ``remembered`` ended ids. A session still held here ends when it is let go."""
+        claim = self._owners.get(task_id)
+        if claim is None or task_id in self._sessions:
+            return
+        owned = self._owned[claim.owner]
+        owned.live.pop(task_id, None)
+        owned.ended[task_id] = None
+        owned.ended.move_to_end(task_id)
+        while len(owned.ended) > self.remembered:
+            self._forget(next(iter(owned.ended)))
+
+    def _forget(self, task_id: str) -> None:
+        claim = self._owners.pop(task_id)
+        owned = self._owned[claim.owner]
+        owned.live.pop(task_id, None)
+        owned.ended.pop(task_id, None)
+        if not owned.live and not owned.ended:
+            del self._owned[claim.owner]
 
     def _owner_of(self, task_id: str, default: str) -> str:
         claim = self._owners.get(task_id)
@@ -156,7 +218,7 @@ class SessionRegistry:
             session = await self.client.attach_session(session_id)
         except NotFoundError:
             if first_claim:
-                self._owners.pop(session_id, None)
+                self._forget(session_id)
             raise _unknown(session_id) from None
         self._track(session, owner)
         return session
@@ -169,9 +231,11 @@ class SessionRegistry:
         tracked = self._sessions.get(session_id)
         if tracked is None:
             try:
-                return await self.client.cancel_task(session_id)
+                cancelled = await self.client.cancel_task(session_id)
             except NotFoundError:
-                return False
+                cancelled = False
+            self.ended(session_id)
+            return cancelled
         was_open = not tracked.session.closed
         await self._close_tracked(session_id, tracked)
         return was_open
@@ -184,6 +248,7 @@ class SessionRegistry:
         finally:
             if self._sessions.get(session_id) is tracked:
                 del self._sessions[session_id]
+                self.ended(session_id)
 
     def open_sessions(self, owner: str | None = None) -> list[TrackedSession]:
         """The sessions holding a slot: all of them, or those of one owner."""
@@ -236,9 +301,6 @@ class SessionRegistry:
             self._reaper = None
         await self._close_quietly(list(self._sessions.items()))
         self._sessions.clear()
-
-
-OWNERS_REMEMBERED = 10_000
 
 
 def _unknown(session_id: str) -> ToolFailure:

@@ -47,6 +47,8 @@ def _action_value(task: Task, event_id: str) -> Any:
 async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput:
     context.sessions.check_owner(args.task_id, context.owner)
     task = await context.client.get_task(args.task_id, downloads=True)
+    if not task.active:
+        context.sessions.ended(task.id)  # still its owner's, among their ended ids
     if args.event_id:
         return TaskOutput(
             task_id=task.id,
@@ -106,7 +108,9 @@ class TaskCancelOutput(ToolOutput):
 
 async def task_cancel(context: ToolContext, args: TaskCancelInput) -> TaskCancelOutput:
     context.sessions.check_owner(args.task_id, context.owner)
-    return TaskCancelOutput(task_id=args.task_id, cancelled=await context.client.cancel_task(args.task_id))
+    cancelled = await context.client.cancel_task(args.task_id)
+    context.sessions.ended(args.task_id)  # still its owner's, among their ended ids
+    return TaskCancelOutput(task_id=args.task_id, cancelled=cancelled)
 
 
 TASK_CANCEL = ToolDefinition(

@@ -25,6 +25,8 @@ from .chromium import BrowserProvider, close_context
 from .errors import ActionFailed, PageMovedOn
 from .guard import MAX_REDIRECTS, REDIRECT_STATUSES, PolicyGuard
 from .jsonsafe import json_safe
+from .loggable import scrub_urls, url_for_log
+from .proxy import ProxyGate
 from .url_policy import BlockedUrlError, UrlPolicy
 
 log = logging.getLogger("smooth_agents.local.browser")
@@ -80,6 +82,8 @@ class BrowserSession:
         self.context = context
         self.policy = policy
         self.guard = PolicyGuard(policy)
+        # The proxy every connection of the context passes, when the task has allowed_urls.
+        self.network_gate: ProxyGate | None = None
         self._timeout_ms = action_timeout * 1000
         self._files: list[str] = []
         self._closing = False
@@ -131,7 +135,7 @@ class BrowserSession:
         ``MAX_PAGES`` live at once; more are closed as they open. Its downloads are kept too."""
         page.on("download", self._on_download)
         if not self._making_own_page and len(self.context.pages) > MAX_PAGES:
-            log.info("closing a popup past %d pages: %s", MAX_PAGES, page.url)
+            log.info("closing a popup past %d pages: %s", MAX_PAGES, url_for_log(page.url))
             closing = asyncio.get_running_loop().create_task(_close_quietly(page))
             self._closing_pages.add(closing)
             closing.add_done_callback(self._closing_pages.discard)
@@ -198,12 +202,23 @@ class BrowserSession:
         options: dict[str, Any] = dict(DEVICE_OPTIONS.get(device, DEVICE_OPTIONS["desktop"]))
         if storage_state is not None:
             options["storage_state"] = str(storage_state)
-        if proxy is not None:
+        gate = await provider.network_gate(policy, proxy)
+        if gate is not None:
+            options["proxy"] = gate.proxy_settings()
+        elif proxy is not None:
             options["proxy"] = proxy
         options.update(PolicyGuard.context_options(policy))
-        context = await provider.new_context(**options)
+        try:
+            context = await provider.new_context(**options)
+        except BaseException:
+            if gate is not None:
+                gate.close()
+            raise
+        if gate is not None:
+            context.on("close", lambda _: gate.close())  # however it closes (a crash too)
         try:
             session = cls(context, await context.new_page(), policy, action_timeout)
+            session.network_gate = gate
             if record_to is not None:
                 await session.start_recording(provider, record_to)
             await session.guard.attach(context)
@@ -285,7 +300,9 @@ class BrowserSession:
                 return
             with contextlib.suppress(PlaywrightError):
                 await self.page.wait_for_load_state("load", timeout=2_000)
-        log.info("the page did not settle after a failed navigation (it shows %s)", self.page.url)
+        log.info(
+            "the page did not settle after a failed navigation (it shows %s)", url_for_log(self.page.url)
+        )
 
     async def evaluate_js(self, js: str, args: Any = None) -> Any:
         """The script's value; a script that runs past the action timeout is stopped (its page
@@ -348,7 +365,7 @@ class BrowserSession:
                     return None
                 return _html_text(response.status, response.headers, await response.text())
             except PlaywrightError as exc:
-                log.info("could not fetch %s again: %s", url, _first_line(exc))
+                log.info("could not fetch %s again: %s", url_for_log(url), scrub_urls(_first_line(exc)))
                 return None
         return None
 

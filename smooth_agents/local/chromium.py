@@ -12,10 +12,14 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
+
+from .proxy import ProxyGate, Upstream
+from .url_policy import UrlPolicy
 
 log = logging.getLogger("smooth_agents.local.browser")  # the name it had before the split
 
@@ -30,6 +34,10 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-default-apps",
+    # WebRTC sends no UDP that does not pass a proxy: a context behind a proxy gate (a task with
+    # allowed_urls) then reaches STUN and TURN servers only by TURN over TCP through its gate,
+    # which judges the TURN host like any other. Contexts without a gate use TURN over TCP only.
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 )
 
 
@@ -76,6 +84,7 @@ class BrowserProvider:
         self._browser: Browser | None = None
         self._lock = asyncio.Lock()
         self._contexts: set[BrowserContext] = set()
+        self._told_remote_network = False
         # Set once a page could not be recorded for want of Playwright's ffmpeg: why, for the
         # tasks that ask for a recording (none tries again).
         self.recorder_missing = ""
@@ -112,6 +121,30 @@ class BrowserProvider:
         )
         log.info("browser started in %.0f ms (%s)", (time.perf_counter() - started) * 1000, executable)
         return browser
+
+    @property
+    def remote(self) -> bool:
+        """Whether the browser lives elsewhere (a grid reached over CDP or Playwright's connect)."""
+        return bool(self._ws_endpoint or self._cdp_endpoint)
+
+    async def network_gate(self, policy: UrlPolicy, proxy: Mapping[str, str] | None) -> ProxyGate | None:
+        """The proxy gate a context of a task with ``policy`` is created behind (``proxy``, the
+        task's own proxy, becomes its upstream), or None: a task without allowed_urls goes out
+        directly. A remote browser gets none either: it cannot reach this machine's loopback,
+        and its launch flags (WebRTC's among them) are its grid's. There allowed_urls is
+        enforced request by request (the guard) only."""
+        if not policy.restricts:
+            return None
+        if self.remote:
+            if not self._told_remote_network:
+                self._told_remote_network = True
+                log.warning(
+                    "the browser is remote: allowed_urls is enforced per request only, without the "
+                    "proxy every connection of a local browser passes (WebRTC and preconnects are "
+                    "the grid's to restrict)"
+                )
+            return None
+        return await ProxyGate.open(policy, Upstream.from_settings(proxy) if proxy else None)
 
     async def new_context(self, **options: Any) -> BrowserContext:
         browser = await self.browser()

@@ -13,6 +13,10 @@ Access checks treat it as a public page and refuse its WebSockets to loopback an
 (``ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS``), sockets that are allowed and that the same page
 loaded straight from that host may open. A document from such a host is granted that access
 again, for its own origin; a public page gets nothing it would not have had.
+
+These checks give pages and logs their messages. The guarantee under them is the proxy every
+connection of such a context passes (proxy.py): what routing never sees (a preconnect, WebRTC)
+is judged there.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 from playwright.async_api import APIResponse, BrowserContext, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
+from .loggable import scrub_urls, url_for_log
 from .url_policy import UrlPolicy
 
 log = logging.getLogger("smooth_agents.local.guard")
@@ -56,7 +61,7 @@ class PolicyGuard:
 
     def _block(self, url: str) -> None:
         self.blocked.append(url)
-        log.info("blocked by allowed_urls: %s", url)
+        log.info("blocked by allowed_urls: %s", url_for_log(url))  # not what it carried
 
     async def _socket(self, socket: WebSocketRoute) -> None:
         if self.policy.allows_socket(socket.url):
@@ -81,7 +86,7 @@ class PolicyGuard:
             await route.abort("blockedbyclient")
             return
         except PlaywrightError as exc:  # the host did not answer: the page sees a network error
-            log.debug("request failed: %s", exc)
+            log.debug("request failed: %s", scrub_urls(str(exc)))
             await route.abort("connectionfailed")
             return
         if request.is_navigation_request():
@@ -101,7 +106,7 @@ class PolicyGuard:
         try:
             await self._context.grant_permissions(["local-network-access"], origin=origin)
         except PlaywrightError as exc:  # a Chromium without the permission has no such checks
-            log.debug("local network access not granted to %s: %s", origin, exc)
+            log.debug("local network access not granted to %s: %s", url_for_log(origin), exc)
 
     async def _follow(self, route: Route) -> tuple[str, APIResponse]:
         """The request made here, each redirect checked before it is followed."""

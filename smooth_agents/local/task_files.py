@@ -17,8 +17,10 @@ import re
 import secrets
 import shutil
 import time
+import unicodedata
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +40,44 @@ ARCHIVE_NAME = "downloads.zip"
 RECORDING_NAME = "recording.webm"
 # Kinds already compressed: stored in the archive as they are (deflating them costs CPU for nothing).
 _COMPRESSED = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".zip", ".gz", ".webm", ".mp4"})
-_UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+# Device names Windows keeps, whatever follows their first dot (``nul.txt`` is the device too).
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", "conin$", "conout$"}
+    | {f"{kind}{digit}" for kind in ("com", "lpt") for digit in "0123456789\u00b9\u00b2\u00b3"}
+)
+# Of UTF-8: under every file system's 255 bytes, with room for " (2)" and the like.
+_MAX_NAME_BYTES = 150
+# How often the downloads in flight are measured (see ``TaskFiles._watch``).
+WATCH_INTERVAL = 0.005
 
 # Reports one download (saved or refused) as an event of the task.
 Reporter = Callable[[dict[str, Any]], object]
 
 
 def safe_name(name: str, fallback: str = "download") -> str:
-    """A file name that stays inside its folder and unpacks anywhere."""
-    cleaned = _UNSAFE.sub("_", name).strip(" .")[:150]
-    return cleaned or fallback
+    """A file name that stays inside its folder and unpacks on every system: no path, control or
+    reserved character, no leading or trailing dot or space, no Windows device name (``CON``,
+    ``nul.txt`` become ``_CON``, ``_nul.txt``), composed as macOS stores names, and at most 150
+    bytes (a long one keeps its extension)."""
+    cleaned = _shortened(_UNSAFE.sub("_", unicodedata.normalize("NFC", name)).strip(" ."))
+    if not cleaned:
+        return fallback
+    if cleaned.split(".")[0].rstrip(" ").lower() in _RESERVED:
+        cleaned = "_" + cleaned
+    return cleaned
+
+
+def _shortened(name: str) -> str:
+    if len(name.encode()) <= _MAX_NAME_BYTES:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix.encode()) > 16:  # no extension worth keeping
+        stem, suffix = name, ""
+    room = _MAX_NAME_BYTES - len(suffix.encode()) - len(dot)
+    # Cut on bytes, then drop a character the cut split in two.
+    kept = stem.encode()[:room].decode(errors="ignore").rstrip(" .")
+    return f"{kept}.{suffix}" if suffix else kept
 
 
 class TaskFiles:
@@ -73,6 +103,10 @@ class TaskFiles:
         self._count = 0
         self._untold: dict[int, str] = {}
         self._in_flight: dict[int, str] = {}
+        # The downloads arriving, in the order they started, measured against the bytes the task
+        # has left by one watcher while any arrives (see ``_watch``).
+        self._arriving: dict[int, _Arrival] = {}
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def downloads_dir(self) -> Path:
@@ -96,14 +130,17 @@ class TaskFiles:
 
     # -- while the task runs ----------------------------------------------------------------
     def _target(self, name: str) -> Path:
-        """A new path in the downloads folder for ``name`` (``report (2).pdf`` when taken)."""
+        """A new path in the downloads folder for ``name`` (``report (2).pdf`` when taken, also
+        by a name differing only in case: unpacked where case does not count, one would replace
+        the other)."""
         self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        taken = {path.name.casefold() for path in self.downloads_dir.iterdir()}
         base = safe_name(name)
         stem, dot, suffix = base.rpartition(".")
         if not dot or not stem:
             stem, suffix = base, ""
         candidate, count = base, 1
-        while (self.downloads_dir / candidate).exists():
+        while candidate.casefold() in taken:
             count += 1
             candidate = f"{stem} ({count}).{suffix}" if suffix else f"{stem} ({count})"
         return self.downloads_dir / candidate
@@ -146,7 +183,8 @@ class TaskFiles:
 
     async def collect(self, download: Download) -> None:
         """Keep one file the page downloaded, or refuse it past the bound; either way the task's
-        events say so. A download in flight is let finish first."""
+        events say so. A download is measured while it arrives and cancelled once it passes the
+        bytes the task has left (see ``_watch``)."""
         name = safe_name(download.suggested_filename)
         payload: dict[str, Any] = {"file": name, "url": download.url[:500]}
         self._count += 1
@@ -164,9 +202,9 @@ class TaskFiles:
                 await download.cancel()
                 self._refuse(payload, self._full(1) or "the downloads are full", key)
                 return
-            failure = await download.failure()
-            if failure is not None:
-                self._refuse(payload, f"the download failed ({failure})", key)
+            problem = await self._arrive(download, key)
+            if problem is not None:
+                self._refuse(payload, problem, key)
                 return
             size = await _size_of(download)
             if size is not None and (problem := self._full(size)) is not None:
@@ -180,6 +218,7 @@ class TaskFiles:
                 self._refuse(payload, problem, key)
                 return
             self.used += size
+            self._arriving.pop(key, None)  # counted in ``used`` from now on
             self.saved.append(target.name)
             self._untold[key] = (
                 f"{target.name}: download finished, {size:,} bytes, kept in the task's downloads"
@@ -191,8 +230,56 @@ class TaskFiles:
             self._refuse(payload, "the task ended before the download finished", key)
             raise
         finally:
+            self._arriving.pop(key, None)
             with contextlib.suppress(PlaywrightError):
                 await download.delete()  # the browser's own copy
+
+    async def _arrive(self, download: Download, key: int) -> str | None:
+        """Wait for ``download`` to end, measured while it arrives: why it is not kept (it failed,
+        or it passed the bytes the task has left and was cancelled), None once it is whole."""
+        files = _arriving_files(download)
+        if files is not None:
+            self._arriving[key] = _Arrival(download, files)
+            if self._watcher is None or self._watcher.done():
+                self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        failure = await download.failure()
+        # Whole, it stays counted here until it is kept (in ``used`` then) or refused.
+        arrival = self._arriving.get(key)
+        if arrival is not None and arrival.cut is not None:
+            return arrival.cut
+        return None if failure is None else f"the download failed ({failure})"
+
+    async def _watch(self) -> None:
+        """Cancel each download in flight that takes the task past its bound (the later ones go
+        first: the earlier keep what they had).
+
+        The file the browser writes is measured, every few milliseconds. Chromium's own progress
+        events (CDP ``Browser.downloadProgress``, which Playwright listens to, and
+        ``Page.downloadProgress``) come at most every 500 ms, and for a quick download only at its
+        start and end: 50 MB over loopback arrived whole between two of them. The file grows as
+        the bytes arrive, so one stat per download in flight is cheap and close. What still lands
+        past the bound is what arrives before Playwright tells of the download and while the
+        cancel travels to the browser (milliseconds each, more on a busy machine). Measured with
+        a 1 MB bound (bench/download_bound.py): at most 1.1 MB at 6 to 13 MB/s; at loopback speed
+        (some 300 MB/s) a median of 4 to 6 MB, up to 25 MB, and 80 MB with the machine's CPUs
+        loaded six times over, of 200 MB offered. A download cut is not counted further: the
+        browser deletes its file."""
+        while self._arriving:
+            left = self.max_bytes - self.used
+            for arrival in list(self._arriving.values()):
+                if arrival.cut is not None:
+                    continue
+                size = arrival.size()
+                if size <= left:
+                    left -= size
+                    continue
+                arrival.cut = (
+                    f"cancelled while it arrived: it passed the {left:,} bytes the task had left "
+                    f"of {self.max_bytes:,} (max_download_bytes)"
+                )
+                with contextlib.suppress(PlaywrightError):
+                    await arrival.download.cancel()
+            await asyncio.sleep(WATCH_INTERVAL)
 
     def _refuse(self, payload: dict[str, Any], reason: str, key: int) -> None:
         self._untold[key] = f"{payload['file']}: download not kept ({reason})"
@@ -234,6 +321,38 @@ class TaskFiles:
 
     def delete(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class _Arrival:
+    """A download in flight: where the browser writes it, and why it was cut, once it is."""
+
+    download: Download
+    files: tuple[Path, ...]
+    cut: str | None = None
+
+    def size(self) -> int:
+        sizes = [0]
+        for path in self.files:
+            with contextlib.suppress(OSError):  # not there yet, or renamed meanwhile
+                sizes.append(path.stat().st_size)
+        return max(sizes)
+
+
+def _arriving_files(download: Download) -> tuple[Path, ...] | None:
+    """The files the browser writes ``download`` to while it arrives (None when not known).
+
+    Playwright names a download's file in its artifacts folder before the first byte arrives,
+    in a field its own ``Video.path()`` reads but ``Download`` does not show before the download
+    is whole; Chromium writes to that name plus ``.crdownload``, then renames it. Without that
+    field (another Playwright) a download is measured once whole; where the browser is remote the
+    paths name no file here, and the bound applies to the copy kept (see ``_collect``)."""
+    artifact = getattr(getattr(download, "_impl_obj", None), "_artifact", None)
+    initializer = getattr(artifact, "_initializer", None)
+    path = initializer.get("absolutePath") if isinstance(initializer, dict) else None
+    if not isinstance(path, str) or not path:
+        return None
+    return (Path(path + ".crdownload"), Path(path))
 
 
 async def _size_of(download: Download) -> int | None:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import regex
+
 # Schemes a page may load at all. ``data:``, ``blob:`` and ``about:`` stay inside the page.
 WEB_SCHEMES = frozenset({"http", "https"})
 INNER_SCHEMES = frozenset({"data", "blob", "about"})
@@ -39,6 +41,17 @@ def check_navigation_url(url: str) -> str:
 
 @lru_cache(maxsize=512)
 def _compile_glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(_glob_source(pattern), re.IGNORECASE)
+
+
+@lru_cache(maxsize=512)
+def _compile_glob_for_prefixes(pattern: str) -> regex.Pattern[str]:
+    # The ``regex`` module answers whether a string can still be completed into a match
+    # (``partial=True``), which ``re`` cannot.
+    return regex.compile(_glob_source(pattern), regex.IGNORECASE)
+
+
+def _glob_source(pattern: str) -> str:
     """Turn an allowed-URL glob into a regex.
 
     ``**`` spans anything (dots and slashes included), ``*`` spans one host label or path
@@ -67,7 +80,7 @@ def _compile_glob(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out), re.IGNORECASE)
+    return "".join(out)
 
 
 def _comparable(url: str, with_scheme: bool) -> str:
@@ -113,6 +126,25 @@ class UrlPolicy:
             if with_scheme and urlsplit(pattern).path in ("", "/"):
                 origin_only = _comparable(url, True).split("/", 3)
                 if _compile_glob(pattern.rstrip("/")).fullmatch("/".join(origin_only[:3])):
+                    return True
+        return False
+
+    def allows_host(self, host: str, port: int) -> bool:
+        """Whether some http or https URL on ``host`` and ``port`` is allowed: all that can be
+        judged of a connection whose URLs are not seen (a proxy's CONNECT tunnel). The URLs
+        themselves are judged by ``allows`` as they are requested."""
+        if not self.patterns:
+            return True
+        netloc = f"[{host}]" if ":" in host else host
+        for scheme, default_port in (("http", 80), ("https", 443)):
+            origin = f"{scheme}://{netloc}" + ("" if port == default_port else f":{port}")
+            for pattern in self.patterns:
+                with_scheme = "://" in pattern
+                start = _comparable(origin + "/", with_scheme)  # what every URL of the origin begins with
+                if _compile_glob_for_prefixes(pattern).fullmatch(start, partial=True):
+                    return True
+                covers_origin = with_scheme and urlsplit(pattern).path in ("", "/")  # as in allows()
+                if covers_origin and _compile_glob(pattern.rstrip("/")).fullmatch(start.removesuffix("/")):
                     return True
         return False
 

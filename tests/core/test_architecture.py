@@ -61,9 +61,10 @@ def core_modules_imported_by(path: Path) -> set[str]:
     return {name for name in modules_imported_by(path) if top(name) == "smooth_agents"}
 
 
-# What the self-hosted server shares with the client: the wire contract both ends agree on, and
-# the one way of stopping a background task (modules that import nothing else of the package).
-LOCAL_MAY_IMPORT = {"smooth_agents.protocol", "smooth_agents.cancellation"}
+# What the self-hosted server shares with the client: the wire contract both ends agree on, the
+# one JSON-schema check, and the one way of stopping a background task (modules that import
+# nothing else of the package).
+LOCAL_MAY_IMPORT = {"smooth_agents.protocol", "smooth_agents.json_schemas", "smooth_agents.cancellation"}
 
 
 def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> None:
@@ -111,7 +112,8 @@ def test_importing_the_local_server_loads_none_of_the_client() -> None:
         "and not m.startswith('smooth_agents.local')))"
     )
     assert printed_by(probe) == (
-        "['smooth_agents._version', 'smooth_agents.cancellation', 'smooth_agents.protocol']"
+        "['smooth_agents._version', 'smooth_agents.cancellation', 'smooth_agents.json_schemas', "
+        "'smooth_agents.protocol']"
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from smooth_agents.local import LocalRuntime
 from smooth_agents.local.server import free_port
-from tests.helpers import SiteServer, make_settings
+from tests.helpers import HitRecorder, SiteServer, make_settings
 
 
 @pytest.fixture
@@ -64,3 +64,26 @@ async def test_sessions_run_on_a_browser_reached_over_cdp(
         await runtime.aclose()
     # Closing the server leaves a browser it did not start running.
     assert process.poll() is None
+
+
+async def test_a_remote_browser_holds_allowed_urls_request_by_request(
+    remote_chromium: tuple[str, subprocess.Popen[bytes]], site: SiteServer, tmp_path: Path
+) -> None:
+    # A browser on a grid cannot reach the server's loopback proxy (the choke point of a local
+    # browser): its tasks get none, and the guard alone holds allowed_urls, as before.
+    endpoint, _ = remote_chromium
+    outside = HitRecorder()
+    runtime = LocalRuntime(make_settings(tmp_path, browser_cdp_endpoint=endpoint))
+    await runtime.start()
+    try:
+        fields = {"task": None, "url": site.url("demo/index.html"), "allowed_urls": [site.url("**")]}
+        task = await runtime.submit(runtime.parse_task_request(fields))
+        assert task.browser is not None
+        assert task.browser.network_gate is None
+        fetched = "(u) => fetch(u).then(() => 'loaded', () => 'refused')"
+        assert await task.browser.evaluate_js(fetched, outside.url(path="/leak")) == "refused"
+        assert outside.hits == 0
+        await runtime.cancel(task.id)
+    finally:
+        await runtime.aclose()
+        outside.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from smooth_agents.local.url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
@@ -51,3 +53,33 @@ def test_navigation_to_non_web_urls_is_refused(url: str) -> None:
 def test_empty_patterns_are_rejected() -> None:
     with pytest.raises(ValueError, match="empty"):
         UrlPolicy(["https://ok.example/**", "  "])
+
+
+HOST_CASES = [
+    # pattern, host, port, whether some URL on that host and port may be allowed
+    ("https://**.example.com/**", "shop.eu.example.com", 443, True),
+    ("https://**.example.com/**", "example.com.evil.org", 443, False),
+    ("https://**.example.com/**", "example.com", 8443, False),
+    ("https://example.com/docs/*", "example.com", 443, True),  # the path is judged per request
+    ("https://example.com", "example.org", 443, False),
+    ("example.com/**", "example.com", 80, True),
+    ("http://127.0.0.1:8000/**", "127.0.0.1", 8000, True),
+    ("http://127.0.0.1:8000/**", "127.0.0.1", 9000, False),
+    ("http://127.0.0.1:8000/**", "127.0.0.2", 8000, False),
+    ("**/public/**", "anything.example", 443, True),  # a path anywhere: any host may hold it
+]
+
+
+@pytest.mark.parametrize(("pattern", "host", "port", "allowed"), HOST_CASES)
+def test_hosts_are_judged_by_whether_any_url_on_them_may_be_allowed(
+    pattern: str, host: str, port: int, allowed: bool
+) -> None:
+    assert UrlPolicy([pattern]).allows_host(host, port) is allowed
+
+
+@pytest.mark.parametrize(("pattern", "url", "allowed"), [case for case in CASES if case[2]])
+def test_the_host_of_every_allowed_url_is_allowed(pattern: str, url: str, allowed: bool) -> None:
+    # The proxy judges connections by host: it must never refuse what the URL rules allow.
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}[parts.scheme]
+    assert UrlPolicy([pattern]).allows_host(parts.hostname or "", port)

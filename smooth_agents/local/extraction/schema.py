@@ -1,14 +1,11 @@
-"""Reading JSON Schemas: validity, local $ref resolution, and what kind of value a schema wants."""
+"""Reading JSON Schemas: validity, $ref resolution inside the schema, what kind of value a schema wants."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema.exceptions
-import jsonschema.validators
-
-from ...protocol import json_schema_problem
+from ...json_schemas import SchemaRefs, json_schema_mismatch, json_schema_problem
 from .errors import ExtractionError, InvalidSchemaError
 
 Schema = Mapping[str, Any]
@@ -26,18 +23,19 @@ def check_schema(schema: object) -> None:
 
 def validate(data: Any, schema: Schema) -> None:
     """Raise ExtractionError with the validation message if ``data`` does not conform."""
-    validator = jsonschema.validators.validator_for(schema)(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(root)"
-        raise ExtractionError(f"extracted data does not match the schema at {where}: {error.message}")
+    mismatch = json_schema_mismatch(data, schema)
+    if mismatch is not None:
+        where, message = mismatch
+        raise ExtractionError(f"extracted data does not match the schema at {where or '(root)'}: {message}")
 
 
 class SchemaReader:
-    """Answers questions about sub-schemas, following local ``$ref`` pointers into the root."""
+    """Answers questions about sub-schemas, following ``$ref``s inside the root (the one resolver
+    the schema check and the validation use: nothing outside the schema is fetched)."""
 
     def __init__(self, root: Schema) -> None:
         self.root = root
+        self._refs = SchemaRefs(root)
 
     def resolve(self, schema: Any) -> Schema:
         """``schema`` with ``$ref`` followed and ``allOf`` members merged in."""
@@ -57,16 +55,9 @@ class SchemaReader:
         return current
 
     def _pointer(self, ref: str) -> Schema:
-        if not ref.startswith("#"):
-            return {}  # remote references are not fetched; the schema then constrains nothing
-        node: Any = self.root
-        for part in ref.lstrip("#").strip("/").split("/"):
-            if not part:
-                continue
-            part = part.replace("~1", "/").replace("~0", "~")
-            node = node.get(part) if isinstance(node, Mapping) else None
-        found: Schema = node if isinstance(node, Mapping) else {}
-        return found
+        found = self._refs.lookup(ref)
+        # A reference that points nowhere (refused at submission) constrains nothing here.
+        return found if isinstance(found, Mapping) else {}
 
     def variants(self, schema: Any) -> list[Schema]:
         """The non-null alternatives a value may take, most specific first."""
