@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware
 from langchain_core.callbacks import UsageMetadataCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -27,6 +28,9 @@ from smooth_agents.json_schemas import json_schema_mismatch
 from smooth_agents.local.agents import AgentContext, AgentError
 from smooth_agents.local.errors import ActionFailed
 
+from .agent_budget import TokenBudget
+from .agent_context import bounded_context
+from .agent_mistakes import AnswerMistakes
 from .browser_tools import browser_tools, sees_images
 from .host_model import SampledChatModel
 
@@ -162,12 +166,22 @@ class ModelAgent:
             kept[name] = value
         return kept
 
+    def middleware(self, context: AgentContext) -> list[AgentMiddleware[Any, Any, Any]]:
+        """What shapes the loop: the bounded context the model reads, a model's slips answered,
+        and the task's token budget."""
+        shaping: list[AgentMiddleware[Any, Any, Any]] = [bounded_context(), AnswerMistakes(context)]
+        if context.token_budget is not None:
+            shaping.append(TokenBudget(context.token_budget))
+        return shaping
+
     async def run(self, context: AgentContext) -> Any:
         answer: dict[str, Any] = {}
         model = self.model_for(context.metadata)
         tools = browser_tools(context, answer, images=sees_images(model))
         hint = ", a JSON object matching the schema in finish's description" if context.response_model else ""
-        agent = create_agent(model, tools, system_prompt=SYSTEM.format(schema_hint=hint))
+        agent = create_agent(
+            model, tools, system_prompt=SYSTEM.format(schema_hint=hint), middleware=self.middleware(context)
+        )
         opening = context.task
         if context.url:  # the task's starting page, open before the model's first look
             try:

@@ -36,6 +36,9 @@ HAND_OVER_ENDS = {
     "cancelled": "The hand-over was cancelled before the person handed the browser back.",
     "closed": "The browser closed during the hand-over.",
 }
+# Characters of a page's text (read_page) or data (extract) one answer carries: the model's
+# context stays bounded whatever the page (see agent_context).
+READ_BUDGET = 20_000
 # Characters of a script's value shown to the model.
 EVALUATE_BUDGET = 4_000
 Action = Callable[..., Awaitable[str]]
@@ -141,9 +144,13 @@ def browser_tools(context: AgentContext, answer: dict[str, Any], *, images: bool
     async def wait_for_text(text: str) -> str:
         return await context.elements.wait_for_text(text)
 
-    @tool("The page's main content as markdown (long articles, listings).", counted=False)
-    async def read_page() -> str:
-        return await context.read_page()
+    @tool(
+        "The page's main content as markdown (long articles, listings); a long one comes in parts: "
+        "start is where this part begins (the answer says where the next one does).",
+        counted=False,
+    )
+    async def read_page(start: int = 0) -> str:
+        return in_parts(await context.read_page(), start, "read_page")
 
     @tool("Data from the page, shaped by a JSON schema given as JSON text (no model).", counted=False)
     async def extract(json_schema: str, prompt: str = "") -> str:
@@ -151,7 +158,13 @@ def browser_tools(context: AgentContext, answer: dict[str, Any], *, images: bool
             schema = json.loads(json_schema)
         except json.JSONDecodeError as exc:
             raise ActionFailed(f"json_schema is not JSON: {exc}") from None
-        return json.dumps(await context.extract(schema, prompt or None))
+        found = json.dumps(await context.extract(schema, prompt or None))
+        if len(found) > READ_BUDGET:
+            raise ActionFailed(
+                f"The data is {len(found):,} characters, more than one answer holds ({READ_BUDGET:,}): "
+                "ask for fewer fields or items."
+            )
+        return found
 
     @tool("Run JavaScript in the page (an expression or a function); its value as JSON.", counted=False)
     async def evaluate_js(js: str) -> str:
@@ -304,3 +317,16 @@ def finish_tool(context: AgentContext, answer: dict[str, Any]) -> BaseTool:
     return StructuredTool.from_function(
         coroutine=finish, name="finish", description=description, return_direct=True
     )
+
+
+def in_parts(text: str, start: int, tool_name: str) -> str:
+    """``text`` from ``start``, at most ``READ_BUDGET`` characters, saying where the next part
+    starts when there is more."""
+    start = max(0, min(start, len(text)))
+    part = text[start : start + READ_BUDGET]
+    end = start + len(part)
+    if start == 0 and end == len(text):
+        return part
+    where = f"(characters {start:,}-{end:,} of {len(text):,}"
+    more = f"; call {tool_name} with start={end} for the next part)" if end < len(text) else "; the end)"
+    return f"{where}{more}\n\n{part}"

@@ -80,6 +80,7 @@ def _local_serve(args: argparse.Namespace) -> int:
             max_upload_bytes=args.max_upload_bytes,
             max_output_chars=args.max_output_chars,
             max_download_bytes=args.max_download_bytes,
+            max_task_tokens=args.max_task_tokens,
             enable_scripted_agent=args.scripted_agent,
             browser_executable=args.browser,
             browser_cdp_endpoint=args.browser_cdp_endpoint,
@@ -152,6 +153,12 @@ async def _run_task(args: argparse.Namespace) -> int:
         except SmoothError as exc:
             print(f"smooth-agents: {exc}", file=sys.stderr)
             return 1
+    tokens = result.tokens
+    if tokens is not None and not args.quiet:
+        print(
+            f"smooth-agents: the model used {tokens[0]:,} input and {tokens[1]:,} output tokens",
+            file=sys.stderr,
+        )
     if args.json:
         _print_json(result.model_dump(mode="json"))
     elif isinstance(result.output, str):
@@ -266,6 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=200 * 1024 * 1024,
         help="what one task may keep of its downloads, screenshots and PDFs (later ones are refused)",
+    )
+    serve.add_argument(
+        "--max-task-tokens",
+        type=int,
+        default=None,
+        help="tokens (input and output) a model-driven task may use; a task's metadata max_tokens may "
+        "ask for fewer (default: no bound but max_steps)",
     )
     serve.add_argument(
         "--no-recording",

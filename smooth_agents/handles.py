@@ -114,6 +114,7 @@ class AsyncTaskHandle:
             credits_used=task.credits_used,
             live_url=task.live_url,
             recording_url=task.recording_url,
+            model_usage=self._poller.model_usage,
         )
 
     async def _cancel_quietly(self) -> None:

@@ -51,6 +51,21 @@ class TaskResult(_Open):
     credits_used: float | None = None
     live_url: str | None = None
     recording_url: str | None = None
+    # The tokens the task's model used, by model name ({"input_tokens", "output_tokens",
+    # "total_tokens", ...}), where the server says (the self-hosted server's ``model_usage``
+    # event); None where it does not (the Smooth cloud counts credits_used instead).
+    model_usage: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def tokens(self) -> tuple[int, int] | None:
+        """Input and output tokens over every model the task used; None when not told."""
+        if not self.model_usage:
+            return None
+        counts = list(self.model_usage.values())
+        return (
+            sum(int(c.get("input_tokens", 0)) for c in counts),
+            sum(int(c.get("output_tokens", 0)) for c in counts),
+        )
 
 
 class ActionResult(_Open):

@@ -60,6 +60,8 @@ class TaskPoller:
         self.http = http
         self.task_id = task_id
         self.tools = dict(tools or {})
+        # The tokens the task's model used, by model, once the server told (``model_usage``).
+        self.model_usage: dict[str, dict[str, Any]] | None = None
         self.settings = settings or PollSettings()
         # Shared by the client's pollers (durations seen, round trip, request budget).
         self.pacing = pacing or Pacing(self.settings)
@@ -295,6 +297,8 @@ class TaskPoller:
         self._seen.add(key)
         if event.timestamp is not None:
             self._last_t = max(self._last_t, event.timestamp)
+        if event.name == "model_usage" and isinstance(event.payload.get("models"), dict):
+            self.model_usage = {**(self.model_usage or {}), **event.payload["models"]}
         if event.name == "tool_call" and event.id is not None:
             self._start_tool(event)
         elif event.id is not None and event.id in self._waiters:

@@ -1,7 +1,7 @@
 """What the client and the self-hosted server agree on: task statuses and devices as the Smooth
 API names them, how event ids are made, the long-poll header, the reader option carried in task
-metadata, the hand-over actions and the live view link's options. (The JSON-schema check both
-apply is ``json_schemas``.)
+metadata, the hand-over actions, the live view link's options and how a local server process
+proves it holds its key. (The JSON-schema check both apply is ``json_schemas``.)
 
 One of the few modules of the core the local server imports (checked by
 tests/core/test_architecture.py), so a rule here cannot drift between the two ends.
@@ -9,6 +9,8 @@ tests/core/test_architecture.py), so a rule here cannot drift between the two en
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Mapping
@@ -76,6 +78,8 @@ def renamed(message: str, names: Mapping[str, str]) -> str:
 # sidebars and footers included) instead of only its main content. A Smooth cloud agent receives
 # it as one more task variable.
 MAIN_CONTENT_ONLY = "main_content_only"
+# A task's metadata may bound the tokens its model spends (the self-hosted server's model agent).
+MAX_TOKENS = "max_tokens"
 
 
 def reads_main_content_only(metadata: object) -> bool:
@@ -86,3 +90,15 @@ def reads_main_content_only(metadata: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("false", "0", "no", "off")
     return bool(value)
+
+
+# A local server in a process of its own proves that it holds its API key before a client sends
+# the key: GET this path with ``?nonce=`` (hex the client chose) answers {"proof": key_proof(...)}.
+# A process that took over the port of a server that ended cannot answer it, and learns nothing
+# of the key from the question.
+KEY_PROOF_PATH = "/local/key-proof"
+
+
+def key_proof(api_key: str, nonce: str) -> str:
+    """The answer to a key-proof question: an HMAC-SHA256 of the nonce under the key, in hex."""
+    return hmac.new(api_key.encode(), b"smooth-key-proof:" + nonce.encode(), hashlib.sha256).hexdigest()

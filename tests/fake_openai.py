@@ -16,8 +16,9 @@ from starlette.routing import Route
 
 from tests.helpers import AppServer
 
-# From the request's messages to the next call: (tool name, arguments).
-Turn = Callable[[list[dict[str, Any]]], tuple[str, dict[str, Any]]]
+# From the request's messages to the next reply: (tool name, arguments) for a call, arguments as
+# text sent verbatim (malformed JSON); ("", text) for a reply in words, no call.
+Turn = Callable[[list[dict[str, Any]]], tuple[str, dict[str, Any] | str]]
 
 
 class FakeOpenAI:
@@ -31,24 +32,26 @@ class FakeOpenAI:
             self.requests.append(body)
             self.authorizations.append(request.headers.get("authorization", ""))
             name, arguments = self.turn(body["messages"])
-            call = {
-                "id": f"call_{len(self.requests)}",
-                "type": "function",
-                "function": {"name": name, "arguments": json.dumps(arguments)},
-            }
+            if name:
+                # Arguments given as text are sent as they are (a model's malformed JSON).
+                raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
+                call = {
+                    "id": f"call_{len(self.requests)}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": raw},
+                }
+                message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [call]}
+                finish = "tool_calls"
+            else:  # no call: the model answers in words (``arguments`` is the text)
+                message = {"role": "assistant", "content": str(arguments)}
+                finish = "stop"
             return JSONResponse(
                 {
                     "id": f"chatcmpl-{len(self.requests)}",
                     "object": "chat.completion",
                     "created": int(time.time()),
                     "model": body.get("model", "fake"),
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": None, "tool_calls": [call]},
-                            "finish_reason": "tool_calls",
-                        }
-                    ],
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                     "usage": {"prompt_tokens": 1000, "completion_tokens": 20, "total_tokens": 1020},
                 }
             )

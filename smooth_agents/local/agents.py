@@ -71,6 +71,8 @@ class AgentContext:
     # Given when the caller offered its person the browser (the ``hand_over`` custom tool): hands
     # the browser over and waits for the hand-back; how it ended.
     hand_over: Callable[[str], Awaitable[str]] | None = None
+    # The tokens the task's model may use (None: no bound but max_steps).
+    token_budget: int | None = None
     steps: int = 0
     _elements: ElementActions | None = None
 

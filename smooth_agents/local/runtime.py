@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..cancellation import cancel_and_wait
-from ..protocol import CANCEL_HAND_OVER, HAND_OVER, HAND_OVER_TOOL, TaskStatus
+from ..protocol import CANCEL_HAND_OVER, HAND_OVER, HAND_OVER_TOOL, MAX_TOKENS, TaskStatus
 from .agents import AgentContext, AgentError, AgentSelector
 from .browser import BrowserSession
 from .builtin_agents import default_agent_selector
@@ -47,6 +47,17 @@ CLOSE_DELIVERY_GRACE = 10.0
 # the bound the hand_over action has; this long when it says nothing.
 DEFAULT_HAND_OVER = 600.0
 MAX_HAND_OVER = 86_400.0
+
+
+def token_budget(metadata: Mapping[str, Any] | None, server_bound: int | None) -> int | None:
+    """The tokens a task's model may use: its metadata's ``max_tokens`` (a positive whole number),
+    never past the server's own bound."""
+    asked = (metadata or {}).get(MAX_TOKENS)
+    if isinstance(asked, str) and asked.strip().isdigit():
+        asked = int(asked)
+    wanted = asked if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0 else None
+    bounds = [b for b in (wanted, server_bound) if b is not None]
+    return min(bounds) if bounds else None
 
 
 def _action_result(output: Any, started: float) -> dict[str, Any]:
@@ -360,6 +371,7 @@ class LocalRuntime:
             event_reporter=task.emit,
             additional_tools=task.request.additional_tools or {},
             task_files=task.files,
+            token_budget=token_budget(spec.metadata, self.settings.max_task_tokens),
             hand_over=(lambda message: self._agent_hand_over(task, message))
             if any(t.name == HAND_OVER_TOOL for t in task.request.custom_tools or ())
             else None,

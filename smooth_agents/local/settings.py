@@ -56,6 +56,9 @@ class LocalServerSettings:
     # What one task may keep of the files its page downloads, with its agent's screenshots and
     # PDFs (all together; later ones are refused and the task's events say so).
     max_download_bytes: int = 200 * 1024 * 1024
+    # The tokens (input and output) a model-driven task may use; a task's metadata may ask for
+    # fewer (``max_tokens``). None: no bound but max_steps.
+    max_task_tokens: int | None = None
     # Video recordings of tasks that ask for one (enable_recording, which the API defaults to
     # true). False: no task is recorded, and recording_url comes back empty.
     recording: bool = field(
@@ -84,6 +87,8 @@ class LocalServerSettings:
             raise ValueError("timeouts must be positive")
         if self.max_download_bytes < 0:
             raise ValueError("max_download_bytes must not be negative")
+        if self.max_task_tokens is not None and self.max_task_tokens < 1:
+            raise ValueError("max_task_tokens must be at least 1")
 
     def accepts_host(self, host_header: str) -> bool:
         """True when a request's Host header names this server (DNS-rebinding guard): a known

@@ -90,3 +90,17 @@ def shopping() -> list[Step]:
         call_with("click", lambda m: {"ref": ref_of(m, "link", "Nimbus Ultra")}),
         call_with("finish", price_from_page),
     ]
+
+
+def fresh_answers(turns: Sequence[Sequence[BaseMessage]], name: str | None = None) -> list[ToolMessage]:
+    """The tool answers as the model first saw them, in order: the answers that close each turn
+    (later turns show older answers shortened, see langchain_tools.agent_context)."""
+    found: list[ToolMessage] = []
+    for messages in turns:
+        closing: list[ToolMessage] = []
+        for message in reversed(messages):
+            if not isinstance(message, ToolMessage):
+                break
+            closing.insert(0, message)
+        found += [m for m in closing if name is None or m.name == name]
+    return found

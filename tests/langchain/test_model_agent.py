@@ -60,13 +60,22 @@ async def test_search_results_next_page_detail_and_a_structured_answer(
     assert len(SHOPPING.seen) == 4
 
 
+SEEN_BEFORE: list[str] = []
+
+
+def next_page_remembering(messages: Sequence[BaseMessage]) -> dict[str, str]:
+    """Click Next page, keeping in mind the ref of a link on the page being left (the model's
+    context shows only the latest page state, but a model may remember an old ref)."""
+    SEEN_BEFORE.append(ref_of(messages, "link", "Nimbus Mini"))
+    return {"ref": ref_of(messages, "link", "Next page")}
+
+
 STALE = ScriptedChatModel(
     steps=[
         call("page_state"),
-        call_with("click", lambda m: {"ref": ref_of(m, "link", "Next page")}),
-        # The ref of a link on the page just left (in the state the task opened with): refused,
-        # with what to do.
-        call_with("click", lambda m: {"ref": ref_of(m[:2], "link", "Nimbus Mini")}),
+        call_with("click", next_page_remembering),
+        # The ref of a link on the page just left: refused, with what to do.
+        call_with("click", lambda m: {"ref": SEEN_BEFORE[-1]}),
         lambda m: AIMessage(last_tool_text(m, "click")),
     ]
 )

@@ -24,7 +24,7 @@ from langchain_tools.scripted import ScriptedChatModel, Step
 from smooth_agents import AsyncSmoothClient, SmoothClient
 from smooth_agents.local import ThreadedServer
 from tests.helpers import API_KEY, SiteServer, make_settings
-from tests.langchain.scripting import call, call_with, last_state, ref_of
+from tests.langchain.scripting import call, call_with, fresh_answers, last_state, ref_of
 
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -280,11 +280,11 @@ async def test_the_model_is_told_when_a_click_starts_and_finishes_a_download(
                 "Download the report and the export", url=site.url("files/index.html"), enable_recording=False
             )
             assert (await handle.result(timeout=90)).output == "downloaded"
-    seen = model.seen[-1]
-    quick, slow = (str(m.content) for m in answers(seen, "click"))
+    # What each answer said when it was new (later turns show it shortened).
+    quick, slow = (str(m.content) for m in fresh_answers(model.seen, "click"))
     assert "Downloads: report.csv: download finished, 16 bytes, kept in the task's downloads\n" in quick
     assert "Downloads: export.csv: download started\n" in slow
     assert "export.csv: download" not in quick
-    later = "\n".join(str(m.content) for m in answers(seen, "page_state"))
+    later = "\n".join(str(m.content) for m in fresh_answers(model.seen, "page_state"))
     assert "export.csv: download finished, 200,000 bytes, kept in the task's downloads" in later
     assert "report.csv: download" not in later  # each is told once
