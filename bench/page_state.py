@@ -18,6 +18,13 @@ theirs), and both wait alike: DOM content loaded, then ``load`` for at most 5 s.
   the page (links with href, buttons, inputs but hidden ones, selects, textareas, the interactive
   ARIA roles, contenteditable; visible = a non-empty box and not hidden by CSS). An interactive
   element left without a ref by our unbudgeted state is listed with the likely reason.
+- Reach in the first view (the window at the top of the page, before any scroll): the visible
+  interactive elements (the query above) whose box meets the window, and of those, the ones our
+  page state at the default budget gives a ref, and the ones Playwright's AI snapshot
+  (``page.aria_snapshot(mode="ai")``, what playwright-mcp's snapshot is made of) gives a ref,
+  taken in the same browser on the same page: each of its refs whose box meets the window is
+  resolved to its element (``page.get_by_ref``). Elements one side reaches and the other does
+  not are listed.
 - Time: median ms per state (ours) and per snapshot call (theirs, MCP round trip included), over
   ``--repeat`` calls on each page.
 
@@ -135,6 +142,34 @@ _INTERACTIVE_JS = """
 }
 """
 
+# The visible interactive elements whose box meets the window (the page at its top), and which
+# of them carry one of our shown refs, or one of Playwright's (marked by ``THEIR_MARK``).
+THEIR_MARK = "data-bench-their-ref"
+_FIRST_VIEW_JS = """
+([attr, shown_refs, theirs]) => {
+  const given = new Set(shown_refs);
+  const BASE = "a[href], button, input, select, textarea, [role=button], [role=link], [role=checkbox],"
+    + " [role=radio], [role=textbox], [role=combobox], [role=tab], [role=menuitem]";
+  const inView = (box) => box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0
+    && box.top < innerHeight && box.left < innerWidth;
+  const snippet = (el) => el.outerHTML.replace(/\\s+/g, " ").slice(0, 110);
+  let total = 0, ours = 0, pw = 0; const onlyTheirs = [], onlyOurs = [];
+  for (const el of document.querySelectorAll(BASE + ", [contenteditable]")) {
+    if (el.tagName === "INPUT" && (el.getAttribute("type") || "").toLowerCase() === "hidden") continue;
+    if (el.matches("[contenteditable]") && !el.matches(BASE) && !el.isContentEditable) continue;
+    if (!el.checkVisibility({ visibilityProperty: true }) || !inView(el.getBoundingClientRect())) continue;
+    total++;
+    const mine = given.has(el.getAttribute(attr)); const their = el.hasAttribute(theirs);
+    ours += mine ? 1 : 0; pw += their ? 1 : 0;
+    if (their && !mine) onlyTheirs.push(snippet(el));
+    if (mine && !their) onlyOurs.push(snippet(el));
+  }
+  return { total, ours, theirs: pw, onlyTheirs, onlyOurs };
+}
+"""
+# Refs of Playwright's AI snapshot with the box they were drawn in (viewport coordinates).
+_THEIR_BOX = re.compile(r"\[ref=((?:f\d+)?e\d+)\][^\n]*?\[box=(-?[\d.]+),(-?[\d.]+),([\d.]+),([\d.]+)\]")
+
 
 @dataclass
 class Figures:
@@ -158,6 +193,12 @@ class Figures:
     theirs_interactive: int | None = None
     ms_theirs: float | None = None
     their_error: str = ""
+    # Reach in the first view: visible interactive elements there, ours and Playwright's refs.
+    first_view: int = 0
+    first_ours: int = 0
+    first_theirs: int = 0
+    first_only_theirs: list[str] = field(default_factory=list)
+    first_only_ours: list[str] = field(default_factory=list)
 
 
 class PageServer:
@@ -264,6 +305,7 @@ async def measure_ours(chromium: str, targets: list[tuple[Figures, str]], repeat
                 actions = ElementActions(page)
                 state, figures.ms_default = await timed_state(actions, DEFAULT_STATE_BUDGET, repeat)
                 figures.ours_default, figures.ours_cut = len(state.as_text()), state.cut
+                default_outline = state.outline
                 figures.refs_default = state.refs
                 state, figures.ms_full = await timed_state(actions, UNBUDGETED, repeat)
                 figures.ours_full, figures.refs_full, figures.outline = (
@@ -278,9 +320,32 @@ async def measure_ours(chromium: str, targets: list[tuple[Figures, str]], repeat
                     found["missed"],
                     found["extras"],
                 )
+                await measure_first_view(page, figures, default_outline)
             except PlaywrightError as exc:
                 figures.error = str(exc).splitlines()[0][:80]
         await browser.close()
+
+
+async def measure_first_view(page: Page, figures: Figures, outline: str) -> None:
+    """Reach in the first view: ours from the page state at the default budget (``outline``),
+    Playwright's from its AI snapshot taken now, in this page (the page is at its top)."""
+    await page.evaluate("window.scrollTo(0, 0)")
+    snapshot = await page.aria_snapshot(mode="ai", boxes=True)
+    width, height = VIEWPORT["width"], VIEWPORT["height"]
+    for ref, x, y, w, h in _THEIR_BOX.findall(snapshot):
+        left, top, right, bottom = float(x), float(y), float(x) + float(w), float(y) + float(h)
+        if right <= 0 or bottom <= 0 or left >= width or top >= height or not float(w) or not float(h):
+            continue
+        with contextlib.suppress(PlaywrightError):
+            await page.get_by_ref(ref).evaluate("(el, [a, r]) => el.setAttribute(a, r)", [THEIR_MARK, ref])
+    shown = re.findall(r"\[ref=(e\d+)\]", outline)
+    found = await page.evaluate(_FIRST_VIEW_JS, [REF_ATTRIBUTE, shown, THEIR_MARK])
+    figures.first_view, figures.first_ours, figures.first_theirs = (
+        found["total"],
+        found["ours"],
+        found["theirs"],
+    )
+    figures.first_only_theirs, figures.first_only_ours = found["onlyTheirs"], found["onlyOurs"]
 
 
 def tool_text(result: Any) -> str:
@@ -374,6 +439,11 @@ def print_summary(name: str, rows: list[Figures]) -> None:
         medians = None
     cut = sum(1 for f in done if f.ours_cut)
     missed = sum(len(f.missed) for f in done)
+    view = sum(f.first_view for f in done)
+    print(
+        f"  first view: {view} visible interactive elements; a ref in our state (default budget) "
+        f"{sum(f.first_ours for f in done)}, in Playwright's AI snapshot {sum(f.first_theirs for f in done)}"
+    )
     print(
         f"  cut at the default budget: {cut} of {len(done)}; visible interactive elements without a ref: "
         f"{missed} of {sum(f.interactive for f in done)} on {sum(1 for f in done if f.missed)} pages"
@@ -402,6 +472,15 @@ def print_composition(rows: list[Figures]) -> None:
                 parts["text lines"] += len(body)
     total = sum(parts.values()) or 1
     print("  our unbudgeted outline: " + ", ".join(f"{k} {v / total:.0%}" for k, v in parts.most_common()))
+
+
+def print_first_view(rows: list[Figures]) -> None:
+    """The first view's elements one side gives a ref and the other does not."""
+    for label, attribute in (("Playwright's only", "first_only_theirs"), ("ours only", "first_only_ours")):
+        samples = [(f.label, html) for f in rows for html in getattr(f, attribute)]
+        print(f"first view, a ref {label}: {len(samples)}")
+        for page_label, html in samples[:12]:
+            print(f"    {page_label}: {html}")
 
 
 def print_missed(rows: list[Figures]) -> None:
@@ -464,6 +543,7 @@ def main() -> int:
         print_summary(f"  of which {kind}s", [f for f in rows if f.label.startswith(kind)])
     print_composition([f for f in rows if f.group == "real" and not f.error])
     print()
+    print_first_view([f for f in rows if not f.error])
     print_missed(rows)
     return 0
 

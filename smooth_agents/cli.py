@@ -81,6 +81,7 @@ def _local_serve(args: argparse.Namespace) -> int:
             max_output_chars=args.max_output_chars,
             max_download_bytes=args.max_download_bytes,
             max_task_tokens=args.max_task_tokens,
+            settle_cap=args.settle_cap,
             enable_scripted_agent=args.scripted_agent,
             browser_executable=args.browser,
             browser_cdp_endpoint=args.browser_cdp_endpoint,
@@ -280,6 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="tokens (input and output) a model-driven task may use; a task's metadata max_tokens may "
         "ask for fewer (default: no bound but max_steps)",
+    )
+    serve.add_argument(
+        "--settle-cap",
+        type=float,
+        default=1.0,
+        help="seconds a model agent's action waits at most for what it started (requests, timers, DOM "
+        "changes) before the page state answers it; 0 waits only for a navigation (default 1.0)",
     )
     serve.add_argument(
         "--no-recording",

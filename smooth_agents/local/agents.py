@@ -22,6 +22,7 @@ from .errors import ActionFailed
 from .extract_action import extract_from_page
 from .readable import page_to_markdown
 from .schemas import ToolSignature
+from .settle import DEFAULT_SETTLE_CAP
 from .storage import StoredFile
 from .task_files import TaskFiles
 
@@ -73,6 +74,8 @@ class AgentContext:
     hand_over: Callable[[str], Awaitable[str]] | None = None
     # The tokens the task's model may use (None: no bound but max_steps).
     token_budget: int | None = None
+    # How long an element action waits at most for what it started (see settle.py), in seconds.
+    settle_cap: float = DEFAULT_SETTLE_CAP
     steps: int = 0
     _elements: ElementActions | None = None
 
@@ -85,6 +88,7 @@ class AgentContext:
                 self.browser.page,
                 timeout_ms=self.browser.action_timeout_ms,
                 first_ref=self._elements.next_ref if self._elements else 1,
+                settle_cap=self.settle_cap,
             )
         return self._elements
 

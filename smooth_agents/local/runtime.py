@@ -372,6 +372,7 @@ class LocalRuntime:
             additional_tools=task.request.additional_tools or {},
             task_files=task.files,
             token_budget=token_budget(spec.metadata, self.settings.max_task_tokens),
+            settle_cap=self.settings.settle_cap,
             hand_over=(lambda message: self._agent_hand_over(task, message))
             if any(t.name == HAND_OVER_TOOL for t in task.request.custom_tools or ())
             else None,

@@ -48,6 +48,10 @@ class LocalServerSettings:
     max_finished_tasks: int = 1000
     # How long one browser action (goto, extract, evaluate_js) may take.
     action_timeout: float = 30.0
+    # How long a model agent's action (a click, typing) waits at most for what it started (the
+    # requests, timers and DOM changes after it; see local/settle.py) before the page state
+    # answers it, in seconds; 0: only for a navigation's document.
+    settle_cap: float = 1.0
     # Size limits (answered 413, or an action failing with the reason): a JSON request body, an
     # uploaded file or extension, and one action's or task's output (characters of its JSON).
     max_request_bytes: int = 10 * 1024 * 1024
@@ -87,6 +91,8 @@ class LocalServerSettings:
             raise ValueError("timeouts must be positive")
         if self.max_download_bytes < 0:
             raise ValueError("max_download_bytes must not be negative")
+        if self.settle_cap < 0:
+            raise ValueError("settle_cap must not be negative")
         if self.max_task_tokens is not None and self.max_task_tokens < 1:
             raise ValueError("max_task_tokens must be at least 1")
 

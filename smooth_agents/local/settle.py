@@ -1,0 +1,307 @@
+"""Waiting for what an action started, so that the page state answering it shows its effect.
+
+A click often changes the page later than it returns: a timer opens a menu, a fetch brings
+results that a script then renders, a link starts a navigation. ``ActionWatch`` watches the page
+from just before the action until what the action started has finished, and no longer:
+
+- requests the page makes after the action began (documents, scripts, fetch and XHR), from
+  Playwright's request events, until they end;
+- the page's own navigation, until it commits and its document is parsed (bounded by the action
+  timeout, as Playwright's own wait for a navigation is); the new document is then watched as
+  below, with a cap of its own (once);
+- in the page, a watcher armed just before the action: the timers set from then on that fall
+  due within the cap (``setTimeout``, a ``setInterval``'s first tick), and DOM mutations (a
+  MutationObserver), after which the page must be quiet for a short window and two animation
+  frames (a response is rendered a moment after it arrives; an animation never gets quiet).
+
+Nothing of that kind, no wait: a click that starts nothing is answered after one animation frame.
+The rest is bounded by a cap (about a second) counted from the end of the action; when the cap
+cuts the wait, ``settle`` says so and the page state tells the model the page was still changing.
+The watcher replaces the page's timer functions with proxies of them only while it is armed (from
+just before the action to the end of the wait), and puts them back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Frame, Page, Request
+
+# How long after an action its effects are waited for, at most (seconds).
+DEFAULT_SETTLE_CAP = 1.0
+# How long the DOM must stay unchanged after the last change an action caused (seconds), two
+# animation frames at least: time for what a change queues next (a render, a frame's work); an
+# animation that changes the page on every frame never gets there.
+QUIET_WINDOW = 0.02
+# Requests whose end the page is likely to show: documents (frames), code and data.
+AWAITED_REQUESTS = frozenset({"document", "script", "fetch", "xhr"})
+# A page whose main thread does not answer the watcher is left after this long past the cap.
+_UNANSWERED_SLACK = 1.0
+
+_KEY = "__smoothActionWatch"
+
+# Arms the watcher in the page's main world (its state kept on a non-enumerable property of the
+# window): records DOM mutations (but the refs the page state writes) and the timers set while it
+# is armed that fall due within the cap, through proxies of the page's timer functions as they
+# are when it is armed (a framework may have wrapped them; they are put back as they were).
+# ``reset`` starts a new action's watch; without it a watch already armed in this document
+# carries on (a same-document navigation).
+_ARM_JS = """
+([key, refAttribute, capMs, reset]) => {
+  let w = window[key];
+  if (!w) {
+    w = { timers: new Map(), last: 0, changed: false, armed: false, capMs: 0, frames: 0, changedAt: 0 };
+    w.observer = new MutationObserver((records) => {
+      if (records.some((r) => r.type !== "attributes" || r.attributeName !== refAttribute)) {
+        w.last = performance.now(); w.changed = true; w.changedAt = w.frames;
+      }
+    });
+    Object.defineProperty(window, key, { value: w, enumerable: false, configurable: true });
+  }
+  if (reset || !w.armed) {
+    w.timers.clear(); w.last = performance.now(); w.changed = false;
+  }
+  w.capMs = capMs;
+  if (w.armed || !document.documentElement) return w.armed;
+  const native = {
+    setTimeout: window.setTimeout, setInterval: window.setInterval,
+    clearTimeout: window.clearTimeout, clearInterval: window.clearInterval,
+    frame: window.requestAnimationFrame,
+  };
+  const timer = (target) => new Proxy(target, {
+    apply(fn, self, args) {
+      const [callback, delay] = args;
+      const wait = Math.max(0, Number(delay) || 0);
+      if (!w.armed || typeof callback !== "function" || wait > w.capMs) {
+        return Reflect.apply(fn, self, args);
+      }
+      let id;
+      // Waited for until it first fires (a repeating one too: its first tick), by this watch
+      // only (a later action's watch starts with no timers).
+      const tracked = function (...given) {
+        if (w.timers.delete(id)) { w.last = performance.now(); w.changed = true; w.changedAt = w.frames; }
+        return callback.apply(this, given);
+      };
+      id = Reflect.apply(fn, self, [tracked, ...args.slice(1)]);
+      w.timers.set(id, performance.now() + wait);
+      return id;
+    },
+  });
+  const clearing = (target) => new Proxy(target, {
+    apply(fn, self, args) { w.timers.delete(args[0]); return Reflect.apply(fn, self, args); },
+  });
+  w.native = native;
+  w.proxies = {
+    setTimeout: timer(native.setTimeout), setInterval: timer(native.setInterval),
+    clearTimeout: clearing(native.clearTimeout), clearInterval: clearing(native.clearInterval),
+  };
+  w.disarm = () => {
+    for (const [name, proxy] of Object.entries(w.proxies)) {
+      if (window[name] === proxy) window[name] = native[name];
+    }
+    w.observer.disconnect(); w.timers.clear(); w.armed = false;
+  };
+  w.observer.observe(document.documentElement, {
+    subtree: true, childList: true, attributes: true, characterData: true,
+  });
+  for (const [name, proxy] of Object.entries(w.proxies)) window[name] = proxy;
+  w.armed = true;
+  return true;
+}
+"""
+
+# Resolves once the armed watcher sees nothing left to wait for (no tracked timer due before the
+# end, and, if the DOM changed, no change for ``quietMs`` and two animation frames: a page starved
+# of CPU draws late, and an animation changes the DOM on every frame), or at the end: {settled}.
+# At least one frame passes first (what the action queued for the next one). ``fresh``: the page
+# has just had news (a response, a new document), so it must be quiet from now on. The watcher is
+# disarmed as the wait ends (armed again if there is more to wait for).
+_WAIT_JS = """
+([key, untilMs, quietMs, fresh]) => new Promise((resolve) => {
+  const w = window[key];
+  if (!w || !w.armed) { resolve({ settled: true }); return; }
+  const later = (fn, ms) => w.native.setTimeout.call(window, fn, ms);
+  const end = performance.now() + untilMs;
+  let waiting = true; let lastFrame = performance.now();
+  const frame = () => {
+    w.frames++; lastFrame = performance.now();
+    if (waiting) w.native.frame.call(window, frame);
+  };
+  const done = (settled) => { waiting = false; w.disarm(); resolve({ settled }); };
+  if (fresh) { w.last = performance.now(); w.changed = true; w.changedAt = w.frames; }
+  const check = () => {
+    const now = performance.now();
+    let due = Infinity;
+    for (const at of w.timers.values()) if (at <= end) due = Math.min(due, at);
+    const quietFor = now - w.last;
+    // A page that draws no frames (hidden) is judged by time alone.
+    const framesQuiet = w.frames - w.changedAt >= 2 || now - lastFrame > 250;
+    if (due === Infinity && (!w.changed || (quietFor >= quietMs && framesQuiet))) { done(true); return; }
+    if (now >= end) { done(false); return; }
+    const wake = due !== Infinity ? due : now + Math.max(quietMs - quietFor, 16);
+    later(check, Math.max(4, Math.min(end, wake) - now));
+  };
+  let started = false;
+  const start = () => { if (!started) { started = true; check(); } };
+  w.native.frame.call(window, () => { frame(); later(start, 0); });
+  later(start, 50);  // a page that draws no frames
+})
+"""
+
+_DISARM_JS = """
+(key) => { const w = window[key]; if (w && w.armed) w.disarm(); }
+"""
+
+
+class ActionWatch:
+    """One action's watch on its page: ``start`` before the action, ``settle`` after it (or
+    ``stop`` when it failed)."""
+
+    def __init__(
+        self,
+        page: Page,
+        *,
+        ref_attribute: str,
+        cap: float = DEFAULT_SETTLE_CAP,
+        quiet: float = QUIET_WINDOW,
+        navigation_timeout: float = 10.0,
+    ) -> None:
+        self.page = page
+        self.ref_attribute = ref_attribute
+        self.cap = cap
+        self.quiet = quiet
+        self.navigation_timeout = navigation_timeout
+        # Requests started since the watch began and not ended; the page's own navigations apart.
+        self._requests: set[Request] = set()
+        self._navigations: set[Request] = set()
+        self._committed = False  # the main frame committed a navigation since the last look
+        self._news = asyncio.Event()  # a request ended or the page navigated
+        self._listening = False
+        self._armed = False  # the watcher is armed in the page (as far as is known here)
+
+    async def start(self) -> None:
+        self.page.on("request", self._on_request)
+        self.page.on("requestfinished", self._on_request_end)
+        self.page.on("requestfailed", self._on_request_end)
+        self.page.on("framenavigated", self._on_navigated)
+        self._listening = True
+        await self._arm(reset=True)
+
+    async def stop(self) -> None:
+        """End the watch without waiting (the action failed, or the wait is over): the page's
+        timer functions are its own again."""
+        self.stop_listening()
+        if self._armed:
+            self._armed = False
+            await self._evaluate(_DISARM_JS, _KEY, timeout=_UNANSWERED_SLACK)
+
+    def stop_listening(self) -> None:
+        if self._listening:
+            self._listening = False
+            self.page.remove_listener("request", self._on_request)
+            self.page.remove_listener("requestfinished", self._on_request_end)
+            self.page.remove_listener("requestfailed", self._on_request_end)
+            self.page.remove_listener("framenavigated", self._on_navigated)
+
+    async def settle(self) -> bool:
+        """Wait until what the action started has finished, or the cap; True when it finished,
+        False when the cap (or the navigation timeout) cut the wait."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.cap
+        extended = False
+        fresh = False
+        try:
+            while True:
+                if self._committed:
+                    # A new document (or a same-document move): parsed, then watched from here.
+                    self._committed = False
+                    with contextlib.suppress(PlaywrightError):
+                        await self.page.wait_for_load_state(
+                            "domcontentloaded", timeout=self.navigation_timeout * 1000
+                        )
+                    if not extended:  # the new page's own activity gets a cap of its own, once
+                        extended, deadline = True, max(deadline, loop.time() + self.cap)
+                    await self._arm(reset=False)
+                    fresh = True
+                    continue
+                if self._navigations:  # the page is going elsewhere: wait for it as an action would
+                    if not await self._news_within(self.navigation_timeout):
+                        return False
+                    continue
+                remaining = deadline - loop.time()
+                if self._requests:
+                    if remaining <= 0 or not await self._news_within(remaining):
+                        return False
+                    fresh = True
+                    continue
+                if remaining <= 0:
+                    return False
+                if not self._armed:  # a wait ended, and there was more to wait for
+                    await self._arm(reset=False)
+                done = await self._evaluate(
+                    _WAIT_JS,
+                    [_KEY, remaining * 1000, self.quiet * 1000, fresh],
+                    timeout=remaining + _UNANSWERED_SLACK,
+                )
+                fresh, self._armed = False, done is None and self._armed
+                if self._committed or self._navigations or self._requests:
+                    continue  # news came while the page was watched: look again
+                if done is None:  # unanswered: the page navigated (its event may come later), closed or hangs
+                    if self.page.is_closed():
+                        return True
+                    if loop.time() >= deadline:
+                        return False
+                    self._committed = True  # read the document it has now
+                    continue
+                return bool(done.get("settled"))
+        finally:
+            await self.stop()
+
+    async def _news_within(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a request to end or the page to navigate; False at the
+        end of that time."""
+        self._news.clear()
+        try:
+            await asyncio.wait_for(self._news.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _arm(self, *, reset: bool) -> None:
+        armed = await self._evaluate(
+            _ARM_JS, [_KEY, self.ref_attribute, self.cap * 1000, reset], timeout=self.cap + _UNANSWERED_SLACK
+        )
+        self._armed = armed is True
+
+    async def _evaluate(self, js: str, arg: Any, *, timeout: float) -> Any:
+        """The script's value; None when the page could not run it (it navigated, closed, or
+        did not answer in time)."""
+        try:
+            return await asyncio.wait_for(self.page.evaluate(js, arg), timeout)
+        except (PlaywrightError, TimeoutError):
+            return None
+
+    def _on_request(self, request: Request) -> None:
+        if request.resource_type not in AWAITED_REQUESTS:
+            return
+        try:
+            own = request.is_navigation_request() and request.frame == self.page.main_frame
+        except PlaywrightError:  # a service worker's request has no frame
+            own = False
+        (self._navigations if own else self._requests).add(request)
+
+    def _on_request_end(self, request: Request) -> None:
+        if request in self._requests or request in self._navigations:
+            self._requests.discard(request)
+            self._navigations.discard(request)
+            self._news.set()
+
+    def _on_navigated(self, frame: Frame) -> None:
+        if frame == self.page.main_frame:
+            self._committed = True
+            # Its document request is answered once the navigation commits.
+            self._navigations.clear()
+            self._news.set()
