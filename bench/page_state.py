@@ -18,7 +18,9 @@ theirs), and both wait alike: DOM content loaded, then ``load`` for at most 5 s.
   the page (links with href, buttons, inputs but hidden ones, selects, textareas, the interactive
   ARIA roles, contenteditable; visible = a non-empty box and not hidden by CSS). An interactive
   element left without a ref by our unbudgeted state is listed with the likely reason.
-- Reach in the first view (the window at the top of the page, before any scroll): the visible
+- Reach in the first view (the window as the page left it once loaded, before any action of
+  ours: at its top, or where the page's own script scrolled it, which is what our state shows and
+  a model sees first): the visible
   interactive elements (the query above) whose box meets the window, and of those, the ones our
   page state at the default budget gives a ref, and the ones Playwright's AI snapshot
   (``page.aria_snapshot(mode="ai")``, what playwright-mcp's snapshot is made of) gives a ref,
@@ -328,8 +330,8 @@ async def measure_ours(chromium: str, targets: list[tuple[Figures, str]], repeat
 
 async def measure_first_view(page: Page, figures: Figures, outline: str) -> None:
     """Reach in the first view: ours from the page state at the default budget (``outline``),
-    Playwright's from its AI snapshot taken now, in this page (the page is at its top)."""
-    await page.evaluate("window.scrollTo(0, 0)")
+    Playwright's from its AI snapshot taken now, in this page, in the same view (a page that
+    scrolled itself on load is measured where it stands, as both states were taken there)."""
     snapshot = await page.aria_snapshot(mode="ai", boxes=True)
     width, height = VIEWPORT["width"], VIEWPORT["height"]
     for ref, x, y, w, h in _THEIR_BOX.findall(snapshot):

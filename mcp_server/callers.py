@@ -7,9 +7,12 @@ driven by the next whatever the pattern.
 - Over HTTP (SSE, streamable HTTP stateful or stateless), each bearer token accepted by
   ``--auth-token`` owns its sessions and tasks; another token's ids are answered as unknown.
   Without tokens (a loopback server) every caller is one owner.
-- Over stdio the process is the client: one owner.
+- Over stdio the process is the client: one owner. With ``--shared-browser`` the sessions live in
+  this user's shared local server instead, where every process of the user (each holding the key
+  only the user can read) is that one owner: a session opened by one process is driven by the next.
 Nothing is closed when a connection ends (the next call may come on a new one): the idle TTL
-closes what a gone caller left, and shutdown closes everything.
+closes what a gone caller left, and shutdown closes everything (but sessions in a shared local
+server, which its own idle timeout closes).
 """
 
 from __future__ import annotations

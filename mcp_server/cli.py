@@ -16,6 +16,7 @@ from smooth_agents.agent_tools import ToolSettings
 from smooth_agents.agent_tools.base import MIN_CONTENT_BUDGET
 
 from .settings import MCPSettings, env_default, env_flag, env_list
+from .shared_browser import find_shared_browser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +122,30 @@ def build_parser() -> argparse.ArgumentParser:
         "provider:model (openai:gpt-4o-mini, ollama:llama3.1, ...; default: SMOOTH_LOCAL_MODEL, else "
         "none: tasks need a url)",
     )
+    switch_setting(
+        parser,
+        "--shared-browser",
+        "SMOOTH_MCP_SHARED_BROWSER",
+        "with no Smooth key, use this user's shared local browser server instead of starting one per "
+        "process: for hosts that start a process per tool call (langchain-mcp-adapters' default); "
+        "sessions then outlive the process, and the server ends after --shared-browser-idle",
+    )
+    setting(
+        parser,
+        "--shared-browser-idle",
+        "SMOOTH_MCP_SHARED_BROWSER_IDLE",
+        "seconds without a call, a session or a live view after which the shared server ends (default 600)",
+        default="600",
+        parse=float,
+    )
+    setting(
+        parser,
+        "--log-level",
+        "SMOOTH_MCP_LOG_LEVEL",
+        "what goes to stderr: debug, info (start-up moments included), warning (default), error",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+    )
     parser.add_argument(
         "--print-config",
         choices=["claude"],
@@ -183,6 +208,8 @@ def _settings_from(args: argparse.Namespace) -> MCPSettings:
         session_ttl=args.session_ttl,
         max_sessions=args.max_sessions,
         local_model=args.local_model,
+        shared_browser=args.shared_browser,
+        shared_browser_idle=args.shared_browser_idle,
         tools=ToolSettings(
             wait_seconds=args.wait,
             handoff_timeout=args.handoff_timeout,
@@ -203,27 +230,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # stdout carries only the protocol: every log line goes to stderr.
     logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+        level=args.log_level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    if args.log_level == "info":  # one line per HTTP request is debug detail
+        logging.getLogger("httpx2").setLevel(logging.WARNING)
     if args.print_config == "claude":
         print(json.dumps(claude_config(), indent=2))
         return 0
     settings = settings_from(args)
     settings.check()
+    # Before the MCP stack loads: with --shared-browser, the shared server is looked for (and
+    # started if none runs) meanwhile, on a thread.
+    shared_server = find_shared_browser(settings, log_level=args.log_level)
 
     import anyio
 
     from .server import build_server
 
     try:
-        server, runtime = build_server(settings)
+        server, runtime = build_server(settings, shared_server=shared_server)
     except ValueError as exc:  # a local model with a Smooth key, for instance
         raise SystemExit(f"smooth-mcp: {exc}") from None
     if settings.transport == "stdio":
         from .stdio import run_stdio
 
         run_stdio(server, runtime)
-        return 0
+        # The host closed stdin, and every session, client and browser of this process is closed:
+        # end at once. The interpreter's own teardown takes about a third of a second, and a host
+        # that starts a process per call (langchain-mcp-adapters' default) waits for the process
+        # to end before it hands the call's result to its model.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     from .http import serve_http
 
     print(

@@ -11,6 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from smooth_agents import AsyncSmoothClient, __version__
 from smooth_agents.agent_tools import ToolRuntime, tools_for
 from smooth_agents.host_models import HOST_MODEL, HostModels
+from smooth_agents.shared_server import SharedLocalServer
 
 from .host_model_rounds import HostModelRounds
 from .settings import MCPSettings
@@ -29,13 +30,15 @@ def build_server(
     *,
     client: AsyncSmoothClient | None = None,
     host_models: HostModels | None = None,
+    shared_server: SharedLocalServer | None = None,
 ) -> tuple[MCPServer[ToolRuntime], ToolRuntime]:
     """The server and its runtime. The runtime starts with the first connection (or a transport
     that holds it for the process) and closes with the last.
 
     With ``settings.local_model`` "host", each client's own model drives the browser agent of the
     embedded local server (the one a client made here runs; a ``client`` given runs against a
-    server whose model is ``host_models``)."""
+    server whose model is ``host_models``). ``shared_server``: with no Smooth key, this user's
+    shared local server, for the client made here (``shared_browser.find_shared_browser``)."""
     settings = settings or MCPSettings()
     local_model: Any = settings.local_model
     if local_model == HOST_MODEL:
@@ -50,6 +53,7 @@ def build_server(
         max_sessions=settings.max_sessions,
         # A client given brings its own server and model; the host's channels still open here.
         local_model=local_model if client is None else None,
+        shared_server=shared_server,
     )
 
     @asynccontextmanager

@@ -31,6 +31,11 @@ class MCPSettings:
     # The embedded local server's model for plain-language tasks: "host" (each MCP client's own
     # model, through sampling) or "provider:model"; None: SMOOTH_LOCAL_MODEL, else the reader.
     local_model: str | None = None
+    # With no Smooth key: use this user's shared local server (started by the first process, found
+    # by the next, ended after ``shared_browser_idle`` seconds idle), so that a host starting a
+    # process per call neither starts a browser per call nor loses its sessions between calls.
+    shared_browser: bool = False
+    shared_browser_idle: float = 600.0
     tools: ToolSettings = field(default_factory=ToolSettings)
 
     @property
@@ -57,6 +62,13 @@ class MCPSettings:
             )
         if self.port <= 0 or self.port > 65535:
             raise SystemExit(f"smooth-mcp: invalid port {self.port}")
+        if self.shared_browser_idle <= 0:
+            raise SystemExit("smooth-mcp: --shared-browser-idle must be more than 0 seconds")
+        if self.shared_browser and self.local_model == "host":
+            raise SystemExit(
+                "smooth-mcp: --shared-browser cannot lend the browser agent this host's model "
+                "(--local-model host reaches it through this process only): drop one of them."
+            )
 
 
 def env_default(name: str, fallback: str) -> str:

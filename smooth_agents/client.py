@@ -6,6 +6,7 @@ This is the implementation; ``SmoothClient`` (``sync.py``) is a blocking facade 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 import os
 import sys
@@ -35,19 +36,19 @@ from .session import AsyncSession
 
 if TYPE_CHECKING:
     from .local import EmbeddedServer
+    from .shared_server import SharedLocalServer
 
 FileInput = str | os.PathLike[str] | IO[bytes] | bytes
 _notice_shown = False
 
 
-def _embedded_notice(with_model: bool) -> None:
+def _embedded_notice(with_model: bool, where: str = "the embedded local Smooth server") -> None:
     global _notice_shown
     if not _notice_shown:
         _notice_shown = True
         agent = "a local model does plain-language tasks" if with_model else "no model: tasks need a url"
         print(
-            f"smooth-agents: no SMOOTH_API_KEY set; using the embedded local Smooth server "
-            f"(real Chromium, {agent}).",
+            f"smooth-agents: no SMOOTH_API_KEY set; using {where} (real Chromium, {agent}).",
             file=sys.stderr,
         )
 
@@ -58,6 +59,8 @@ class AsyncSmoothClient:
     ``async with AsyncSmoothClient() as client:`` closes its connections (and the embedded
     server, if it started one) on exit. ``local_model`` (a LangChain chat model, or
     ``"provider:model"``) lets the embedded server's browser agent do plain-language tasks.
+    ``shared_server`` (with no key): this user's shared local server, used instead of one in this
+    process; the sessions opened in it outlive the client (``sessions_outlive_client``).
     """
 
     def __init__(
@@ -71,10 +74,14 @@ class AsyncSmoothClient:
         poll: PollSettings | None = None,
         action_timeout: float = 300.0,
         local_model: Any = None,
+        shared_server: SharedLocalServer | None = None,
     ) -> None:
         self._config: ClientConfig = resolve_config(
             api_key, base_url, timeout=timeout, max_retries=max_retries
         )
+        if shared_server is not None and not self._config.embedded:
+            raise ValueError("shared_server stands in for the Smooth cloud: give no API key with it.")
+        self._shared_server = shared_server
         if local_model is not None and not self._config.embedded:
             raise ValueError(
                 "local_model drives the embedded local server's browser agent, and this client has a "
@@ -122,6 +129,12 @@ class AsyncSmoothClient:
         return self._local_model is not None or bool(os.environ.get("SMOOTH_LOCAL_MODEL", "").strip())
 
     @property
+    def sessions_outlive_client(self) -> bool:
+        """True when this client's sessions live in a shared local server: closing the client lets
+        them go (they run on until closed or idle), and a later process can drive them."""
+        return self._shared_server is not None
+
+    @property
     def requests_sent(self) -> int:
         """HTTP requests sent so far (benchmarks read it)."""
         return self._http.requests_sent if self._http else 0
@@ -138,8 +151,15 @@ class AsyncSmoothClient:
 
     async def connect(self) -> None:
         """Connect now rather than on the first call: with no API key this starts the embedded
-        local server (a browser launch), a cost a caller may rather pay up front. Safe to repeat."""
+        local server, a cost a caller may rather pay up front. Safe to repeat."""
         await self._connect()
+
+    async def warm_up(self) -> None:
+        """Start now what the first call would wait for: the connection and, with no API key, the
+        local server and its browser (a local server process starts its browser by itself)."""
+        await self._connect()
+        if self._embedded is not None:
+            await self._embedded.start_browser()
 
     async def _connect(self) -> HttpCore:
         if self._http is not None:
@@ -162,7 +182,20 @@ class AsyncSmoothClient:
                 retry=retry,
                 transport=self._transport,
             )
+        if self._shared_server is not None:
+            endpoint = await self._shared_server.endpoint()
+            _embedded_notice(self.has_local_model, f"the shared local Smooth server (pid {endpoint.pid})")
+            return HttpCore(
+                endpoint.base_url + "v1",
+                SecretStr(endpoint.api_key),
+                timeout=self._config.timeout,
+                retry=retry,
+                transport=self._transport or endpoint.transport(),
+            )
         try:
+            # Playwright and the server stack load on a thread: a caller's event loop (an MCP
+            # server answering its host meanwhile) is not held up for the time they take.
+            await asyncio.to_thread(importlib.import_module, "smooth_agents.local.server")
             from .local import EmbeddedServer
         except ImportError as exc:
             raise SmoothError(
@@ -209,7 +242,9 @@ class AsyncSmoothClient:
     async def close(self) -> None:
         """Stop following tasks, close connections and the embedded server, if any."""
         for handle in list(self._handles):
-            if isinstance(handle, AsyncSession) and not handle.closed:
+            if isinstance(handle, AsyncSession) and self.sessions_outlive_client:
+                await handle.let_go()
+            elif isinstance(handle, AsyncSession) and not handle.closed:
                 with suppress(SmoothError):
                     await handle.close()
             elif isinstance(handle, AsyncTaskHandle):

@@ -140,6 +140,11 @@ class AsyncSession:
         finally:
             await self._poller.aclose()
 
+    async def let_go(self) -> None:
+        """Stop following the session and leave it open, for another process to drive (this
+        handle is done with; the session is not, until closed or idle on the server)."""
+        await self._poller.aclose()
+
     async def _delete(self) -> None:
         with contextlib.suppress(NotFoundError):  # already ended
             await self._http.request("DELETE", api_path("task", self.id))

@@ -15,7 +15,7 @@ import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 import httpx2
@@ -27,6 +27,9 @@ from .handles import AsyncTaskHandle
 from .models import TaskUpdate
 from .pacing import PollSettings
 from .session import AsyncSession
+
+if TYPE_CHECKING:
+    from .shared_server import SharedLocalServer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -140,6 +143,7 @@ class Session(_PortalBound):
     run_task = _blocking(AsyncSession.run_task)
     hand_over = _blocking(AsyncSession.hand_over)
     cancel_hand_over = _blocking(AsyncSession.cancel_hand_over)
+    let_go = _blocking(AsyncSession.let_go)
     close = _blocking(AsyncSession.close)
 
     def __enter__(self) -> Session:
@@ -168,6 +172,7 @@ class SmoothClient(_PortalBound):
         poll: PollSettings | None = None,
         action_timeout: float = 300.0,
         local_model: Any = None,
+        shared_server: SharedLocalServer | None = None,
     ) -> None:
         # The parameters of AsyncSmoothClient, written out for the type checker (a test keeps the
         # two signatures equal).
@@ -180,6 +185,7 @@ class SmoothClient(_PortalBound):
             poll=poll,
             action_timeout=action_timeout,
             local_model=local_model,
+            shared_server=shared_server,
         )
         self._loop_thread: _LoopThread | None = _LoopThread()
         super().__init__(self._loop_thread.portal, target)
@@ -190,7 +196,9 @@ class SmoothClient(_PortalBound):
     has_hand_back = _property("has_hand_back")
     has_local_model = _property("has_local_model")
     requests_sent = _property("requests_sent")
+    sessions_outlive_client = _property("sessions_outlive_client")
     connect = _blocking(AsyncSmoothClient.connect)
+    warm_up = _blocking(AsyncSmoothClient.warm_up)
     get_task = _blocking(AsyncSmoothClient.get_task)
     list_tasks = _blocking(AsyncSmoothClient.list_tasks)
     cancel_task = _blocking(AsyncSmoothClient.cancel_task)

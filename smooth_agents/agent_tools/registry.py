@@ -302,6 +302,17 @@ class SessionRegistry:
         await self._close_quietly(list(self._sessions.items()))
         self._sessions.clear()
 
+    async def let_go_all(self) -> None:
+        """Stop the reaper and stop following every session held here, leaving them open: they
+        live in a server shared with later processes, which drive them by id (the server closes
+        them when idle)."""
+        if self._reaper is not None:
+            await cancel_and_wait(self._reaper)
+            self._reaper = None
+        for tracked in list(self._sessions.values()):
+            await tracked.session.let_go()
+        self._sessions.clear()
+
 
 def _unknown(session_id: str) -> ToolFailure:
     return ToolFailure(

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import anyio
 from pydantic import BaseModel, SecretStr
 
+from ..cancellation import cancel_and_wait
 from ..client import AsyncSmoothClient
 from ..custom_tools import CustomTool
 from ..person import Person
@@ -25,6 +27,10 @@ from ..sync import ClientLoop, SmoothClient
 from .base import ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
 from .registry import SessionRegistry
 
+if TYPE_CHECKING:
+    from ..shared_server import SharedLocalServer
+
+log = logging.getLogger("smooth_agents.tools")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -37,10 +43,12 @@ class ToolRuntime:
     """One client, its tool sessions and settings, shared by every tool of one adapter.
 
     Users are counted (``acquire`` / ``release``: each MCP connection or transport is one): the
-    first starts the reaper of abandoned sessions, the last closes every session the tools opened
-    and then the client, if the runtime made it (and with it the embedded local server and its
-    browser). A runtime used without ``acquire`` (a tool called directly) starts its reaper on the
-    first call and closes with ``aclose``.
+    first starts the reaper of abandoned sessions and warms the client up (the local server's
+    browser starts while the first caller is still connecting), the last closes every session the
+    tools opened and then the client, if the runtime made it (and with it the embedded local server
+    and its browser). Sessions that live in a shared local server are let go, not closed: later
+    processes drive them. A runtime used without ``acquire`` (a tool called directly) starts its
+    reaper on the first call and closes with ``aclose``.
     """
 
     def __init__(
@@ -51,13 +59,15 @@ class ToolRuntime:
         session_ttl: float = DEFAULT_SESSION_TTL,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         local_model: Any = None,
+        shared_server: SharedLocalServer | None = None,
     ) -> None:
         self._own_client = client is None
-        if client is not None and local_model is not None:
+        if client is not None and (local_model is not None or shared_server is not None):
             raise ValueError(
-                "local_model configures the client the tools make; give it to that client instead."
+                "local_model and shared_server configure the client the tools make; give them to "
+                "that client instead."
             )
-        self.client = client or AsyncSmoothClient(local_model=local_model)
+        self.client = client or AsyncSmoothClient(local_model=local_model, shared_server=shared_server)
         # A copy: the caller's settings object is never written to.
         self.settings = dataclasses.replace(
             settings or ToolSettings(),
@@ -67,6 +77,7 @@ class ToolRuntime:
         self.sessions = SessionRegistry(self.client, ttl=session_ttl, max_sessions=max_sessions)
         self._users = 0
         self._lock = asyncio.Lock()
+        self._warming: asyncio.Task[None] | None = None
         self.closed = False
 
     def context(
@@ -117,6 +128,15 @@ class ToolRuntime:
             self._users += 1
             if self._users == 1:
                 self.sessions.start_reaper()
+                self._warming = asyncio.create_task(self._warm_up(), name="smooth-warm-up")
+
+    async def _warm_up(self) -> None:
+        """The client's warm-up, in the background: a failure here is met again, and reported
+        with its reason, by the first call that needs what failed."""
+        try:
+            await self.client.warm_up()
+        except Exception as exc:
+            log.info("warming up ahead of the first call failed: %s", exc)
 
     async def release(self) -> None:
         async with self._lock:
@@ -140,7 +160,13 @@ class ToolRuntime:
                 await self._close()
 
     async def _close(self) -> None:
-        await self.sessions.close_all()
+        if self._warming is not None:
+            await cancel_and_wait(self._warming)
+            self._warming = None
+        if self.client.sessions_outlive_client:
+            await self.sessions.let_go_all()
+        else:
+            await self.sessions.close_all()
         if self._own_client:
             await self.client.close()
 

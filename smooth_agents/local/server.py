@@ -94,7 +94,12 @@ class EmbeddedServer:
             )
             self._listener = _GuestServer(config)
             self._listening = asyncio.create_task(self._listener.serve(), name="smooth-embedded-live-view")
+        log.info("embedded local server ready")
         return self
+
+    async def start_browser(self) -> None:
+        """Launch the browser now rather than for the first task (which would wait for it)."""
+        await self.runtime.browsers.browser()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -6,12 +6,13 @@ like), and when a task gives ``allowed_urls`` every request must match one of it
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 import regex
+
+from ..url_globs import comparable_url, compile_glob, glob_matches, glob_source
 
 # Schemes a page may load at all. ``data:``, ``blob:`` and ``about:`` stay inside the page.
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -40,57 +41,10 @@ def check_navigation_url(url: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _compile_glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(_glob_source(pattern), re.IGNORECASE)
-
-
-@lru_cache(maxsize=512)
 def _compile_glob_for_prefixes(pattern: str) -> regex.Pattern[str]:
     # The ``regex`` module answers whether a string can still be completed into a match
     # (``partial=True``), which ``re`` cannot.
-    return regex.compile(_glob_source(pattern), regex.IGNORECASE)
-
-
-def _glob_source(pattern: str) -> str:
-    """Turn an allowed-URL glob into a regex.
-
-    ``**`` spans anything (dots and slashes included), ``*`` spans one host label or path
-    segment, ``?`` one character. ``**.`` before a domain also matches the bare domain, so
-    ``https://**.example.com/**`` allows ``https://example.com/`` as well.
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**.", i):
-            out.append(r"(?:[^/]*\.)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            # A trailing "/**" also matches the bare origin without a path.
-            out.append(r"(?:/.*)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(r".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append(r"[^/.]*" if "/" not in pattern[:i].split("://", 1)[-1] else r"[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append(r".")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
-def _comparable(url: str, with_scheme: bool) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    path = parts.path or "/"
-    rest = f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
-    return f"{parts.scheme}://{rest}" if with_scheme else rest
+    return regex.compile(glob_source(pattern), regex.IGNORECASE)
 
 
 class UrlPolicy:
@@ -118,16 +72,7 @@ class UrlPolicy:
             urlsplit(url).port  # noqa: B018 (a port outside 0-65535 raises: such a URL matches nothing)
         except ValueError:
             return False
-        for pattern in self.patterns:
-            with_scheme = "://" in pattern
-            if _compile_glob(pattern).fullmatch(_comparable(url, with_scheme)):
-                return True
-            # A pattern without a path ("https://example.com") covers its whole origin.
-            if with_scheme and urlsplit(pattern).path in ("", "/"):
-                origin_only = _comparable(url, True).split("/", 3)
-                if _compile_glob(pattern.rstrip("/")).fullmatch("/".join(origin_only[:3])):
-                    return True
-        return False
+        return any(glob_matches(pattern, url) for pattern in self.patterns)
 
     def allows_host(self, host: str, port: int) -> bool:
         """Whether some http or https URL on ``host`` and ``port`` is allowed: all that can be
@@ -140,11 +85,11 @@ class UrlPolicy:
             origin = f"{scheme}://{netloc}" + ("" if port == default_port else f":{port}")
             for pattern in self.patterns:
                 with_scheme = "://" in pattern
-                start = _comparable(origin + "/", with_scheme)  # what every URL of the origin begins with
+                start = comparable_url(origin + "/", with_scheme)  # what every URL of the origin begins with
                 if _compile_glob_for_prefixes(pattern).fullmatch(start, partial=True):
                     return True
                 covers_origin = with_scheme and urlsplit(pattern).path in ("", "/")  # as in allows()
-                if covers_origin and _compile_glob(pattern.rstrip("/")).fullmatch(start.removesuffix("/")):
+                if covers_origin and compile_glob(pattern.rstrip("/")).fullmatch(start.removesuffix("/")):
                     return True
         return False
 

@@ -62,9 +62,14 @@ def core_modules_imported_by(path: Path) -> set[str]:
 
 
 # What the self-hosted server shares with the client: the wire contract both ends agree on, the
-# one JSON-schema check, and the one way of stopping a background task (modules that import
-# nothing else of the package).
-LOCAL_MAY_IMPORT = {"smooth_agents.protocol", "smooth_agents.json_schemas", "smooth_agents.cancellation"}
+# one JSON-schema check, the one way of stopping a background task, and the one reading of URL
+# globs (allowed_urls, a crawl's include/exclude) (modules that import nothing else of the package).
+LOCAL_MAY_IMPORT = {
+    "smooth_agents.protocol",
+    "smooth_agents.json_schemas",
+    "smooth_agents.cancellation",
+    "smooth_agents.url_globs",
+}
 
 
 def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> None:
@@ -107,13 +112,14 @@ def printed_by(probe: str) -> str:
 
 def test_importing_the_local_server_loads_none_of_the_client() -> None:
     probe = (
-        "import sys, smooth_agents.local; "
+        # The whole server: its package loads names on first use.
+        "import sys, smooth_agents.local.shared; from smooth_agents.local import *; "
         "print(sorted(m for m in sys.modules if m.startswith('smooth_agents.') "
         "and not m.startswith('smooth_agents.local')))"
     )
     assert printed_by(probe) == (
         "['smooth_agents._version', 'smooth_agents.cancellation', 'smooth_agents.json_schemas', "
-        "'smooth_agents.protocol']"
+        "'smooth_agents.protocol', 'smooth_agents.url_globs']"
     )
 
 

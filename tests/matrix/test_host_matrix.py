@@ -73,7 +73,8 @@ HOSTS = [
 # Cells that cannot apply, and why.
 NOT_APPLICABLE = {
     # Each call is a new smooth-mcp process, and a process closes the sessions it opened when it
-    # ends (over stdio the process is the client): use the session mode, or HTTP.
+    # ends (over stdio the process is the client): use the session mode, or HTTP, or, with no
+    # Smooth key, --shared-browser (tests/matrix/test_shared_browser.py).
     ("adapters-default-stdio", "session_flow"): "a process per call",
     ("adapters-default-stdio", "handoff"): "a process per call",
 }

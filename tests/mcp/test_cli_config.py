@@ -30,6 +30,9 @@ ENV_TWINS = {
     "file_root": ("SMOOTH_MCP_FILE_ROOTS", "/srv/a", ["/srv/a"]),
     "content_budget": ("SMOOTH_MCP_CONTENT_BUDGET", "5000", 5000),
     "local_model": ("SMOOTH_MCP_LOCAL_MODEL", "host", "host"),
+    "shared_browser": ("SMOOTH_MCP_SHARED_BROWSER", "1", True),
+    "shared_browser_idle": ("SMOOTH_MCP_SHARED_BROWSER_IDLE", "30", 30.0),
+    "log_level": ("SMOOTH_MCP_LOG_LEVEL", "info", "info"),
 }
 
 
