@@ -12,7 +12,7 @@ from .errors import ExtractionError
 from .matching import MIN_MATCH, STRONG, PropertyHint, content_tokens, prompt_bonus, tokens
 from .plausible import plausible
 from .schema import Schema, SchemaReader
-from .sources import TRUST_MICRODATA, Page, Record, RecordSet
+from .sources import TRUST_LABELS, TRUST_META, TRUST_MICRODATA, Page, Record, RecordSet
 from .tidy import person_name, without_site_name
 from .url_ids import product_id_in_url
 
@@ -119,7 +119,7 @@ class Builder:
         return result
 
     def _currency_beside_price(self, price_text: Any, schema: Any) -> Any:
-        """A price written "12,44 €" states its currency where the page has no currency field."""
+        """A price written "18,75 €" states its currency where the page has no currency field."""
         return self._coerced(currency_of_price(price_text) if isinstance(price_text, str) else None, schema)
 
     def _tidy(self, concept: str | None, text: str) -> str:
@@ -178,6 +178,8 @@ class Builder:
         values: Iterator[Any] = (c.field.value for c in candidates)
         if concept == "availability":
             values = _available_first(candidates)
+        elif concept == "sku":
+            values = self._shown_identifier_first(candidates, schema)
         for value in values:
             try:
                 coerced = self.coercer.coerce(value, schema, url_like=url_like)
@@ -190,6 +192,33 @@ class Builder:
             self._last_raw = value
             return coerced
         return _MISSING
+
+    def _shown_identifier_first(self, candidates: list[Candidate], schema: Any) -> Iterator[Any]:
+        """A product code the page labels for its readers before an id only its data carries.
+
+        Structured data often holds a back-office id (a variant or database key) that the page
+        never shows, while the code a shopper quotes stands labelled beside the product.
+        """
+        first = next((c for c in candidates if self._plausible_id(c.field.value, schema)), None)
+        if first is not None and first.record.trust <= TRUST_META:
+            shown = self.page.visible_text
+            if str(first.field.value).strip() not in shown:
+                for candidate in candidates:
+                    if (
+                        candidate.record.trust == TRUST_LABELS
+                        and candidate.score >= STRONG
+                        and self._plausible_id(candidate.field.value, schema)
+                    ):
+                        yield candidate.field.value
+                        break
+        for candidate in candidates:
+            yield candidate.field.value
+
+    def _plausible_id(self, value: Any, schema: Any) -> bool:
+        try:
+            return plausible("sku", self.coercer.coerce(value, schema))
+        except NotCoercible:
+            return False
 
     def _candidates(
         self, records: list[Record], hint: PropertyHint, coverage: dict[int, int], *, wants_list: bool = False

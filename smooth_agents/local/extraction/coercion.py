@@ -20,8 +20,74 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _SCHEMA_ORG = re.compile(r"^https?://schema\.org/", re.IGNORECASE)
 # Checked before the true markers: "out of stock" must not read as "in stock".
 _FALSE_MARKERS = ("outofstock", "soldout", "unavailable", "notavailable", "discontinued")
-_TRUE_MARKERS = ("instock", "limitedavailability", "onlineonly", "preorder")
-_FALSE_WORDS = frozenset({"no", "false", "n", "0", "off", "none", "disabled", "unchecked"})
+_TRUE_MARKERS = ("instock", "limitedavailability", "onlineonly", "preorder", "presale", "instoreonly")
+# The words shops write for stock in the languages they sell in, squashed as joined() squashes
+# them ("Nicht verfügbar" -> "nichtverfügbar"). Read only in a short statement: in a paragraph
+# they may speak of something else (a delivery option "not available for this store"). False
+# words match anywhere in it, true ones only at its start ("indisponible" holds "disponible").
+_STOCK_STATEMENT_WORDS = 5
+_FALSE_STOCK_WORDS = (
+    "nolongeravailable",
+    "nichtverfügbar",
+    "nichtlieferbar",
+    "ausverkauft",
+    "épuisé",
+    "rupturedestock",
+    "indisponible",
+    "agotado",
+    "sinstock",
+    "esaurito",
+    "nondisponibile",
+    "esgotado",
+    "indisponível",
+    "uitverkocht",
+    "nietopvoorraad",
+    "slutsåld",
+    "utsolgt",
+    "udsolgt",
+    "loppuunmyyty",
+    "nedostupn",
+    "vypredan",
+    "vyprodan",
+    "niedostępn",
+    "wyprzedan",
+    "нетвналичии",
+    "отсутствует",
+    "распродан",
+    "tükendi",
+    "stoktayok",
+    "품절",
+    "缺貨",
+    "缺货",
+    "售完",
+    "在庫切れ",
+    "売り切れ",
+)
+_TRUE_STOCK_WORDS = (
+    "availablefororder",
+    "auflager",
+    "lieferbar",
+    "vorrätig",
+    "enstock",
+    "disponible",
+    "disponibile",
+    "disponível",
+    "opvoorraad",
+    "ilager",
+    "pålager",
+    "varastossa",
+    "skladem",
+    "nasklad",
+    "dostępn",
+    "wmagazynie",
+    "вналичии",
+    "stokta",
+    "재고있",
+    "有現貨",
+    "有货",
+    "在庫あり",
+)
+_FALSE_WORDS = frozenset({"no", "false", "n", "0", "off", "none", "disabled", "unchecked", "oos"})
 _TRUE_WORDS = frozenset({"yes", "true", "y", "1", "on", "available", "enabled", "checked", "✓", "✔"})
 # Plain keys that carry the value of a JSON-LD node when a scalar is wanted.
 _SCALAR_KEYS = ("@value", "value", "name", "text", "url", "@id", "content")
@@ -146,6 +212,11 @@ def to_boolean(value: Any) -> bool:
         return False
     if any(squashed.startswith(marker) for marker in _TRUE_MARKERS):
         return True
+    if len(text.split()) <= _STOCK_STATEMENT_WORDS:
+        if any(word in squashed for word in _FALSE_STOCK_WORDS):
+            return False
+        if any(squashed.startswith(word) for word in _TRUE_STOCK_WORDS):
+            return True
     word = text.strip().lower().rstrip(".!")
     if word in _FALSE_WORDS:
         return False

@@ -1,4 +1,4 @@
-"""The currency a price is written in, read from the price's own text ("12,44 €", "131 990 тг.")."""
+"""The currency a price is written in, read from the price's own text ("18,75 €", "215 490 тг.")."""
 
 from __future__ import annotations
 

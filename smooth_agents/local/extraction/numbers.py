@@ -1,4 +1,4 @@
-"""Reading numbers the way the page's locale writes them: "1.299,00 €", "$1,299.00", "12,44", "1 299"."""
+"""Reading numbers the way the page's locale writes them: "1.299,00 €", "$1,299.00", "18,75", "1 299"."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ UNKNOWN = NumberStyle()
 def parse_number(text: str, style: NumberStyle = UNKNOWN) -> float | None:
     """The first number written in ``text``, or None.
 
-    A bare machine number ("12.44", as structured data and attributes carry them) is read as is;
+    A bare machine number ("18.75", as structured data and attributes carry them) is read as is;
     otherwise the separators decide: with both '.' and ',' the last one is the decimal mark; a mark
     repeated groups thousands; a lone mark before one, two or four and more digits is the decimal
     mark; a lone mark before exactly three digits is read by the page's style.
@@ -144,7 +144,7 @@ def _decimal_position(marks: list[str], groups: list[str], style: NumberStyle) -
         # "1.234.567" groups; "1.2.3" is no price: read up to its first mark.
         return None if all(len(groups[i + 1]) == 3 for i in points) else points[0]
     if len(groups[last + 1]) != 3:
-        return last  # "12,44", "12.5", "0,5"
+        return last  # "18,75", "12.5", "0,5"
     if style.whole_units:
         return None
     mark = marks[last]

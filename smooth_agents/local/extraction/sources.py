@@ -136,6 +136,14 @@ class Page:
         """Groups of similar records (lists, tables, cards), most trusted first."""
         return self._record_sets
 
+    @functools.cached_property
+    def visible_text(self) -> str:
+        """The text a reader sees (no scripts, styles or attributes), whitespace squashed."""
+        parts = self._body().xpath(
+            ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+        )
+        return squash(" ".join(str(part) for part in parts))
+
     def _body(self) -> lxml.html.HtmlElement:
         body = self.root.find("body")
         return body if body is not None else self.root
@@ -318,7 +326,7 @@ def _labelled_values(root: lxml.html.HtmlElement) -> dict[str, Any]:
         if len(cells) == 2 and (cells[0].tag == "th" or cells[1].tag == "td"):
             _set_label(record, cells[0].text_content(), cells[1].text_content())
         elif len(cells) % 2 == 0 and len(cells) > 2:
-            # Specification grids: "Brand:" | Duracell | "Type:" | Lithium in one row.
+            # Specification grids: "Brand:" | Brightcell | "Type:" | Lithium in one row.
             labels = [squash(c.text_content()) for c in cells[::2]]
             if all(label.endswith(":") for label in labels):
                 for label, value in zip(labels, cells[1::2], strict=True):
@@ -335,7 +343,7 @@ def _labelled_values(root: lxml.html.HtmlElement) -> dict[str, Any]:
             if match and not any(_label_match(child) for child in element):
                 _set_label(record, match.group(1), match.group(2))
             elif text.endswith(":") and len(text) <= 41:
-                # The label alone, its value in the next element: <div>Brand:</div><div>BEKO</div>.
+                # The label alone, its value in the next element: <div>Brand:</div><div>ACME</div>.
                 value = element.getnext()
                 if value is not None and isinstance(value.tag, str):
                     _set_label(record, text, value.text_content())
@@ -422,11 +430,12 @@ def element_value(element: lxml.html.HtmlElement) -> str:
 def element_record(container: lxml.html.HtmlElement, *, skip_chrome: bool = False) -> dict[str, Any]:
     """A record of the values inside ``container``, keyed by class, id, itemprop and rel names."""
     record: dict[str, Any] = {}
+    holding_struck = _holding_struck_text(container)
     for element in _content_elements(container, skip_chrome):
         keys = _element_keys(element)
         if not keys:
             continue  # reading the text of an element no key names would be wasted
-        value = element_value(element)
+        value = _without_struck_text(element) if element in holding_struck else element_value(element)
         if not value:
             continue
         href = element.get("href") if element.tag == "a" else None
@@ -436,6 +445,39 @@ def element_record(container: lxml.html.HtmlElement, *, skip_chrome: bool = Fals
                 record.setdefault(f"{key} url", href)
     _add_landmarks(container, record)
     return record
+
+
+_STRUCK_TAGS = ("s", "del", "strike")
+
+
+def _holding_struck_text(container: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """Elements with struck-through text inside (the price before a discount), found in one pass."""
+    holding: set[lxml.html.HtmlElement] = set()
+    for struck in container.iter(*_STRUCK_TAGS):
+        for ancestor in struck.iterancestors():
+            if ancestor in holding:
+                break
+            holding.add(ancestor)
+    return holding
+
+
+def _without_struck_text(element: lxml.html.HtmlElement) -> str:
+    """An element's value without its struck-through parts: shops strike the price no longer asked.
+
+    "<s>144,99</s> 131,99" reads as the current price; a value that is all struck stays as it is.
+    """
+    value = element_value(element)
+    if element.get("content"):
+        return value
+    parts = [
+        str(text)
+        for text in element.xpath(
+            ".//text()[not(ancestor::s or ancestor::del or ancestor::strike"
+            " or ancestor::script or ancestor::style)]"
+        )
+    ]
+    kept = squash("".join(parts))
+    return kept or value
 
 
 def _content_elements(container: lxml.html.HtmlElement, skip_chrome: bool) -> Iterator[lxml.html.HtmlElement]:

@@ -20,7 +20,7 @@ _TRAILING_DATE = re.compile(
 
 
 def site_names(declared: list[str], url: str | None) -> list[str]:
-    """What a site calls itself: its declared names and its address's main label ("booksamillion")."""
+    """What a site calls itself: its declared names and its address's main label ("bookshelfco")."""
     names = [name for name in declared if name]
     host = urlsplit(url).hostname if url else None
     if host:
@@ -49,7 +49,7 @@ def without_site_name(title: str, sites: list[str]) -> str:
 
 def _names_site(part: str, sites: list[str]) -> bool:
     squashed = joined(part)
-    # "Amazon.it", "booksamillion.com", "Shop Acme": the site's name and little else.
+    # "Amazon.it", "bookshelfco.com", "Shop Acme": the site's name and little else.
     return bool(squashed) and any(site in squashed and len(squashed) <= len(site) + 8 for site in sites)
 
 

@@ -1,4 +1,4 @@
-"""The product id a shop puts in its product page's address (".../deal/4548094738", "?pid=260591").
+"""The product id a shop puts in its product page's address (".../deal/7731200456", "?pid=418822").
 
 Used for an identifier property only when the page states none in its data or markup: many shops
 name the product in the address and nowhere else.
@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl, urlsplit
 # Query parameters that carry the product's id.
 _ID_PARAMETERS = ("pid", "product_id", "productid", "item_id", "itemid", "sku", "id")
 _ID_VALUE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
-# A path token that is an id: five or more digits, or capitals then digits ("M14876706"); one
-# lower-case letter before the digits names the kind of page ("p400105394").
+# A path token that is an id: five or more digits, or capitals then digits ("K20931455"); one
+# lower-case letter before the digits names the kind of page ("p300217766").
 _ID_TOKEN = re.compile(r"^(?:[a-z]?(\d{5,20})|([A-Z]{1,3}\d{5,20}))$")
 
 
