@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -28,8 +29,11 @@ __all__ = ["DEFAULT_STATE_BUDGET", "REF_ATTRIBUTE", "ElementActions", "PageState
 # What an action needs to know of the elements carrying one ref, in one main-world call (a
 # locator's first query on a new document costs ~40 ms: Playwright builds its injected script
 # then, and the click pays that once anyway): how many there are, whether one takes a secret (by
-# its type or autocomplete purpose) and whether a click on it opens a link in another tab.
-_ELEMENT_FACTS_JS = """([attribute, ref]) => {
+# its type or autocomplete purpose) and whether a click on it opens a link in another tab. With
+# ``aim`` (a click), also where to press it: the middle of its first box, scrolled into the window
+# if it is not wholly there, when the element itself (or what is inside it) is what a press there
+# reaches and it is enabled; else no point, and Playwright's own click waits for it and says why.
+_ELEMENT_FACTS_JS = """([attribute, ref, aim]) => {
   const found = Array.from(document.querySelectorAll(`[${attribute}="${ref}"]`));
   const secret = found.some((el) => {
     const auto = (el.getAttribute("autocomplete") || "").toLowerCase();
@@ -43,8 +47,37 @@ _ELEMENT_FACTS_JS = """([attribute, ref]) => {
     const target = named.toLowerCase();
     opensTab = target !== "" && !["_self", "_parent", "_top"].includes(target);
   }
-  return {count: found.length, secret, opensTab};
+  let point = null;
+  if (aim && found.length === 1 && !found[0].disabled) {
+    const el = found[0];
+    const box = () => Array.from(el.getClientRects()).find((b) => b.width > 0 && b.height > 0);
+    let first = box();
+    const outside = (b) => b.top < 0 || b.left < 0 || b.bottom > innerHeight || b.right > innerWidth;
+    if (first && outside(first)) {
+      el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
+      first = box();
+    }
+    if (first) {
+      const x = first.left + first.width / 2, y = first.top + first.height / 2;
+      const hit = document.elementFromPoint(x, y);
+      if (hit && (hit === el || el.contains(hit))) point = [x, y];
+    }
+  }
+  return {count: found.length, secret, opensTab, point};
 }"""
+
+
+# What Playwright's call log says kept an element from being acted on (its last such line is the
+# reason a timeout came): something over it, or the element not visible, enabled, stable, editable.
+_HINDRANCE = re.compile(r"intercepts pointer events|element is not \w+|element is outside of the viewport")
+
+
+def _why(exc: PlaywrightError) -> str:
+    """The failure's first line, and what kept the element from being acted on, when its call log
+    says (the model can then close a banner or scroll instead of trying the same again)."""
+    lines = str(exc).splitlines()
+    reasons = [line.strip(" -") for line in lines[1:] if _HINDRANCE.search(line)]
+    return lines[0] + (f" ({reasons[-1][:200]})" if reasons else "")
 
 
 class ElementActions:
@@ -112,20 +145,20 @@ class ElementActions:
     def _outline_args(self, budget: int) -> dict[str, int]:
         return {"budget": budget, "start": self.next_ref}
 
-    async def _facts(self, ref: str) -> dict[str, Any] | None:
-        """The facts of ``ref``'s elements (``_ELEMENT_FACTS_JS``); None for a ref this page state
-        did not give, or a page that cannot be read."""
+    async def _facts(self, ref: str, *, aim: bool = False) -> dict[str, Any] | None:
+        """The facts of ``ref``'s elements (``_ELEMENT_FACTS_JS``; ``aim``: with where to press
+        it); None for a ref this page state did not give, or a page that cannot be read."""
         if ref not in self._refs:
             return None
         try:
-            facts: dict[str, Any] = await self.page.evaluate(_ELEMENT_FACTS_JS, [REF_ATTRIBUTE, ref])
+            facts: dict[str, Any] = await self.page.evaluate(_ELEMENT_FACTS_JS, [REF_ATTRIBUTE, ref, aim])
         except PlaywrightError:
             return None
         return facts
 
-    async def _element(self, ref: str) -> tuple[Any, dict[str, Any]]:
+    async def _element(self, ref: str, *, aim: bool = False) -> tuple[Any, dict[str, Any]]:
         """The locator of ``ref``'s one element, and its facts; a stale ref is refused."""
-        facts = await self._facts(ref)
+        facts = await self._facts(ref, aim=aim)
         if facts is None or facts["count"] != 1:
             self._refs.discard(ref)
             raise ActionFailed(
@@ -152,7 +185,7 @@ class ElementActions:
         except PlaywrightError as exc:
             if watch is not None:
                 await watch.stop()
-            raise ActionFailed(f"{what} failed: {str(exc).splitlines()[0]}") from None
+            raise ActionFailed(f"{what} failed: {_why(exc)}") from None
         except BaseException:
             if watch is not None:
                 watch.stop_listening()  # cancelled: the page is left as it is
@@ -165,9 +198,9 @@ class ElementActions:
         return f"{what}: done. Now at {self.page.url}"
 
     async def click(self, ref: str) -> str:
-        element, facts = await self._element(ref)
+        element, facts = await self._element(ref, aim=True)
         if not facts["opensTab"]:
-            return await self._run(f"click {ref}", element.click(timeout=self.timeout_ms))
+            return await self._run(f"click {ref}", self._press(element, facts.get("point")))
         # A link to another tab: the tab arrives just after the click returns. Waited for, so
         # that the page state answering the click lists it.
         done = ""
@@ -181,12 +214,28 @@ class ElementActions:
             return done or f"click {ref}: done. Now at {self.page.url}"
         return f"{done}; it opened a new tab (switch_tab to use it)"
 
+    async def _press(self, element: Any, point: list[float] | None) -> None:
+        """A click: at ``point`` when the element's facts found one (in the window, enabled, and
+        what a press there reaches), three input events and nothing else; otherwise Playwright's
+        click, which waits for the element to be visible, still, enabled and reachable, and says
+        what kept it from being so. Either way settle.py then waits for what the click started
+        (Playwright's own wait for a navigation included)."""
+        if point is None or self.settle_cap <= 0:  # with no settle, Playwright waits for the navigation
+            await element.click(timeout=self.timeout_ms)
+            return
+        await self.page.mouse.click(point[0], point[1])
+
     async def type(self, ref: str, text: str, *, submit: bool = False) -> str:
         element, _ = await self._element(ref)
-        done = await self._run(f"type into {ref}", element.fill(text, timeout=self.timeout_ms))
-        if submit:
-            done = await self._run(f"submit {ref}", element.press("Enter", timeout=self.timeout_ms))
-        return done
+        if not submit:
+            return await self._run(f"type into {ref}", element.fill(text, timeout=self.timeout_ms))
+
+        async def fill_and_submit() -> None:
+            await element.fill(text, timeout=self.timeout_ms)
+            await element.press("Enter", timeout=self.timeout_ms)
+
+        # One watch over both: what the typing started (suggestions) and the submission's page.
+        return await self._run(f"type into {ref} and submit", fill_and_submit())
 
     async def select(self, ref: str, option: str) -> str:
         element, _ = await self._element(ref)

@@ -12,7 +12,8 @@ from just before the action until what the action started has finished, and no l
 - in the page, a watcher armed just before the action: the timers set from then on that fall
   due within the cap (``setTimeout``, a ``setInterval``'s first tick), and DOM mutations (a
   MutationObserver), after which the page must be quiet for a short window and two animation
-  frames (a response is rendered a moment after it arrives; an animation never gets quiet).
+  frames (a response is rendered a moment after it arrives; an animation never gets quiet); a
+  page that changes in a quick rhythm (a ticker) must stay quiet for a beat and a half of it.
 
 Nothing of that kind, no wait: a click that starts nothing is answered after one animation frame.
 The rest is bounded by a cap (about a second) counted from the end of the action; when the cap
@@ -54,15 +55,18 @@ _ARM_JS = """
   let w = window[key];
   if (!w) {
     w = { timers: new Map(), last: 0, changed: false, armed: false, capMs: 0, frames: 0, changedAt: 0 };
+    w.gap = 0;  // the time between the last two changes
     w.observer = new MutationObserver((records) => {
       if (records.some((r) => r.type !== "attributes" || r.attributeName !== refAttribute)) {
-        w.last = performance.now(); w.changed = true; w.changedAt = w.frames;
+        const now = performance.now();
+        w.gap = w.changed ? now - w.last : 0;
+        w.last = now; w.changed = true; w.changedAt = w.frames;
       }
     });
     Object.defineProperty(window, key, { value: w, enumerable: false, configurable: true });
   }
   if (reset || !w.armed) {
-    w.timers.clear(); w.last = performance.now(); w.changed = false;
+    w.timers.clear(); w.last = performance.now(); w.changed = false; w.gap = 0;
   }
   w.capMs = capMs;
   if (w.armed || !document.documentElement) return w.armed;
@@ -121,6 +125,7 @@ _ARM_JS = """
 # disarmed as the wait ends (armed again if there is more to wait for).
 _WAIT_JS = """
 ([key, untilMs, quietMs, fresh]) => new Promise((resolve) => {
+  const RHYTHM_MS = 100;
   const w = window[key];
   if (!w || !w.armed) { resolve({ settled: true }); return; }
   const later = (fn, ms) => w.native.setTimeout.call(window, fn, ms);
@@ -139,9 +144,12 @@ _WAIT_JS = """
     const quietFor = now - w.last;
     // A page that draws no frames (hidden) is judged by time alone.
     const framesQuiet = w.frames - w.changedAt >= 2 || now - lastFrame > 250;
-    if (due === Infinity && (!w.changed || (quietFor >= quietMs && framesQuiet))) { done(true); return; }
+    // A page that changes in a quick rhythm (a ticker, a page starved of CPU drawing late) is
+    // quiet only once a beat and a half has passed without a change.
+    const needed = w.gap > 0 && w.gap <= RHYTHM_MS ? Math.max(quietMs, 1.5 * w.gap) : quietMs;
+    if (due === Infinity && (!w.changed || (quietFor >= needed && framesQuiet))) { done(true); return; }
     if (now >= end) { done(false); return; }
-    const wake = due !== Infinity ? due : now + Math.max(quietMs - quietFor, 16);
+    const wake = due !== Infinity ? due : now + Math.max(needed - quietFor, 16);
     later(check, Math.max(4, Math.min(end, wake) - now));
   };
   let started = false;
@@ -150,6 +158,12 @@ _WAIT_JS = """
   later(start, 50);  // a page that draws no frames
 })
 """
+
+# Arms the watcher (as ``_ARM_JS``, carrying on a watch already armed) and waits (as ``_WAIT_JS``)
+# in one call: a new document's watch costs one round trip to the page, not two.
+_ARM_AND_WAIT_JS = (
+    "([arm, wait]) => { (" + _ARM_JS.strip() + ")(arm); return (" + _WAIT_JS.strip() + ")(wait); }"
+)
 
 _DISARM_JS = """
 (key) => { const w = window[key]; if (w && w.armed) w.disarm(); }
@@ -224,7 +238,10 @@ class ActionWatch:
                         )
                     if not extended:  # the new page's own activity gets a cap of its own, once
                         extended, deadline = True, max(deadline, loop.time() + self.cap)
-                    await self._arm(reset=False)
+                    if self._requests or self._navigations:
+                        await self._arm(reset=False)  # watched while its requests are waited for
+                    else:
+                        self._armed = False  # armed by the wait itself, in the same call
                     fresh = True
                     continue
                 if self._navigations:  # the page is going elsewhere: wait for it as an action would
@@ -239,13 +256,15 @@ class ActionWatch:
                     continue
                 if remaining <= 0:
                     return False
-                if not self._armed:  # a wait ended, and there was more to wait for
-                    await self._arm(reset=False)
-                done = await self._evaluate(
-                    _WAIT_JS,
-                    [_KEY, remaining * 1000, self.quiet * 1000, fresh],
-                    timeout=remaining + _UNANSWERED_SLACK,
-                )
+                wait = [_KEY, remaining * 1000, self.quiet * 1000, fresh]
+                if self._armed:
+                    done = await self._evaluate(_WAIT_JS, wait, timeout=remaining + _UNANSWERED_SLACK)
+                else:  # a new document, or a wait ended with more to wait for
+                    arm = [_KEY, self.ref_attribute, self.cap * 1000, False]
+                    done = await self._evaluate(
+                        _ARM_AND_WAIT_JS, [arm, wait], timeout=remaining + _UNANSWERED_SLACK
+                    )
+                    self._armed = True  # as far as is known: disarmed below when it answered
                 fresh, self._armed = False, done is None and self._armed
                 if self._committed or self._navigations or self._requests:
                     continue  # news came while the page was watched: look again
