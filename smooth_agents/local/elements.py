@@ -22,7 +22,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .errors import ActionFailed
 from .outline import DEFAULT_STATE_BUDGET, OUTLINE_JS, REF_ATTRIBUTE, PageState
-from .settle import DEFAULT_SETTLE_CAP, ActionWatch
+from .settle import ARM_JS, DEFAULT_SETTLE_CAP, ActionWatch, arm_arguments
 
 __all__ = ["DEFAULT_STATE_BUDGET", "REF_ATTRIBUTE", "ElementActions", "PageState"]
 
@@ -33,7 +33,7 @@ __all__ = ["DEFAULT_STATE_BUDGET", "REF_ATTRIBUTE", "ElementActions", "PageState
 # ``aim`` (a click), also where to press it: the middle of its first box, scrolled into the window
 # if it is not wholly there, when the element itself (or what is inside it) is what a press there
 # reaches and it is enabled; else no point, and Playwright's own click waits for it and says why.
-_ELEMENT_FACTS_JS = """([attribute, ref, aim]) => {
+_ELEMENT_FACTS_JS = """([attribute, ref, aim, arm]) => {
   const found = Array.from(document.querySelectorAll(`[${attribute}="${ref}"]`));
   const secret = found.some((el) => {
     const auto = (el.getAttribute("autocomplete") || "").toLowerCase();
@@ -63,8 +63,10 @@ _ELEMENT_FACTS_JS = """([attribute, ref, aim]) => {
       if (hit && (hit === el || el.contains(hit))) point = [x, y];
     }
   }
-  return {count: found.length, secret, opensTab, point};
-}"""
+  // The action's watch (settle.py), armed here when the action will run: one round trip fewer.
+  const armed = arm && found.length === 1 ? (%(arm)s)(arm) : null;
+  return {count: found.length, secret, opensTab, point, armed};
+}""".replace("%(arm)s", ARM_JS)
 
 
 # What Playwright's call log says kept an element from being acted on (its last such line is the
@@ -145,20 +147,24 @@ class ElementActions:
     def _outline_args(self, budget: int) -> dict[str, int]:
         return {"budget": budget, "start": self.next_ref}
 
-    async def _facts(self, ref: str, *, aim: bool = False) -> dict[str, Any] | None:
+    async def _facts(self, ref: str, *, aim: bool = False, arm: bool = False) -> dict[str, Any] | None:
         """The facts of ``ref``'s elements (``_ELEMENT_FACTS_JS``; ``aim``: with where to press
-        it); None for a ref this page state did not give, or a page that cannot be read."""
+        it; ``arm``: the action's watch armed, when it has one); None for a ref this page state
+        did not give, or a page that cannot be read."""
         if ref not in self._refs:
             return None
+        watch = arm_arguments(REF_ATTRIBUTE, self.settle_cap) if arm and self.settle_cap > 0 else None
         try:
-            facts: dict[str, Any] = await self.page.evaluate(_ELEMENT_FACTS_JS, [REF_ATTRIBUTE, ref, aim])
+            asked = [REF_ATTRIBUTE, ref, aim, watch]
+            facts: dict[str, Any] = await self.page.evaluate(_ELEMENT_FACTS_JS, asked)
         except PlaywrightError:
             return None
         return facts
 
-    async def _element(self, ref: str, *, aim: bool = False) -> tuple[Any, dict[str, Any]]:
-        """The locator of ``ref``'s one element, and its facts; a stale ref is refused."""
-        facts = await self._facts(ref, aim=aim)
+    async def _element(self, ref: str, *, aim: bool = False, arm: bool = False) -> tuple[Any, dict[str, Any]]:
+        """The locator of ``ref``'s one element, and its facts; a stale ref is refused. ``arm``:
+        the action comes next, and its watch is armed in the same call (``facts["armed"]``)."""
+        facts = await self._facts(ref, aim=aim, arm=arm)
         if facts is None or facts["count"] != 1:
             self._refs.discard(ref)
             raise ActionFailed(
@@ -167,7 +173,7 @@ class ElementActions:
             )
         return self.page.locator(f'[{REF_ATTRIBUTE}="{ref}"]'), facts
 
-    async def _run(self, what: str, action: Any) -> str:
+    async def _run(self, what: str, action: Any, *, armed: bool | None = None) -> str:
         """Run ``action`` (a coroutine not yet started), then wait for what it started (see
         settle.py): the next page state shows its effect, or says the page was still changing.
         With a cap of 0, only for a navigation's document (as Playwright's action itself does)."""
@@ -179,7 +185,7 @@ class ElementActions:
                 cap=self.settle_cap,
                 navigation_timeout=self.timeout_ms / 1000,
             )
-            await watch.start()
+            await watch.start(armed=armed)
         try:
             await action
         except PlaywrightError as exc:
@@ -198,15 +204,16 @@ class ElementActions:
         return f"{what}: done. Now at {self.page.url}"
 
     async def click(self, ref: str) -> str:
-        element, facts = await self._element(ref, aim=True)
+        element, facts = await self._element(ref, aim=True, arm=True)
+        armed = facts.get("armed")
         if not facts["opensTab"]:
-            return await self._run(f"click {ref}", self._press(element, facts.get("point")))
+            return await self._run(f"click {ref}", self._press(element, facts.get("point")), armed=armed)
         # A link to another tab: the tab arrives just after the click returns. Waited for, so
         # that the page state answering the click lists it.
         done = ""
         try:
             async with self.page.context.expect_page(timeout=min(self.timeout_ms, 5_000)) as opened:
-                done = await self._run(f"click {ref}", element.click(timeout=self.timeout_ms))
+                done = await self._run(f"click {ref}", element.click(timeout=self.timeout_ms), armed=armed)
             tab = await opened.value
             with contextlib.suppress(PlaywrightError):
                 await tab.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
@@ -226,16 +233,18 @@ class ElementActions:
         await self.page.mouse.click(point[0], point[1])
 
     async def type(self, ref: str, text: str, *, submit: bool = False) -> str:
-        element, _ = await self._element(ref)
+        element, facts = await self._element(ref, arm=True)
+        armed = facts.get("armed")
         if not submit:
-            return await self._run(f"type into {ref}", element.fill(text, timeout=self.timeout_ms))
+            typing = element.fill(text, timeout=self.timeout_ms)
+            return await self._run(f"type into {ref}", typing, armed=armed)
 
         async def fill_and_submit() -> None:
             await element.fill(text, timeout=self.timeout_ms)
             await element.press("Enter", timeout=self.timeout_ms)
 
         # One watch over both: what the typing started (suggestions) and the submission's page.
-        return await self._run(f"type into {ref} and submit", fill_and_submit())
+        return await self._run(f"type into {ref} and submit", fill_and_submit(), armed=armed)
 
     async def select(self, ref: str, option: str) -> str:
         element, _ = await self._element(ref)

@@ -121,7 +121,7 @@ _ARM_JS = """
 # end, and, if the DOM changed, no change for ``quietMs`` and two animation frames: a page starved
 # of CPU draws late, and an animation changes the DOM on every frame), or at the end: {settled}.
 # At least one frame passes first (what the action queued for the next one). ``fresh``: the page
-# has just had news (a response, a new document), so it must be quiet from now on. The watcher is
+# has just had news (a response it will render), so it must be quiet from now on. The watcher is
 # disarmed as the wait ends (armed again if there is more to wait for).
 _WAIT_JS = """
 ([key, untilMs, quietMs, fresh]) => new Promise((resolve) => {
@@ -170,6 +170,15 @@ _DISARM_JS = """
 """
 
 
+def arm_arguments(ref_attribute: str, cap: float) -> list[Any]:
+    """The arguments of ``ARM_JS`` that begin a new action's watch, for a caller that arms the
+    watcher within a call of its own (``ActionWatch.start(armed=...)``): one round trip fewer."""
+    return [_KEY, ref_attribute, cap * 1000, True]
+
+
+ARM_JS = _ARM_JS.strip()
+
+
 class ActionWatch:
     """One action's watch on its page: ``start`` before the action, ``settle`` after it (or
     ``stop`` when it failed)."""
@@ -196,13 +205,18 @@ class ActionWatch:
         self._listening = False
         self._armed = False  # the watcher is armed in the page (as far as is known here)
 
-    async def start(self) -> None:
+    async def start(self, *, armed: bool | None = None) -> None:
+        """Listen, and arm the watcher in the page; ``armed``: it was armed already for this action
+        (``ARM_JS`` with ``arm_arguments``, run by the caller), as that call answered."""
         self.page.on("request", self._on_request)
         self.page.on("requestfinished", self._on_request_end)
         self.page.on("requestfailed", self._on_request_end)
         self.page.on("framenavigated", self._on_navigated)
         self._listening = True
-        await self._arm(reset=True)
+        if armed is None:
+            await self._arm(reset=True)
+        else:
+            self._armed = armed
 
     async def stop(self) -> None:
         """End the watch without waiting (the action failed, or the wait is over): the page's
@@ -242,7 +256,8 @@ class ActionWatch:
                         await self._arm(reset=False)  # watched while its requests are waited for
                     else:
                         self._armed = False  # armed by the wait itself, in the same call
-                    fresh = True
+                    # Parsed, its scripts run: from here what changes it is watched (its requests,
+                    # timers and DOM changes), so nothing makes it wait for quiet by itself.
                     continue
                 if self._navigations:  # the page is going elsewhere: wait for it as an action would
                     if not await self._news_within(self.navigation_timeout):
