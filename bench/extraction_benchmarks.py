@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from smooth_agents.local.extraction import ExtractionError, extract_structured  # noqa: E402
-from smooth_agents.local.readable import page_to_markdown  # noqa: E402
+from smooth_agents.reading.readable import page_to_markdown  # noqa: E402
 
 SHORT_FIELDS = ("sku", "brand", "currency", "gtin", "mpn")
 

@@ -39,7 +39,7 @@ import lxml.html
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from smooth_agents.local.readable import clean_html, page_to_markdown  # noqa: E402
+from smooth_agents.reading.readable import clean_html, page_to_markdown  # noqa: E402
 
 DEMO_SITE = ROOT / "smooth_agents" / "local" / "demo_site"
 BASE_URL = "https://demo.example/"

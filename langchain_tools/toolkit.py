@@ -17,10 +17,11 @@ from .tools import WORK_TOOL_CLASSES
 
 
 class SmoothToolkit(BaseToolkit):
-    """``get_tools()`` gives smooth_browse, smooth_extract, the session tools (smooth_session_handoff
-    among them: ``on_handoff`` tells the person; given, a task's agent may hand over too, and with
-    ``on_question`` ask the person) and task status and cancel, all sharing one
-    client: a session one tool opens, the next uses. ``close()`` (or the ``with`` block's end)
+    """``get_tools()`` gives smooth_browse, smooth_extract, smooth_map, smooth_crawl, the session
+    tools (smooth_session_handoff among them: ``on_handoff`` tells the person; given, a task's agent
+    may hand over too, and with ``on_question`` ask the person) and task status and cancel, all
+    sharing one client: a session one tool opens, the next uses; a crawl one call starts, the next
+    reads. ``close()`` (or the ``with`` block's end)
     closes the sessions they opened; abandoned ones expire after ``session_ttl`` seconds."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)

@@ -19,7 +19,8 @@ from .tools import mcp_tool
 
 INSTRUCTIONS = (
     "Smooth runs web tasks in a real browser. smooth_browse does a whole task from a description; "
-    "smooth_extract reads one page into JSON; the smooth_session_* tools drive a browser step by step. "
+    "smooth_extract reads one page (or a list of pages) into JSON; smooth_map lists a site's pages and "
+    "smooth_crawl reads many of them in one call; the smooth_session_* tools drive a browser step by step. "
     "Results carry a live_url where a person can watch the browser; smooth_session_handoff hands a "
     "session's browser to the person for a sign-in, a one-time code or a CAPTCHA. Close sessions you open."
 )

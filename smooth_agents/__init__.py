@@ -16,6 +16,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .client import AsyncSmoothClient
     from .config import ClientConfig
+    from .crawl import MappedPage
+    from .crawl.results import PageResult
     from .custom_tools import CustomTool, tool
     from .errors import (
         ActionError,
@@ -75,7 +77,9 @@ _LAZY: dict[str, str] = {
     "HandOverResult": "models",
     "HandOverUnsupportedError": "errors",
     "InternalServerError": "errors",
+    "MappedPage": "crawl",
     "NotFoundError": "errors",
+    "PageResult": "crawl.results",
     "PermissionDeniedError": "errors",
     "Person": "person",
     "PersonCallbacks": "person",
@@ -132,7 +136,9 @@ __all__ = [
     "HandOverResult",
     "HandOverUnsupportedError",
     "InternalServerError",
+    "MappedPage",
     "NotFoundError",
+    "PageResult",
     "PermissionDeniedError",
     "Person",
     "PersonCallbacks",

@@ -10,7 +10,7 @@ import importlib
 import io
 import os
 import sys
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +35,8 @@ from .retry import RetryPolicy
 from .session import AsyncSession
 
 if TYPE_CHECKING:
+    from .crawl import MappedPage
+    from .crawl.results import PageResult
     from .local import EmbeddedServer
     from .shared_server import SharedLocalServer
 
@@ -425,6 +427,111 @@ class AsyncSmoothClient:
         session = AsyncSession(http, poller, current, action_timeout=self._action_timeout)
         self._track(session, poller)
         return session
+
+    # -- many pages -----------------------------------------------------------------------
+    # Async generators over browser sessions of this client (``crawl/runner.py``): use them as
+    # ``async with contextlib.aclosing(client.crawl(url)) as pages: async for page in pages``.
+    # Pages come as they finish; closing the iterator (or cancelling) stops the work and closes
+    # every session it opened. The arguments are checked here, before anything is opened.
+
+    def map(
+        self,
+        url: str,
+        *,
+        limit: int = 100,
+        max_depth: int | None = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        respect_robots: bool = True,
+        same_host: bool = True,
+        concurrency: int | None = None,
+    ) -> AsyncGenerator[MappedPage, None]:
+        """The pages of the site at ``url``: the links its rendered pages show, its sitemaps
+        (sitemap indexes, the Sitemap lines of robots.txt), URLs normalised (fragments and
+        tracking parameters dropped, redirects resolved to where they land, duplicates merged).
+
+        ``limit``: pages given at most (failed ones included). ``max_depth``: links followed from
+        ``url`` at most (sitemap pages count as depth 1). ``include`` / ``exclude``: URL globs as
+        ``allowed_urls`` reads them (``**/products/**``). ``respect_robots=False`` ignores
+        robots.txt (an explicit opt-out). ``same_host``: stay on ``url``'s host; a redirect off
+        it is that page's failure and the other host is never contacted. ``concurrency``:
+        browser sessions at once (default: one per core, at most four); when the server will not
+        open more (429), the work goes on with those open. A page's failure is its ``error``.
+        """
+        from .crawl.runner import check_concurrency, map_pages, site_mapper
+
+        size = check_concurrency(concurrency)
+        mapper = site_mapper(
+            url,
+            limit=limit,
+            max_depth=max_depth,
+            include=include,
+            exclude=exclude,
+            respect_robots=respect_robots,
+            same_host=same_host,
+            pool_size=size,
+        )
+        return map_pages(self, mapper, size)
+
+    def crawl(
+        self,
+        url: str,
+        *,
+        limit: int = 50,
+        max_depth: int | None = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        response_model: type[BaseModel] | dict[str, Any] | None = None,
+        respect_robots: bool = True,
+        same_host: bool = True,
+        concurrency: int | None = None,
+        prompt: str | None = None,
+    ) -> AsyncGenerator[PageResult, None]:
+        """The pages ``map`` reaches (same rules and arguments), each read: as markdown (the
+        reader: its main content; needs the ``local`` extra) or, with ``response_model`` (a JSON
+        object schema or a pydantic model class), as the data the server's ``extract`` finds on
+        it, as ``smooth_extract`` reads one page (``prompt`` guides it). A ``PageResult`` per
+        page as it finishes; a page that fails (an error status, a timeout, data the page does
+        not have) is that result's ``error``, and its links are still followed when it loaded.
+        """
+        from .crawl.runner import check_concurrency, check_reader, crawl_pages, object_schema, site_mapper
+
+        size = check_concurrency(concurrency)
+        if response_model is None:
+            check_reader()
+        else:
+            object_schema(response_model)
+        mapper = site_mapper(
+            url,
+            limit=limit,
+            max_depth=max_depth,
+            include=include,
+            exclude=exclude,
+            respect_robots=respect_robots,
+            same_host=same_host,
+            pool_size=size,
+        )
+        return crawl_pages(self, mapper, size, response_model, prompt)
+
+    def extract_many(
+        self,
+        urls: Sequence[str],
+        schema: type[BaseModel] | dict[str, Any],
+        *,
+        concurrency: int | None = None,
+        prompt: str | None = None,
+    ) -> AsyncGenerator[PageResult, None]:
+        """Data shaped by ``schema`` (a JSON object schema or a pydantic model class) from each of
+        ``urls``, read in browser sessions ``concurrency`` at a time, as ``smooth_extract`` reads
+        one page; results in the order the pages finish, one per URL. A page that fails (cannot
+        load, answers an error status, lacks what the schema requires) is that result's
+        ``error``."""
+        from .crawl.runner import check_concurrency, checked_urls, extract_pages, object_schema
+
+        size = check_concurrency(concurrency)
+        given = checked_urls(urls)
+        object_schema(schema)
+        return extract_pages(self, given, schema, size, prompt)
 
     # -- profiles -------------------------------------------------------------------------
     async def create_profile(self, profile_id: str | None = None) -> Profile:

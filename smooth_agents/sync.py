@@ -13,7 +13,7 @@ import contextlib
 import functools
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -72,6 +72,50 @@ def _blocking_into(
 async def _call_and_await(call: Callable[[], Awaitable[R]]) -> R:
     # Called on the loop thread: the awaitable (a coroutine, a session opener) is made there too.
     return await call()
+
+
+def _blocking_iterator(
+    method: Callable[Concatenate[Any, P], AsyncIterator[R]],
+) -> Callable[Concatenate[_PortalBound, P], Generator[R, None, None]]:
+    """The sync twin of a method that returns an async iterator (``crawl``, ``map``): same
+    parameters, same docs, an ordinary iterator driven through the portal. Its arguments are
+    checked at the call, as the async method checks them; breaking out of the loop (or closing
+    the iterator) closes the async one, which stops its work."""
+
+    @functools.wraps(method)
+    def call(self: _PortalBound, /, *args: P.args, **kwargs: P.kwargs) -> Generator[R, None, None]:
+        iterator = self._portal.call(functools.partial(method, self._target, *args, **kwargs))
+        return _iterate(self._portal, iterator)
+
+    return call
+
+
+_END = object()
+
+
+def _iterate(portal: BlockingPortal, iterator: AsyncIterator[R]) -> Generator[R, None, None]:
+    try:
+        while True:
+            item = portal.call(_next_or_end, iterator)
+            if item is _END:
+                return
+            yield item
+    finally:
+        with contextlib.suppress(RuntimeError):  # the client (and its loop) closed first
+            portal.call(_aclose, iterator)
+
+
+async def _next_or_end(iterator: AsyncIterator[R]) -> Any:
+    try:
+        return await iterator.__anext__()
+    except StopAsyncIteration:
+        return _END
+
+
+async def _aclose(iterator: AsyncIterator[Any]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def _property(name: str) -> property:
@@ -212,6 +256,9 @@ class SmoothClient(_PortalBound):
     delete_extension = _blocking(AsyncSmoothClient.delete_extension)
 
     run = _blocking_into(AsyncSmoothClient.run, TaskHandle)
+    map = _blocking_iterator(AsyncSmoothClient.map)
+    crawl = _blocking_iterator(AsyncSmoothClient.crawl)
+    extract_many = _blocking_iterator(AsyncSmoothClient.extract_many)
     session = _blocking_into(AsyncSmoothClient.session, Session)
 
     def task(self, task_id: str) -> TaskHandle:

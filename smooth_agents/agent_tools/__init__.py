@@ -15,6 +15,8 @@ from .base import (
     no_progress,
 )
 from .browse import BROWSE
+from .crawl import CRAWL, MAP
+from .crawl_jobs import CrawlJob, CrawlJobs
 from .extract import EXTRACT
 from .files import FILE_UPLOAD
 from .handoff import SESSION_HANDOFF
@@ -39,6 +41,8 @@ from .tasks import TASK_CANCEL, TASK_STATUS
 WORK_TOOLS: tuple[ToolDefinition[Any, Any], ...] = (
     BROWSE,
     EXTRACT,
+    MAP,
+    CRAWL,
     SESSION_OPEN,
     SESSION_GOTO,
     SESSION_EXTRACT,
@@ -73,6 +77,8 @@ __all__ = [
     "ALL_TOOLS",
     "WORK_TOOLS",
     "BlockingToolRuntime",
+    "CrawlJob",
+    "CrawlJobs",
     "HandOverAnswer",
     "LongOutput",
     "Person",

@@ -18,6 +18,7 @@ from .schemas import published_output_schema, published_schema
 if TYPE_CHECKING:
     from ..client import AsyncSmoothClient
     from ..custom_tools import CustomTool
+    from .crawl_jobs import CrawlJobs
     from .registry import SessionRegistry
     from .render import Rendered
 
@@ -80,12 +81,14 @@ class ToolSettings:
 
 @dataclass
 class ToolContext:
-    """What one tool call gets: the client, the session registry, settings, progress, and the
-    caller's own tools to offer the remote agent (LangChain tools, for instance)."""
+    """What one tool call gets: the client, the registries of sessions and of crawl jobs, settings,
+    progress, and the caller's own tools to offer the remote agent (LangChain tools, for instance)."""
 
     client: AsyncSmoothClient
     sessions: SessionRegistry
     settings: ToolSettings
+    # The maps, crawls and batches of pages running in the background (read on by later calls).
+    crawls: CrawlJobs
     progress: ProgressSink = field(default=no_progress)
     custom_tools: Sequence[CustomTool] = ()
     # Who is calling: a server with several callers (MCP clients over HTTP) gives each its own

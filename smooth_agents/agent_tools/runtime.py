@@ -25,6 +25,7 @@ from ..custom_tools import CustomTool
 from ..person import Person
 from ..sync import ClientLoop, SmoothClient
 from .base import ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
+from .crawl_jobs import CrawlJobs
 from .registry import SessionRegistry
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ CLOSED = "These Smooth tools were closed; make new ones (a new SmoothToolkit, a 
 
 
 class ToolRuntime:
-    """One client, its tool sessions and settings, shared by every tool of one adapter.
+    """One client, its tool sessions, crawl jobs and settings, shared by every tool of one adapter.
 
     Users are counted (``acquire`` / ``release``: each MCP connection or transport is one): the
     first starts the reaper of abandoned sessions and warms the client up (the local server's
@@ -75,6 +76,7 @@ class ToolRuntime:
             embedded_model=self.client.has_local_model,
         )
         self.sessions = SessionRegistry(self.client, ttl=session_ttl, max_sessions=max_sessions)
+        self.crawls = CrawlJobs(self.sessions, ttl=session_ttl)
         self._users = 0
         self._lock = asyncio.Lock()
         self._warming: asyncio.Task[None] | None = None
@@ -92,6 +94,7 @@ class ToolRuntime:
         return ToolContext(
             client=self.client,
             sessions=self.sessions,
+            crawls=self.crawls,
             settings=self.settings,
             progress=progress,
             owner=owner,
@@ -115,7 +118,8 @@ class ToolRuntime:
         taken as already validated."""
         if self.closed:
             raise RuntimeError(CLOSED)
-        self.sessions.start_reaper()  # no-op while it runs
+        self.sessions.start_reaper()  # no-ops while they run
+        self.crawls.start_reaper()
         context = self.context(
             progress, owner=owner, custom_tools=custom_tools, task_metadata=task_metadata, person=person
         )
@@ -128,6 +132,7 @@ class ToolRuntime:
             self._users += 1
             if self._users == 1:
                 self.sessions.start_reaper()
+                self.crawls.start_reaper()
                 self._warming = asyncio.create_task(self._warm_up(), name="smooth-warm-up")
 
     async def _warm_up(self) -> None:
@@ -163,6 +168,9 @@ class ToolRuntime:
         if self._warming is not None:
             await cancel_and_wait(self._warming)
             self._warming = None
+        # Crawl jobs end with the tools, even where sessions are let go: nobody is left to read
+        # their pages, and ending them closes the sessions they hold.
+        await self.crawls.close_all()
         if self.client.sessions_outlive_client:
             await self.sessions.let_go_all()
         else:

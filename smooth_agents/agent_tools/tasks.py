@@ -11,13 +11,16 @@ from ..models import Task, parse_action_output
 from .base import ToolContext, ToolDefinition, ToolHints, ToolInput, ToolOutput
 from .browse import TaskOutput
 from .browse import lead as task_lead
+from .crawl import job_message
+from .crawl_jobs import CrawlJob, is_job_id
 from .handoff_result import report_text
 
 
 class TaskStatusInput(ToolInput):
     task_id: str = Field(
         min_length=1,
-        description="The task_id smooth_browse returned, or the id a read_more call names.",
+        description="The task_id smooth_browse, smooth_crawl or smooth_map returned, or the id a "
+        "read_more call names.",
     )
     event_id: str = Field(
         default="",
@@ -44,8 +47,19 @@ def _action_value(task: Task, event_id: str) -> Any:
     )
 
 
+def job_status(job: CrawlJob, start_index: int) -> TaskOutput:
+    """A map, crawl or batch of pages read as a task: its pages so far, then the rest."""
+    result = TaskOutput(task_id=job.id, status=job.status, message=job_message(job), start_index=start_index)
+    # Set after validation: pages are the sites' own words, never rewritten as a failed task's
+    # reason is (and a part read on must be the same text the first part came from).
+    result.output = job.output()
+    return result
+
+
 async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput:
     context.sessions.check_owner(args.task_id, context.owner)
+    if is_job_id(args.task_id):
+        return job_status(context.crawls.get(args.task_id, context.owner), args.start_index)
     task = await context.client.get_task(args.task_id, downloads=True)
     if not task.active:
         context.sessions.ended(task.id)  # still its owner's, among their ended ids
@@ -86,8 +100,9 @@ TASK_STATUS = ToolDefinition(
     title="Check a task or read on",
     description=(
         "Get the status and answer of a task smooth_browse started (it returns the task_id when it "
-        "answers 'running'), or read on through any long result: call it exactly as that result's "
-        "read_more says (task_id, event_id, start_index)."
+        "answers 'running'), the pages of a smooth_crawl or smooth_map so far (then the rest), or "
+        "read on through any long result: call it exactly as that result's read_more says "
+        "(task_id, event_id, start_index)."
     ),
     input_model=TaskStatusInput,
     output_model=TaskOutput,
@@ -98,7 +113,7 @@ TASK_STATUS = ToolDefinition(
 
 
 class TaskCancelInput(ToolInput):
-    task_id: str = Field(min_length=1, description="The task or session id to stop.")
+    task_id: str = Field(min_length=1, description="The task, session, crawl or map id to stop.")
 
 
 class TaskCancelOutput(ToolOutput):
@@ -108,6 +123,11 @@ class TaskCancelOutput(ToolOutput):
 
 async def task_cancel(context: ToolContext, args: TaskCancelInput) -> TaskCancelOutput:
     context.sessions.check_owner(args.task_id, context.owner)
+    if is_job_id(args.task_id):
+        # Its pages so far stay readable with smooth_task_status.
+        return TaskCancelOutput(
+            task_id=args.task_id, cancelled=await context.crawls.cancel(args.task_id, context.owner)
+        )
     cancelled = await context.client.cancel_task(args.task_id)
     context.sessions.ended(args.task_id)  # still its owner's, among their ended ids
     return TaskCancelOutput(task_id=args.task_id, cancelled=cancelled)
@@ -116,7 +136,10 @@ async def task_cancel(context: ToolContext, args: TaskCancelInput) -> TaskCancel
 TASK_CANCEL = ToolDefinition(
     name="smooth_task_cancel",
     title="Cancel a task",
-    description="Stop a running task (or session) so it uses no more credits. Cancelling twice is harmless.",
+    description=(
+        "Stop a running task, session, crawl or map so it uses no more credits (a crawl's pages so "
+        "far stay readable with smooth_task_status). Cancelling twice is harmless."
+    ),
     input_model=TaskCancelInput,
     output_model=TaskCancelOutput,
     hints=ToolHints(read_only=False, destructive=True, idempotent=True),

@@ -16,11 +16,11 @@ from typing import Any, Protocol
 import anyio
 
 from ..protocol import reads_main_content_only
+from ..reading.readable import page_to_markdown
 from .browser import BrowserSession
 from .elements import ElementActions, PageState
 from .errors import ActionFailed
 from .extract_action import extract_from_page
-from .readable import page_to_markdown
 from .schemas import ToolSignature
 from .settle import DEFAULT_SETTLE_CAP
 from .storage import StoredFile

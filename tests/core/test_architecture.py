@@ -70,6 +70,15 @@ LOCAL_MAY_IMPORT = {
     "smooth_agents.cancellation",
     "smooth_agents.url_globs",
 }
+# And the reader (a page as markdown), a package that imports nothing of smooth_agents outside it:
+# the local server's tasks and the client's crawl read pages the same way.
+LOCAL_MAY_IMPORT_PACKAGES = ("smooth_agents.reading",)
+
+
+def shared_with_local(module: str) -> bool:
+    return module in LOCAL_MAY_IMPORT or any(
+        module == package or module.startswith(package + ".") for package in LOCAL_MAY_IMPORT_PACKAGES
+    )
 
 
 def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> None:
@@ -77,10 +86,16 @@ def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> No
     local = ROOT / "smooth_agents" / "local"
     for path in local.rglob("*.py"):
         outside = {m for m in core_modules_imported_by(path) if not m.startswith("smooth_agents.local")}
-        assert outside <= LOCAL_MAY_IMPORT, f"{path.relative_to(ROOT)} imports {sorted(outside)}"
+        bad = {m for m in outside if not shared_with_local(m)}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
     for name in LOCAL_MAY_IMPORT:
         shared = ROOT / (name.replace(".", "/") + ".py")
         assert core_modules_imported_by(shared) == set(), f"{name} must stand alone"
+    for package in LOCAL_MAY_IMPORT_PACKAGES:
+        for path in (ROOT / package.replace(".", "/")).rglob("*.py"):
+            outside = {m for m in core_modules_imported_by(path) if not m.startswith(package)}
+            where = path.relative_to(ROOT)
+            assert outside == set(), f"{where} imports {sorted(outside)} ({package} stands alone)"
 
 
 WIRE_CONTRACT = {"TaskStatus", "ACTIVE_STATUSES", "Device", "LONG_POLL_HEADER", "new_event_id"}
@@ -119,7 +134,8 @@ def test_importing_the_local_server_loads_none_of_the_client() -> None:
     )
     assert printed_by(probe) == (
         "['smooth_agents._version', 'smooth_agents.cancellation', 'smooth_agents.json_schemas', "
-        "'smooth_agents.protocol', 'smooth_agents.url_globs']"
+        "'smooth_agents.protocol', 'smooth_agents.reading', 'smooth_agents.reading.html_markdown', "
+        "'smooth_agents.reading.main_content', 'smooth_agents.reading.readable', 'smooth_agents.url_globs']"
     )
 
 

@@ -115,6 +115,8 @@ def strict_call(tool: SmoothTool, given: dict[str, Any]) -> dict[str, Any]:
 MINIMAL = {
     "smooth_browse": {"task": "read it", "url": "http://127.0.0.1/"},
     "smooth_extract": {"url": "http://127.0.0.1/", "json_schema": '{"type": "object"}'},
+    "smooth_map": {"url": "http://127.0.0.1/"},
+    "smooth_crawl": {"url": "http://127.0.0.1/"},
     "smooth_session_open": {},
     "smooth_session_goto": {"session_id": "s1", "url": "http://127.0.0.1/"},
     "smooth_session_extract": {"session_id": "s1", "json_schema": '{"type": "object"}'},

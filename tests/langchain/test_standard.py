@@ -53,6 +53,8 @@ class World:
         examples: dict[str, dict[str, Any]] = {
             "smooth_browse": {"task": "read the article", "url": site.url("demo/article.html")},
             "smooth_extract": {"url": site.url("demo/product.html"), "json_schema": PRODUCT},
+            "smooth_map": {"url": site.url("demo/index.html"), "include": ["**/demo/**"], "limit": 3},
+            "smooth_crawl": {"url": site.url("demo/index.html"), "include": ["**/demo/**"], "limit": 2},
             "smooth_session_open": {"url": site.url("demo/index.html")},
             "smooth_session_goto": {"session_id": self.session_id, "url": site.url("demo/table.html")},
             "smooth_session_extract": {"session_id": self.session_id, "json_schema": PRODUCT},

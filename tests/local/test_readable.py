@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import pytest
 
-from smooth_agents.local.readable import page_to_markdown
+from smooth_agents.reading.readable import page_to_markdown
 
 BASE = "https://demo.example/"
 
@@ -223,7 +223,7 @@ def test_the_second_opinion_reads_the_article_from_the_parsed_page() -> None:
     # documented API): a change there must fail here, not quietly leave articles unguarded.
     import lxml.html
 
-    from smooth_agents.local.main_content import _readability
+    from smooth_agents.reading.main_content import _readability
 
     paragraph = "<p>The tide tables for the northern harbour change on Monday, the port said.</p>"
     page = (

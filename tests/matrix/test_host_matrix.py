@@ -77,6 +77,8 @@ NOT_APPLICABLE = {
     # Smooth key, --shared-browser (tests/matrix/test_shared_browser.py).
     ("adapters-default-stdio", "session_flow"): "a process per call",
     ("adapters-default-stdio", "handoff"): "a process per call",
+    # A crawl runs in the server process that started it, which ends with the call.
+    ("adapters-default-stdio", "crawl_running"): "a process per call",
 }
 # Hosts whose handoff call itself waits for the person (the LangChain callback tells them), where
 # the others answer at once with the link and wait on the next call.
@@ -284,6 +286,76 @@ async def failing_page(host: Host, made: World, cell: str) -> None:
     assert "ERR_CONNECTION_REFUSED" in seen.text or "could not" in seen.text.lower(), seen.text
 
 
+# The demo site's pages as a map of it lists them (its listing has three numbered pages).
+DEMO_PAGES = (
+    "index.html",
+    "product.html",
+    "listing.html",
+    "article.html",
+    "table.html",
+    *(f"listing.html?page={n}" for n in (1, 2, 3)),
+)
+
+
+async def site_map(host: Host, made: World, cell: str) -> None:
+    """A map of a small site on loopback lists its pages, one URL per line."""
+    seen = await host.call(
+        "smooth_map", {"url": made.site.url("demo/index.html"), "include": ["**/demo/**"], "limit": 20}
+    )
+    assert not seen.is_error, seen.text
+    assert "Site map map_" in seen.text, seen.text
+    assert sorted(part_in_text(seen.text).splitlines()) == sorted(
+        made.site.url(f"demo/{p}") for p in DEMO_PAGES
+    )
+
+
+async def crawl(host: Host, made: World, cell: str) -> None:
+    """A crawl with a schema gives each page's data, one JSON line per page."""
+    seen = await host.call(
+        "smooth_crawl",
+        {
+            "url": made.site.url("demo/index.html"),
+            "include": ["**/demo/product.html"],
+            "json_schema": json.dumps(LAPTOP),
+            "limit": 5,
+        },
+    )
+    assert not seen.is_error, seen.text
+    lines = {line["url"]: line for line in map(json.loads, part_in_text(seen.text).splitlines())}
+    assert set(lines) == {made.site.url("demo/index.html"), made.site.url("demo/product.html")}, seen.text
+    assert lines[made.site.url("demo/product.html")]["data"] == {
+        "title": "Nimbus 14 Pro Laptop",
+        "price": 1299,
+    }
+
+
+async def crawl_running(host: Host, made: World, cell: str) -> None:
+    """A crawl outliving its wait answers running with its id; smooth_task_status brings its pages."""
+    seen = await host.call("smooth_crawl", {"url": made.site.url("slow?s=2"), "wait_seconds": 0.5})
+    assert not seen.is_error, seen.text
+    named = re.search(r"Crawl (crawl_\w+) of \S+ is running\.", seen.text)
+    assert named, seen.text
+    while True:
+        seen = await host.call("smooth_task_status", {"task_id": named.group(1)})
+        assert not seen.is_error, seen.text
+        if "is running" not in seen.text:
+            break
+        await asyncio.sleep(0.2)
+    assert f"Answer of task {named.group(1)} (done; text)" in seen.text, seen.text
+    assert "slow done" in part_in_text(seen.text)
+
+
+async def extract_urls(host: Host, made: World, cell: str) -> None:
+    """smooth_extract with urls: one entry per page, in the order given, each failure its own."""
+    urls = [made.site.url("demo/product.html"), "http://127.0.0.1:9/nothing-here"]
+    seen = await host.call("smooth_extract", {"urls": urls, "json_schema": json.dumps(LAPTOP)})
+    assert not seen.is_error, seen.text
+    entries = json.loads(part_in_text(seen.text))
+    assert [entry["url"] for entry in entries] == urls
+    assert entries[0]["data"] == {"title": "Nimbus 14 Pro Laptop", "price": 1299}
+    assert "127.0.0.1:9" in entries[1]["error"] or "ERR_CONNECTION_REFUSED" in entries[1]["error"]
+
+
 SIGN_IN = "Sign in as Ada"
 
 
@@ -333,6 +405,10 @@ KINDS: dict[str, Callable[[Host, World, str], Awaitable[None]]] = {
     "read_on": read_on,
     "failing_page": failing_page,
     "handoff": handoff,
+    "site_map": site_map,
+    "crawl": crawl,
+    "crawl_running": crawl_running,
+    "extract_urls": extract_urls,
 }
 CELLS = [
     pytest.param(host, kind, id=f"{host}-{kind}")

@@ -21,6 +21,8 @@ PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price":
 EXPECTED_NAMES = [
     "smooth_browse",
     "smooth_extract",
+    "smooth_map",
+    "smooth_crawl",
     "smooth_session_open",
     "smooth_session_goto",
     "smooth_session_extract",

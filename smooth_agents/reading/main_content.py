@@ -21,7 +21,7 @@ from lxml import etree
 
 from .html_markdown import collapse_whitespace, element_markdown
 
-log = logging.getLogger("smooth_agents.local.readable")
+log = logging.getLogger("smooth_agents.reading")
 
 # Below this share of the second opinion's words, trafilatura is taken to have lost the article.
 SECOND_OPINION_SHARE = 0.5
