@@ -280,19 +280,29 @@ OUTLINE_JS = """
   // end and draws over the top): its elements are listed at the end, in place of the outline's
   // last lines, so that the model sees what a person sees first.
   const PAST_CUT = "a[href], button, input, select, textarea, summary, [onclick], [contenteditable], [role]";
+  const PAST_CUT_MAX = 40;
   const inWindow = (el) => {
     const box = el.getBoundingClientRect();
     return box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0
       && box.top < innerHeight && box.left < innerWidth;
   };
+  // What a press at its middle reaches (not under a banner or a dialog): what a person can use now.
+  const onTop = (el) => {
+    const box = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    return !!hit && (hit === el || el.contains(hit));
+  };
   const addPastCut = () => {
-    const found = [];
+    const reached = []; const covered = [];
     for (const el of document.querySelectorAll(PAST_CUT)) {
-      if (found.length >= 30) break;
+      if (reached.length >= PAST_CUT_MAX) break;
       if (given.has(el.getAttribute(ATTR)) || !inWindow(el)) continue;
       const tag = el.tagName.toLowerCase(); const role = roleOf(el, tag);
-      if (role && el.checkVisibility({ visibilityProperty: true })) found.push([el, tag, role]);
+      if (!role || !el.checkVisibility({ visibilityProperty: true })) continue;
+      (onTop(el) ? reached : covered).push([el, tag, role]);
     }
+    // What a person can press first (a consent banner's buttons), then what lies under it.
+    const found = reached.concat(covered).slice(0, PAST_CUT_MAX);
     if (!found.length) return;
     lastTarget = "";
     const added = found.map(([el, tag, role]) => lineOf(el, tag, role, ""));

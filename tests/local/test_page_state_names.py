@@ -114,3 +114,17 @@ async def test_a_banner_past_the_budget_is_listed_with_what_the_window_shows(
     assert re.search(r'- button "Accept all cookies" \[ref=e\d+\]', tail)
     assert re.search(r'- button "Cookie settings" \[ref=e\d+\]', tail)
     assert len(state.outline) <= 8_000  # in the budget: the outline's last lines made room
+
+
+async def test_past_the_cut_what_a_person_can_press_comes_before_what_lies_under_it(
+    page: Page, site: SiteServer
+) -> None:
+    # Sixty footer links in the window, all under a consent dialog appended after them: the
+    # dialog's buttons are what a person can press, and they are listed however many lie under.
+    await page.goto(site.url("outline/covered.html"))
+    state = await ElementActions(page).state()
+    assert state.cut
+    _, _, tail = state.outline.partition("(in the window, past the cut:)")
+    assert re.search(r'- button "Accept all cookies" \[ref=e\d+\]', tail)
+    assert re.search(r'- button "Cookie settings" \[ref=e\d+\]', tail)
+    assert tail.index("Accept all cookies") < tail.index("Site 1")
