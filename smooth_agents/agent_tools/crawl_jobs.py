@@ -24,6 +24,7 @@ from ..cancellation import cancel_and_wait
 from ..errors import SmoothError, ToolFailure
 from .base import ProgressSink
 from .crawl_pages import PageRead
+from .reaper import Reaper
 
 if TYPE_CHECKING:
     from .registry import SessionRegistry
@@ -116,7 +117,7 @@ class CrawlJobs:
         self.sessions = sessions
         self.ttl = ttl
         self._jobs: dict[str, CrawlJob] = {}
-        self._reaper: asyncio.Task[None] | None = None
+        self._reaper = Reaper(self.reap, "crawl job")
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -235,22 +236,11 @@ class CrawlJobs:
         return [job.id for job in idle]
 
     def start_reaper(self, interval: float | None = None) -> None:
-        if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.create_task(self._reap_forever(interval or min(30.0, self.ttl / 4)))
-
-    async def _reap_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.reap()
-            except Exception:  # keep reaping; one failed job must not stop the loop
-                log.exception("crawl job reaper")
+        self._reaper.start(interval or min(30.0, self.ttl / 4))
 
     async def close_all(self) -> None:
         """Stop the reaper and cancel every running job, all at once; forget them all."""
-        if self._reaper is not None:
-            await cancel_and_wait(self._reaper)
-            self._reaper = None
+        await self._reaper.stop()
         runners = [j.runner for j in self._jobs.values() if j.running and j.runner is not None]
         await asyncio.gather(*(cancel_and_wait(r) for r in runners))
         self._jobs.clear()

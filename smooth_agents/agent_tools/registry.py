@@ -26,8 +26,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..cancellation import cancel_and_wait
 from ..errors import NotFoundError, SmoothError, ToolFailure
+from .reaper import Reaper
 
 if TYPE_CHECKING:
     from ..client import AsyncSmoothClient
@@ -90,7 +90,7 @@ class SessionRegistry:
         # and each owner's ids, by which they are bounded (see ``claim`` and ``ended``).
         self._owners: dict[str, Claim] = {}
         self._owned: dict[str, _Owned] = {}
-        self._reaper: asyncio.Task[None] | None = None
+        self._reaper = Reaper(self.reap, "session")
         self._opening = 0  # slots reserved by opens still in flight
         self._lock = asyncio.Lock()
 
@@ -283,22 +283,11 @@ class SessionRegistry:
         return [session_id for session_id, _ in expired]
 
     def start_reaper(self, interval: float | None = None) -> None:
-        if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.create_task(self._reap_forever(interval or min(30.0, self.ttl / 4)))
-
-    async def _reap_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.reap()
-            except Exception:  # keep reaping; one failed close must not stop the loop
-                log.exception("session reaper")
+        self._reaper.start(interval or min(30.0, self.ttl / 4))
 
     async def close_all(self) -> None:
         """Stop the reaper and close every session this process holds, all at once."""
-        if self._reaper is not None:
-            await cancel_and_wait(self._reaper)
-            self._reaper = None
+        await self._reaper.stop()
         await self._close_quietly(list(self._sessions.items()))
         self._sessions.clear()
 
@@ -306,9 +295,7 @@ class SessionRegistry:
         """Stop the reaper and stop following every session held here, leaving them open: they
         live in a server shared with later processes, which drive them by id (the server closes
         them when idle)."""
-        if self._reaper is not None:
-            await cancel_and_wait(self._reaper)
-            self._reaper = None
+        await self._reaper.stop()
         for tracked in list(self._sessions.values()):
             await tracked.session.let_go()
         self._sessions.clear()

@@ -5,26 +5,14 @@ never stops changing, which the state then says (real Chromium, pages served on 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.chromium import BrowserProvider
 from smooth_agents.local.elements import ElementActions
 from tests.helpers import SiteServer
 
 STILL_CHANGING = "the page was still changing"
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    provider = BrowserProvider()
-    try:
-        context = await provider.new_context()
-        yield await context.new_page()
-    finally:
-        await provider.aclose()
 
 
 def ref_of(state: str, role: str, name: str) -> str:

@@ -4,25 +4,13 @@ how refs behave across looks, scrolls and pages (real Chromium, pages served on 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.chromium import BrowserProvider
 from smooth_agents.local.elements import ElementActions
 from smooth_agents.local.errors import ActionFailed
 from tests.helpers import SiteServer
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    provider = BrowserProvider()
-    try:
-        context = await provider.new_context()
-        yield await context.new_page()
-    finally:
-        await provider.aclose()
 
 
 def line_of(outline: str, pattern: str) -> str:

@@ -5,12 +5,10 @@ clickable by their style, a banner past the outline's budget (real Chromium, pag
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.chromium import BrowserProvider
 from smooth_agents.local.elements import REF_ATTRIBUTE, ElementActions
 from tests.helpers import SiteServer
 
@@ -28,16 +26,6 @@ _UNREACHED_JS = """
     .map((el) => el.outerHTML.slice(0, 100)) };
 }
 """
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    provider = BrowserProvider()
-    try:
-        context = await provider.new_context()
-        yield await context.new_page()
-    finally:
-        await provider.aclose()
 
 
 async def unreached(page: Page, outline: str) -> tuple[int, list[str]]:
