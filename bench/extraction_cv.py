@@ -15,8 +15,13 @@ Scores are the benchmark's own: ``score.py`` run as a program (``--raw --errors`
 predictions written to a temporary folder; its wrong-or-missing list gives each page's outcome per
 attribute, from which each fold's field accuracy is counted.
 
+``--untouched K`` keeps fold K out of every error listing and hides its figures while rules are
+being changed, so that at the end (a run without it) its figure is one of pages nobody studied
+or judged a change by.
+
 Run:
   .venv/bin/python bench/extraction_cv.py                          # per-fold held-out, pooled
+  .venv/bin/python bench/extraction_cv.py --untouched 0 --compare /tmp/before.json  # fold 0 hidden
   .venv/bin/python bench/extraction_cv.py --errors --fold 2 --train # failures to study for fold 2
   .venv/bin/python bench/extraction_cv.py --save /tmp/before.json   # a board to compare with
   .venv/bin/python bench/extraction_cv.py --compare /tmp/before.json
@@ -136,27 +141,37 @@ def ratio(correct: int, support: int) -> str:
     return f"{correct / support:.3f}" if support else "  n/a"
 
 
-def print_table(outcomes: Outcomes, fold_pages: list[list[str]], sites_in: list[list[str]]) -> None:
+def print_table(
+    outcomes: Outcomes, fold_pages: list[list[str]], sites_in: list[list[str]], hidden: frozenset[int]
+) -> None:
     header = f"  {'fold':<6}{'pages':>6}{'overall':>9}" + "".join(f"{name:>14}" for name in MAIN)
     print(header)
     for index, pages in enumerate(fold_pages):
+        if index in hidden:
+            print(f"  {index:<6}{len(pages):>6}   (untouched: hidden until the end)")
+            continue
         cells = "".join(f"{ratio(*accuracy(outcomes, pages, name)):>14}" for name in MAIN)
         print(f"  {index:<6}{len(pages):>6}{ratio(*accuracy(outcomes, pages)):>9}{cells}")
-    everything = [page for pages in fold_pages for page in pages]
+    everything = [page for index, pages in enumerate(fold_pages) if index not in hidden for page in pages]
     correct, support = accuracy(outcomes, everything)
     cells = "".join(f"{ratio(*accuracy(outcomes, everything, name)):>14}" for name in MAIN)
     print(f"  {'pooled':<6}{len(everything):>6}{ratio(correct, support):>9}{cells}  ({correct}/{support})")
-    folds = [accuracy(outcomes, pages) for pages in fold_pages]
+    folds = [accuracy(outcomes, pages) for index, pages in enumerate(fold_pages) if index not in hidden]
     rates = [c / s for c, s in folds if s]
     spread = f"{min(rates):.3f}..{max(rates):.3f}" if rates else "n/a"
     print(f"  held-out folds range {spread}; sites per fold: {[len(sites) for sites in sites_in]}")
 
 
-def print_comparison(before: Outcomes, after: Outcomes, fold_pages: list[list[str]]) -> None:
+def print_comparison(
+    before: Outcomes, after: Outcomes, fold_pages: list[list[str]], hidden: frozenset[int]
+) -> None:
     """Per fold: the change's effect in correct fields, and how many fields it fixed and broke."""
     print(f"  {'fold':<6}{'before':>8}{'after':>8}{'fixed':>7}{'broke':>7}")
     total_fixed = total_broken = 0
     for index, pages in enumerate(fold_pages):
+        if index in hidden:
+            print(f"  {index:<6}   (untouched: hidden until the end)")
+            continue
         pairs = [(page, name) for page in pages for name in after[page] if name in before.get(page, {})]
         fixed = sum(after[p][n] and not before[p][n] for p, n in pairs)
         broken = sum(before[p][n] and not after[p][n] for p, n in pairs)
@@ -165,7 +180,7 @@ def print_comparison(before: Outcomes, after: Outcomes, fold_pages: list[list[st
             f"  {index:<6}{ratio(*accuracy(before, pages)):>8}{ratio(*accuracy(after, pages)):>8}"
             f"{fixed:>7}{broken:>7}"
         )
-    everything = [page for pages in fold_pages for page in pages]
+    everything = [page for index, pages in enumerate(fold_pages) if index not in hidden for page in pages]
     print(
         f"  {'pooled':<6}{ratio(*accuracy(before, everything)):>8}{ratio(*accuracy(after, everything)):>8}"
         f"{total_fixed:>7}{total_broken:>7}"
@@ -185,6 +200,14 @@ def main() -> None:
     which.add_argument("--train", action="store_true", help="with --errors: the fold's training sites")
     which.add_argument("--test", action="store_true", help="with --errors: the fold's held-out sites")
     parser.add_argument("--errors", action="store_true", help="the scorer's wrong or missing values")
+    parser.add_argument(
+        "--untouched",
+        type=int,
+        action="append",
+        default=[],
+        help="a fold kept out of --errors and hidden in the tables (repeatable): a figure no rule was"
+        " fitted to, read at the end without it",
+    )
     parser.add_argument("--save", type=Path, help="write each page's outcomes here (for --compare)")
     parser.add_argument("--compare", type=Path, help="per-fold effect against outcomes saved with --save")
     args = parser.parse_args()
@@ -211,8 +234,13 @@ def main() -> None:
         chosen = set(fold_pages[args.fold])
         if args.train:
             chosen = set(truth) - chosen
+        if args.fold in args.untouched and args.test:
+            parser.error(f"fold {args.fold} is kept untouched: its errors are not listed")
+        for kept in args.untouched:
+            chosen -= set(fold_pages[kept])
         side = "training" if args.train else "held-out"
-        print(f"Errors on the {side} sites of fold {args.fold} ({len(chosen)} pages):")
+        untouched = f", folds {args.untouched} left out" if args.untouched else ""
+        print(f"Errors on the {side} sites of fold {args.fold} ({len(chosen)} pages{untouched}):")
         by_prefix = {page_id[:12]: page_id for page_id in truth}
         for line in error_lines:
             if by_prefix[line.split("\t")[1]] in chosen:
@@ -223,12 +251,14 @@ def main() -> None:
         f"Product extraction, {len(truth)} pages in {len(groups)} {args.group}s, {args.folds} folds"
         f" over {args.group}s (seed {args.seed}); each fold's figure is on sites held out of it"
     )
-    print_table(outcomes, fold_pages, sites_in)
-    print(f"  scorer on the whole half: {' '.join(scorer_overall.split())}")
+    hidden = frozenset(args.untouched)
+    print_table(outcomes, fold_pages, sites_in, hidden)
+    if not hidden:
+        print(f"  scorer on the whole half: {' '.join(scorer_overall.split())}")
     if args.compare:
         before = json.loads(args.compare.read_text("utf-8"))
         print(f"Against {args.compare}:")
-        print_comparison(before, outcomes, fold_pages)
+        print_comparison(before, outcomes, fold_pages, hidden)
     if args.save:
         args.save.write_text(json.dumps(outcomes), "utf-8")
         print(f"  outcomes saved to {args.save}")

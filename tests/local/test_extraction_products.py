@@ -290,6 +290,8 @@ def test_a_shown_structured_id_stays() -> None:
         ("Skladem", "cs", "InStock"),
         ("品切れ", "ja", None),  # a word no list holds: no guess
         ("Available for order", "en", "InStock"),
+        ("Available to ship", "en", "InStock"),
+        ("Unavailable for store pickup", "en", "OutOfStock"),
     ],
 )
 def test_stock_words_in_the_shops_language(statement: str, lang: str, availability: str | None) -> None:
@@ -301,3 +303,181 @@ def test_stock_words_in_a_paragraph_decide_nothing() -> None:
     text = "Odbiór w sklepie: opcja niedostępna dla tego sklepu, wybierz inny sklep lub dostawę do domu"
     html = page(f'<h1>Lampa</h1><div class="availability">{text}</div>', lang="pl")
     assert product(html).get("availability") is None
+
+
+# --- conventions shared across shops (judged by cross-validation over sites) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "lang"),
+    [("Fabricant", "fr"), ("Výrobce", "cs"), ("Marchio", "it"), ("Značka", "sk"), ("Gyártó", "hu")],
+)
+def test_brand_labels_in_other_languages_with_or_without_accents(label: str, lang: str) -> None:
+    html = page(f"<h1>Lampe</h1><table><tr><th>{label}</th><td>Lumora</td></tr></table>", lang=lang)
+    assert product(html)["brand"] == "Lumora"
+
+
+def test_stock_words_still_read_with_their_accents_folded() -> None:
+    for statement in ("Épuisé", "Niedostępny", "Vorrätig"):
+        html = page(f'<h1>Lampe</h1><span class="availability">{statement}</span>')
+        assert product(html)["availability"] == ("InStock" if statement == "Vorrätig" else "OutOfStock")
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "value"),
+    [
+        ("Item #: 448812", "sku", "448812"),
+        ("Style #: 5521-09", "sku", "5521-09"),
+        ("Réf. : 448812", "sku", "448812"),
+        ("Model #: LX-200", "mpn", "LX-200"),
+    ],
+)
+def test_number_signs_and_abbreviated_labels(line: str, field: str, value: str) -> None:
+    assert product(page(f"<h1>Lamp</h1><div>{line}</div>"))[field] == value
+
+
+@pytest.mark.parametrize("shown", ["<span>Art.</span><span>1049084</span>", "Art. 1049084", "SKU: 1049084"])
+def test_an_abbreviated_label_glued_to_its_code_is_cut(shown: str) -> None:
+    html = page(f"<h1>Filzstift</h1><div data-testid='sku'>{shown}</div>", lang="de")
+    assert product(html)["sku"] == "1049084"
+
+
+def test_a_code_printed_with_its_own_label_loses_the_label() -> None:
+    html = page("<h1>Lamp</h1><p class='sku'>SKU: HDL-2041</p><span class='brand'>Brand: Lumora</span>")
+    found = product(html)
+    assert (found["sku"], found["brand"]) == ("HDL-2041", "Lumora")
+
+
+def test_of_the_codes_named_outright_the_one_in_the_address_wins() -> None:
+    rows = "<tr><th>Reference</th><td>QX-77</td></tr><tr><th>Item number</th><td>B07QK4XZ21</td></tr>"
+    html = page(f"<h1>Hose connector</h1><table>{rows}</table>")
+    assert product(html, url="https://shop.example/dp/B07QK4XZ21")["sku"] == "B07QK4XZ21"
+
+
+def test_an_id_only_the_data_and_the_address_hold_loses_to_the_shown_code() -> None:
+    ld = {"@type": "Product", "name": "Drum unit", "sku": "DMCSZ4BBM", "offers": {"price": "63.07"}}
+    html = page("<h1>Drum unit</h1><p class='product-code'>Cod produs: DR2401</p>", json_ld=ld, lang="ro")
+    assert product(html, url="https://shop.example/drum-unit/pd/DMCSZ4BBM/")["sku"] == "DR2401"
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        '<div class="price"><span class="old-price">$29.99</span> <span class="special">$19.99</span></div>',
+        '<div class="price"><span class="price--compare">$29.99</span> <span class="now">$19.99</span></div>',
+        '<p class="price"><span class="rrp">$29.99</span> $19.99</p>',
+    ],
+)
+def test_a_price_classed_as_the_former_one_is_not_the_price(box: str) -> None:
+    assert product(page(f"<h1>Lamp</h1>{box}"))["price"] == 19.99
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "price"),
+    [
+        ("Was £29.99 Now £19.99", "en-GB", 19.99),
+        ("-50% statt 4.50 CHF 2.25", "de-CH", 2.25),
+        ("19,99 € au lieu de 29,99 €", "fr", 19.99),
+        ("UVP: 49,95 € 39,95 €", "de", 39.95),
+    ],
+)
+def test_a_former_price_named_by_its_word_is_not_the_price(text: str, lang: str, price: float) -> None:
+    assert product(page(f'<h1>Lamp</h1><div class="price">{text}</div>', lang=lang))["price"] == price
+
+
+@pytest.mark.parametrize(
+    ("lang", "url", "currency"),
+    [
+        ("de-CH", "https://shop.example/lampe", "CHF"),
+        ("en-GB", "https://shop.example/lamp", "GBP"),
+        ("en", "https://www.lampen.example.pl/lampa", "PLN"),
+        ("sv", "https://shop.example/lampa", "SEK"),
+        ("en", "https://shop.example/lamp", None),  # English is spoken in many currencies' lands
+    ],
+)
+def test_currency_from_the_pages_locale_when_nothing_names_one(
+    lang: str, url: str, currency: str | None
+) -> None:
+    html = page('<h1>Lamp</h1><span class="price">19.99</span>', lang=lang)
+    found = product(html, url=url)
+    assert found["price"] == 19.99
+    assert found.get("currency") == currency
+
+
+def test_a_stated_currency_beats_the_locale() -> None:
+    html = page('<h1>Lamp</h1><span class="price">€19.99</span>', lang="en-GB")
+    assert product(html)["currency"] == "EUR"
+
+
+@pytest.mark.parametrize(
+    "field", ['<input type="hidden" name="product_id" value="178">', '<input name="sku" hidden value="178">']
+)
+def test_a_hidden_form_field_is_not_the_products_code(field: str) -> None:
+    body = (
+        f"<h1>Swim mask</h1><form>{field}<button>Add to basket</button></form><ul><li>Šifra: 9470</li></ul>"
+    )
+    assert product(page(body, lang="sl"))["sku"] == "9470"
+
+
+def test_the_makers_name_linked_over_the_product_name_is_its_brand() -> None:
+    body = (
+        "<nav class='breadcrumb'><a href='/'>Home</a> <a href='/women/'>Women</a></nav>"
+        "<div class='head'><div><a href='/lumora/'><span>Lumora</span></a></div>"
+        "<h1>Puffer jacket</h1><a href='/puffer-jacket-yellow'>Yellow</a></div>"
+    )
+    assert product(page(body))["brand"] == "Lumora"
+
+
+def test_a_breadcrumb_over_the_product_name_is_no_brand() -> None:
+    body = (
+        "<div class='head'><ol><li><a href='/'>Home</a></li><li><a href='/jackets/'>Jackets</a></li></ol>"
+        "<h1>Puffer jacket</h1></div>"
+    )
+    assert "brand" not in product(page(body))
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<h4>Bestellnummer:</h4><div>106606</div>",
+        "<div><b>Farbe:</b> Blau<br><strong>Bestellnummer:</strong> 106606<br><b>Größe:</b> M</div>",
+        "<ul><li><strong>Product Code - </strong>106606</li><li><strong>Brand - </strong>Lumora</li></ul>",
+        "<ul><li><b>Product Code</b> – 106606</li></ul>",
+    ],
+)
+def test_labels_apart_from_their_values(markup: str) -> None:
+    assert product(page(f"<h1>Kleid</h1>{markup}"))["sku"] == "106606"
+
+
+def test_a_makers_logo_names_the_brand() -> None:
+    body = "<h1>Felt pen</h1><div class='brand-logo'><img src='/logos/lumora.png' title='Lumora'></div>"
+    assert product(page(body))["brand"] == "Lumora"
+
+
+def test_a_term_over_several_definitions_is_a_list_not_a_label() -> None:
+    menu = "<div class='menu'><dl><dt>Brands</dt><dd>Lumora</dd><dd>Nordlicht</dd><dd>Halden</dd></dl></div>"
+    found = product(page(f"{menu}<h1>Desk lamp</h1><dl><dt>Colour</dt><dd>Black</dd></dl>"))
+    assert "brand" not in found
+    assert product(page("<h1>Desk lamp</h1><dl><dt>Brand</dt><dd>Lumora</dd></dl>"))["brand"] == "Lumora"
+
+
+@pytest.mark.parametrize(
+    ("markup", "price"),
+    [
+        ('<div class="price">$249<span class="cents">99</span></div>', 249.99),
+        ('<span class="sale-price">$12<sup>50</sup></span>', 12.5),
+        ('<span class="item-count">Items 12<b>34</b></span><span class="price">$5.00</span>', 5.0),
+    ],
+)
+def test_cents_set_in_their_own_element(markup: str, price: float) -> None:
+    assert product(page(f"<h1>Speaker</h1>{markup}"))["price"] == price
+
+
+def test_a_label_naming_the_code_by_one_of_its_words_is_cut() -> None:
+    html = page("<h1>Botas</h1><p class='ref_produit'>Referência produto: 15513912</p>", lang="pt")
+    assert product(html)["sku"] == "15513912"
+
+
+def test_a_menu_built_from_plain_blocks_is_site_chrome() -> None:
+    menu = "<div class='headerMenuBrand'><span class='brand'>3596 brands</span><a href='/b'>All</a></div>"
+    assert "brand" not in product(page(f"{menu}<h1>Slippers</h1><span class='price'>€49.00</span>"))

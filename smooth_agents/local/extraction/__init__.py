@@ -4,6 +4,9 @@ Values come from the page's own structured data first (JSON-LD, microdata, meta 
 from its markup (title and headings, labelled values, tables, repeated cards or rows). Schema
 properties are matched to page keys by name, title, description and synonyms, coerced to the
 schema's types, and the result is validated against the schema.
+
+A page that lists many products (a category, search results: ``listing``) answers an object with
+none of its cards' prices, codes or stock; a list schema gets the cards.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def _extract(builder: Builder, page: Page, schema: Mapping[str, Any], prompt: st
 
 def _object(builder: Builder, page: Page, schema: Mapping[str, Any]) -> dict[str, Any]:
     properties = builder.reader.properties(schema)
-    records = page.single_records()
+    records = page.page_records()
     if not properties:
         # A bare {"type": "object"}: hand back the page's most trusted description of itself.
         return dict(records[0].data) if records else {}

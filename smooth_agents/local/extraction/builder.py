@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .coercion import Coercer, NotCoercible, to_boolean
-from .currency import currency_of_price
+from .currency import currency_of_locale, currency_of_price
 from .errors import ExtractionError
 from .matching import MIN_MATCH, STRONG, PropertyHint, content_tokens, prompt_bonus, tokens
 from .plausible import plausible
 from .schema import Schema, SchemaReader
 from .sources import TRUST_LABELS, TRUST_META, TRUST_MICRODATA, Page, Record, RecordSet
-from .tidy import person_name, without_site_name
-from .url_ids import product_id_in_url
+from .tidy import person_name, without_own_label, without_site_name
+from .url_ids import in_url, product_id_in_url
 
 _URL_WORDS = frozenset({"url", "link", "href", "src", "uri", "image", "img", "thumbnail", "permalink"})
 _MAX_DEPTH = 8  # recursive schemas ($ref to itself) stop here
+# What one product's offer states: on a listing each card has its own, and the page none.
+# A percentage beside a price: the discount ("-50%", "20 % off"), never the amount.
+_PERCENT = re.compile(r"[-−+]?\d+(?:[.,]\d+)?\s?%")
+# The price no longer asked, named by the word before it: "was £29.99", "statt 4.50", "au lieu de".
+_FORMER_PRICE = re.compile(
+    r"(?i)(?<!\w)(?:was|instead of|before|statt|anstatt|vorher|uvp|rrp|msrp|au lieu de|avant|antes|"
+    r"prima|invece di|era|voor|f\u00f6re|f\u00f8r|przed|d\u0159\u00edve|\u0431\u044b\u043b\u043e)"
+    r"\s*:?\s*\D{0,4}?\d[\d.,'\u00a0 ]*(?:\s?[^\W\d_]{1,3}\.?|\s?[^\w\s])?"
+)
+
+
+def _current_price_text(text: str) -> str:
+    """A price text without its discounts and its former price: "-50% statt 4.50 CHF 2.25" -> "2.25"."""
+    kept = _FORMER_PRICE.sub(" ", _PERCENT.sub(" ", text))
+    return kept if any(c.isdigit() for c in kept) else text
+
+
+# Short values shops print after their label in one element ("SKU: HDL-2041").
+_LABELLED_CONCEPTS = frozenset({"sku", "gtin", "mpn", "brand"})
+_OFFER_CONCEPTS = frozenset({"price", "currency", "availability", "sku", "gtin", "mpn"})
 _MISSING = object()
 
 
@@ -91,9 +112,20 @@ class Builder:
     # --- objects ------------------------------------------------------------------------
 
     def build_object(
-        self, records: list[Record], schema: Schema, *, page_level: bool, depth: int = 0
+        self,
+        records: list[Record],
+        schema: Schema,
+        *,
+        page_level: bool,
+        depth: int = 0,
+        of_page: bool | None = None,
     ) -> dict[str, Any]:
-        """Fill ``schema``'s properties from ``records``; raises MissingRequired."""
+        """Fill ``schema``'s properties from ``records``; raises MissingRequired.
+
+        ``of_page``: the object describes the page as a whole (the page's object and objects
+        nested in it, not the items of a list); on a listing it gets no offer of any one card.
+        """
+        withheld = (page_level if of_page is None else of_page) and self.page.is_listing
         properties = self.reader.properties(schema)
         required = set(self.reader.required(schema))
         coverage = {id(r): self._coverage(r, properties) for r in records}
@@ -103,10 +135,18 @@ class Builder:
             hint = PropertyHint.of(name, self.reader.resolve(sub_schema))
             concept = hint.concept()
             self._last_raw = None
-            value = self._property_value(records, hint, sub_schema, coverage, page_level, depth)
+            if withheld and concept in _OFFER_CONCEPTS:
+                value = _MISSING
+            else:
+                value = self._property_value(records, hint, sub_schema, coverage, page_level, depth)
             if value is _MISSING and concept == "currency":
                 value = self._currency_beside_price(found_in.get("price"), sub_schema)
-            if value is _MISSING and concept == "sku" and page_level:
+            if value is _MISSING and concept == "currency" and "price" in found_in and page_level:
+                locale = currency_of_locale(self.page.language, self.page.own_url)
+                value = self._coerced(locale, sub_schema)
+            if value is _MISSING and concept == "brand" and page_level:
+                value = self._coerced(self.page.brand_link, sub_schema)
+            if value is _MISSING and concept == "sku" and page_level and not withheld:
                 value = self._coerced(product_id_in_url(self.page.own_url), sub_schema)
             if value is not _MISSING:
                 result[name] = value
@@ -171,7 +211,7 @@ class Builder:
         if self.reader.is_array_of_objects(schema):
             return self._object_list(records, hint, schema, coverage, page_level, depth)
         if kind == "object":
-            return self._nested_object(records, hint, schema, coverage, depth)
+            return self._nested_object(records, hint, schema, coverage, depth, of_page=page_level)
         url_like = _is_url_like(hint)
         candidates = self._candidates(records, hint, coverage, wants_list=kind == "array")
         concept = hint.concept()
@@ -181,10 +221,14 @@ class Builder:
         elif concept == "sku":
             values = self._shown_identifier_first(candidates, schema)
         for value in values:
+            if concept == "price" and isinstance(value, str):
+                value = _current_price_text(value)
             try:
                 coerced = self.coercer.coerce(value, schema, url_like=url_like)
             except NotCoercible:
                 continue
+            if isinstance(coerced, str) and concept in _LABELLED_CONCEPTS:
+                coerced = without_own_label(coerced, concept)
             if not plausible(concept, coerced):
                 continue
             if isinstance(coerced, str) and not url_like:
@@ -200,7 +244,22 @@ class Builder:
         never shows, while the code a shopper quotes stands labelled beside the product.
         """
         first = next((c for c in candidates if self._plausible_id(c.field.value, schema)), None)
-        if first is not None and first.record.trust <= TRUST_META:
+        # Of the codes named outright and shown to shoppers, the one the page's own address
+        # carries is the shop's id (an id only the data and the address hold is not shown).
+        addressed = next(
+            (
+                c
+                for c in candidates
+                if c.score >= STRONG
+                and in_url(str(c.field.value), self.page.own_url)
+                and str(c.field.value).strip() in self.page.visible_text
+                and self._plausible_id(c.field.value, schema)
+            ),
+            None,
+        )
+        if addressed is not None:
+            yield addressed.field.value
+        elif first is not None and first.record.trust <= TRUST_META:
             shown = self.page.visible_text
             if str(first.field.value).strip() not in shown:
                 for candidate in candidates:
@@ -249,7 +308,14 @@ class Builder:
         return found
 
     def _nested_object(
-        self, records: list[Record], hint: PropertyHint, schema: Any, coverage: dict[int, int], depth: int
+        self,
+        records: list[Record],
+        hint: PropertyHint,
+        schema: Any,
+        coverage: dict[int, int],
+        depth: int,
+        *,
+        of_page: bool,
     ) -> Any:
         object_schema = self.reader.first_variant_of_kind(schema, "object")
         for candidate in self._candidates(records, hint, coverage):
@@ -260,16 +326,19 @@ class Builder:
                     [Record(candidate.record.source, candidate.record.trust, dict(value))],
                     object_schema,
                     depth,
+                    of_page=of_page,
                 )
                 if nested:
                     return nested
         # No sub-record of that name: the nested fields may sit flat in the same records.
-        nested = self._try_object(records, object_schema, depth)
+        nested = self._try_object(records, object_schema, depth, of_page=of_page)
         return nested if nested else _MISSING
 
-    def _try_object(self, records: list[Record], schema: Schema, depth: int) -> dict[str, Any] | None:
+    def _try_object(
+        self, records: list[Record], schema: Schema, depth: int, *, of_page: bool = False
+    ) -> dict[str, Any] | None:
         try:
-            built = self.build_object(records, schema, page_level=False, depth=depth + 1)
+            built = self.build_object(records, schema, page_level=False, depth=depth + 1, of_page=of_page)
         except MissingRequired:
             return None
         return built if any(v is not None for v in built.values()) else None
@@ -355,6 +424,8 @@ class Builder:
 
     def primitive_from_page(self, schema: Schema, prompt: str | None) -> Any:
         hint = _top_level_hint(schema, prompt)
+        if hint.concept() in _OFFER_CONCEPTS and self.page.is_listing:
+            raise MissingRequired(hint.names[0], hint)  # one card's price is not the page's
         records = self.page.single_records()
         coverage = {id(r): 0 for r in records}
         value = self._property_value(records, hint, schema, coverage, page_level=False, depth=0)
@@ -431,6 +502,13 @@ def _limit(items: list[Any], array_schema: Schema) -> list[Any]:
 def missing_message(error: MissingRequired, page: Page) -> str:
     sources = ", ".join(dict.fromkeys(r.source for r in page.single_records())) or "nothing"
     names = " / ".join(repr(n) for n in error.hint.names)
+    if page.is_listing and error.hint.concept() in _OFFER_CONCEPTS:
+        return (
+            f"no value on the page matched required property {names}: the page lists several"
+            " products (a category or search results), and one card's value is not the page's."
+            " Ask for a list of them (an array of objects) to get each product's,"
+            " or open a product's own page."
+        )
     return (
         f"no value on the page matched required property {names}; looked in {sources}"
         " by property name, title, synonyms, class names, itemprop names and labels."

@@ -26,7 +26,7 @@ _TRUE_MARKERS = ("instock", "limitedavailability", "onlineonly", "preorder", "pr
 # they may speak of something else (a delivery option "not available for this store"). False
 # words match anywhere in it, true ones only at its start ("indisponible" holds "disponible").
 _STOCK_STATEMENT_WORDS = 5
-_FALSE_STOCK_WORDS = (
+_FALSE_STOCK_WORDS: tuple[str, ...] = (
     "nolongeravailable",
     "nichtverfügbar",
     "nichtlieferbar",
@@ -63,8 +63,8 @@ _FALSE_STOCK_WORDS = (
     "在庫切れ",
     "売り切れ",
 )
-_TRUE_STOCK_WORDS = (
-    "availablefororder",
+_TRUE_STOCK_WORDS: tuple[str, ...] = (
+    "available",  # "Available to ship", "Available for order"; "unavailable" does not start so
     "auflager",
     "lieferbar",
     "vorrätig",
@@ -87,6 +87,9 @@ _TRUE_STOCK_WORDS = (
     "有货",
     "在庫あり",
 )
+# Squashed as joined() squashes page text (accents of Latin letters dropped: "épuisé" -> "epuise").
+_FALSE_STOCK_WORDS = tuple(joined(word) for word in _FALSE_STOCK_WORDS)
+_TRUE_STOCK_WORDS = tuple(joined(word) for word in _TRUE_STOCK_WORDS)
 _FALSE_WORDS = frozenset({"no", "false", "n", "0", "off", "none", "disabled", "unchecked", "oos"})
 _TRUE_WORDS = frozenset({"yes", "true", "y", "1", "on", "available", "enabled", "checked", "✓", "✔"})
 # Plain keys that carry the value of a JSON-LD node when a scalar is wanted.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 # Signs and local abbreviations that name one currency.
 _SIGNS = {
@@ -113,3 +114,38 @@ def _resolve(sign: str) -> str | None:
     if sign.lower() in _SHARED_SIGNS:
         return sign
     return None
+
+
+_EURO = "at be cy de ee es fi fr gr hr ie it lt lu lv mt nl pt si sk"
+_COUNTRY_CURRENCY = dict.fromkeys(_EURO.split(), "EUR") | {
+    "ae": "AED", "ar": "ARS", "au": "AUD", "bg": "BGN", "br": "BRL", "ca": "CAD", "ch": "CHF",
+    "cl": "CLP", "cn": "CNY", "co": "COP", "cz": "CZK", "dk": "DKK", "eg": "EGP", "gb": "GBP",
+    "uk": "GBP", "hk": "HKD", "hu": "HUF", "id": "IDR", "il": "ILS", "in": "INR", "is": "ISK",
+    "jp": "JPY", "kr": "KRW", "kz": "KZT", "mx": "MXN", "my": "MYR", "no": "NOK", "nz": "NZD",
+    "pe": "PEN", "ph": "PHP", "pk": "PKR", "pl": "PLN", "ro": "RON", "rs": "RSD", "ru": "RUB",
+    "sa": "SAR", "se": "SEK", "sg": "SGD", "th": "THB", "tr": "TRY", "tw": "TWD", "ua": "UAH",
+    "us": "USD", "vn": "VND", "za": "ZAR",
+}  # fmt: skip
+# Languages spoken in one currency's lands only (English, Spanish, German... are not).
+_LANGUAGE_CURRENCY = {
+    "bg": "BGN", "cs": "CZK", "da": "DKK", "et": "EUR", "fi": "EUR", "he": "ILS", "hu": "HUF",
+    "is": "ISK", "ja": "JPY", "ko": "KRW", "lt": "EUR", "lv": "EUR", "nb": "NOK", "nn": "NOK",
+    "no": "NOK", "pl": "PLN", "sk": "EUR", "sl": "EUR", "sv": "SEK", "th": "THB", "tr": "TRY",
+    "uk": "UAH", "vi": "VND",
+}  # fmt: skip
+
+
+def currency_of_locale(language: str | None, url: str | None) -> str | None:
+    """The currency of the country a page is written for, when nothing on it names one.
+
+    From the region of its language ("de-CH", "en_GB"), else its address's country domain
+    (".pl", ".co.uk"), else a language spoken in one currency's lands only ("cs", "sv").
+    """
+    parts = re.split(r"[-_]", (language or "").strip().lower())
+    if len(parts) >= 2 and len(parts[-1]) == 2 and parts[-1] in _COUNTRY_CURRENCY:
+        return _COUNTRY_CURRENCY[parts[-1]]
+    host = (urlsplit(url).hostname or "") if url else ""
+    domain = host.rsplit(".", 1)[-1] if "." in host else ""
+    if domain in _COUNTRY_CURRENCY:
+        return _COUNTRY_CURRENCY[domain]
+    return _LANGUAGE_CURRENCY.get(parts[0]) if parts[0] else None

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[\W_]+")
+# "Item #", "Model#:": the sign reads as the word (a "#text" key keeps its name).
+_NUMBER_SIGN = re.compile(r"#(?!\w)")
 _STOPWORDS = frozenset(
     {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "its", "of", "on", "or"}
     | {"per", "the", "this", "that", "to", "with"}
@@ -26,6 +29,17 @@ _CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
         "current price",
         "low price",
         "price amount",
+        "preis",
+        "prix",
+        "precio",
+        "prezzo",
+        "preco",
+        "prijs",
+        "pris",
+        "cena",
+        "hinta",
+        "fiyat",
+        "цена",
     ),
     "currency": ("currency", "price currency", "currency code"),
     "url": (
@@ -92,8 +106,25 @@ _CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
         "merk",
         "marka",
         "znacka",
+        "marchio",
+        "merkki",
+        "maerke",
+        "mærke",
+        "märke",
+        "merke",
         "hersteller",
         "fabricante",
+        "fabricant",
+        "fabrikant",
+        "produttore",
+        "producent",
+        "vyrobce",
+        "vyrobca",
+        "proizvodac",
+        "gyarto",
+        "tillverkare",
+        "valmistaja",
+        "uretici",
         "бренд",
         "производитель",
     ),
@@ -113,11 +144,18 @@ _CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
         "article no",
         "artikelnummer",
         "artikelnr",
+        "bestellnummer",
+        "bestellnr",
         "art nr",
+        "art",
         "numero oggetto",
         "numero articolo",
         "numero de l objet",
         "reference",
+        "ref",
+        "ref no",
+        "style number",
+        "style no",
         "referencia",
         "codigo",
         "código",
@@ -155,6 +193,8 @@ _CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
         "part number",
         "mfr part number",
         "model number",
+        "model no",
+        "model nr",
         "item model number",
     ),
     "body": ("body", "content", "article body", "text", "main text", "article text", "full text"),
@@ -166,8 +206,29 @@ _CONCEPT_ALIASES: dict[str, tuple[str, ...]] = {
 @functools.lru_cache(maxsize=65536)  # the same keys recur on every card of a listing
 def tokens(text: str) -> tuple[str, ...]:
     """Lower-case word tokens, camelCase split and plurals folded ("ratingValues" -> rating, value)."""
-    spaced = _CAMEL_BOUNDARY.sub(" ", text)
+    spaced = _without_accents(_NUMBER_SIGN.sub(" number ", _CAMEL_BOUNDARY.sub(" ", text)))
     return tuple(_singular(t) for t in _NON_WORD.split(spaced.lower()) if t)
+
+
+def _without_accents(text: str) -> str:
+    """Latin letters without their marks ("Código", "Značka" -> "Codigo", "Znacka"): shops and
+    schemas write the same label with and without them. Other scripts are left as they are."""
+    if text.isascii():
+        return text
+    return "".join(_LATIN_BASE.get(c, c) for c in text)
+
+
+def _latin_base(letter: str) -> str:
+    decomposed = unicodedata.normalize("NFD", letter)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)) or letter
+
+
+# Latin-1 Supplement, Latin Extended-A and -B, Latin Extended Additional.
+_LATIN_BASE = {
+    chr(code): _latin_base(chr(code))
+    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00))
+    if _latin_base(chr(code)) != chr(code)
+}
 
 
 def _singular(token: str) -> str:

@@ -12,10 +12,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 
+from .listing import declares_one_product, is_product_node, listing_cards, structured_listing
+from .matching import tokens
 from .numbers import NumberStyle
 from .tidy import site_names
 
@@ -76,6 +79,12 @@ class Page:
         return str(declared).strip() or self.base_url
 
     @functools.cached_property
+    def brand_link(self) -> str | None:
+        """A maker's name linked to its page just over the main heading, if the page sets one."""
+        main = next(self.root.iter("h1"), None)
+        return _brand_link_before(main) if main is not None else None
+
+    @functools.cached_property
     def site_names(self) -> list[str]:
         """Names the site goes by, squashed: for stripping them from titles."""
         declared = self.root.xpath(
@@ -86,8 +95,8 @@ class Page:
         return site_names([str(name) for name in declared], self.own_url)
 
     @functools.cached_property
-    def number_style(self) -> NumberStyle:
-        """How the page writes numbers: by its declared language and the currency of its prices."""
+    def language(self) -> str | None:
+        """The language the page declares ("de-CH", "en_GB"), if any."""
         language = self.root.get("lang") or self.root.get("xml:lang")
         if not language:
             language = self.root.xpath(
@@ -95,7 +104,12 @@ class Page:
                 " | //meta[translate(@http-equiv, 'CONTENT-LANGUAGE', 'content-language')"
                 " = 'content-language']/@content)"
             )
-        return NumberStyle.of(str(language or "") or None, self.declared_currency)
+        return str(language or "").strip() or None
+
+    @functools.cached_property
+    def number_style(self) -> NumberStyle:
+        """How the page writes numbers: by its declared language and the currency of its prices."""
+        return NumberStyle.of(self.language, self.declared_currency)
 
     @functools.cached_property
     def declared_currency(self) -> str | None:
@@ -111,10 +125,53 @@ class Page:
         return str(code).strip() or None
 
     @functools.cached_property
+    def is_listing(self) -> bool:
+        """The page lists many products (a category, search results) and shows none as its own."""
+        nodes = [*self.json_ld, *self._microdata]
+        heading = next((text_of(h) for h in self.root.iter("h1")), "")
+        if declares_one_product(nodes, self._meta, heading, self.root.findtext(".//title") or ""):
+            return False
+        return structured_listing(nodes) or self._cards[1]
+
+    @functools.cached_property
+    def _cards(self) -> tuple[set[lxml.html.HtmlElement], bool]:
+        # A product's own price often sits in its form (the buy box): only navigation, header,
+        # footer and sidebars are left out.
+        content = _content_elements(self._body(), skip_chrome=True, chrome=_CHROME_TAGS - {"form"})
+        return listing_cards(self._repeated, content)
+
+    def page_records(self) -> list[Record]:
+        """Records that describe the page as a whole: on a listing, none of its cards."""
+        if not self.is_listing:
+            return self._single_records
+        cards = self._cards[0] | {
+            scope
+            for scope in self.root.xpath("//*[@itemscope][not(ancestor::*[@itemscope])]")
+            if is_product_node(_microdata_item(scope))
+        }
+        records = [
+            r for r in self._single_records if not is_product_node(r.data) and r.source != "page markup"
+        ]
+        markup = element_record(self._body(), skip_chrome=True, skip=frozenset(cards))
+        return records + ([Record("page markup", TRUST_PAGE, markup)] if markup else [])
+
+    @functools.cached_property
+    def _microdata(self) -> list[dict[str, Any]]:
+        return _microdata_items(self.root)
+
+    @functools.cached_property
+    def _meta(self) -> dict[str, Any]:
+        return _meta_record(self.root)
+
+    @functools.cached_property
+    def _repeated(self) -> list[tuple[lxml.html.HtmlElement, list[lxml.html.HtmlElement]]]:
+        return repeated_siblings(self._body())
+
+    @functools.cached_property
     def _single_records(self) -> list[Record]:
         records = [Record("json-ld", TRUST_JSON_LD, node) for node in self.json_ld]
-        records += [Record("microdata", TRUST_MICRODATA, item) for item in _microdata_items(self.root)]
-        records.append(Record("meta tags", TRUST_META, _meta_record(self.root)))
+        records += [Record("microdata", TRUST_MICRODATA, item) for item in self._microdata]
+        records.append(Record("meta tags", TRUST_META, self._meta))
         records.append(Record("title and headings", TRUST_DOCUMENT, self._document_record()))
         records.append(Record("labelled values", TRUST_LABELS, _labelled_values(self.root)))
         records.append(Record("page markup", TRUST_PAGE, element_record(self._body(), skip_chrome=True)))
@@ -129,7 +186,7 @@ class Page:
         sets = list(_json_ld_sets(self.json_ld))
         sets += _microdata_sets(self.root)
         sets += [s for s in (_table_records(t) for t in self.root.iter("table")) if s is not None]
-        sets += _sibling_sets(self._body())
+        sets += _sibling_sets(self._repeated)
         return sets
 
     def record_sets(self) -> list[RecordSet]:
@@ -170,6 +227,42 @@ class Page:
                 record["article body"] = text_of(element)
                 break
         return record
+
+
+def _brand_link_before(heading: lxml.html.HtmlElement) -> str | None:
+    """The maker's name set over the product's name as a link to its page ("<a href="/superdry/">
+    Superdry</a><h1>Puffer jacket</h1>"): the nearest link before the main heading, in the same
+    block, whose text is the last part of its own address. Breadcrumbs and menus are not it."""
+    block = heading.getparent()
+    for _ in range(3):
+        if block is None:
+            return None
+        before = []
+        for element in block.iter():
+            if element is heading:
+                break
+            if element.tag == "a" and element.get("href"):
+                before.append(element)
+        if before:
+            link = before[-1]
+            if len(before) > 2 or any(_is_trail(e) for e in (link, *link.iterancestors())):
+                return None
+            text = text_of(link)
+            segments = [part for part in urlsplit(link.get("href", "")).path.split("/") if part]
+            if text and len(text) <= 40 and segments and _slug(text) == _slug(segments[-1].rsplit(".", 1)[0]):
+                return text
+            return None
+        block = block.getparent()
+    return None
+
+
+def _is_trail(element: lxml.html.HtmlElement) -> bool:
+    names = f"{element.get('class', '')} {element.get('id', '')} {element.get('aria-label', '')}".lower()
+    return element.tag in ("nav", "ol", "header") or "breadcrumb" in names or "menu" in names
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
 
 
 def squash(text: str) -> str:
@@ -315,7 +408,16 @@ def _meta_record(root: lxml.html.HtmlElement) -> dict[str, Any]:
         content = squash(meta.get("content") or "")
         if key and content and meta.get("itemprop") is None:
             record.setdefault(key.strip(), content)
+    # Twitter's product card labels its values: twitter:label1 "Price", twitter:data1 "$19.99".
+    for key in list(record):
+        match = _TWITTER_LABEL.match(key)
+        data = record.get(f"twitter:data{match.group(1)}") if match else None
+        if data:
+            record.setdefault(record[key], data)
     return record
+
+
+_TWITTER_LABEL = re.compile(r"^twitter:label(\d)$")
 
 
 def _labelled_values(root: lxml.html.HtmlElement) -> dict[str, Any]:
@@ -333,21 +435,59 @@ def _labelled_values(root: lxml.html.HtmlElement) -> dict[str, Any]:
                     _set_label(record, label, value.text_content())
     for term in root.iter("dt"):
         definition = term.getnext()
-        if definition is not None and definition.tag == "dd":
+        if definition is not None and definition.tag == "dd" and not _more_definitions(definition):
             _set_label(record, term.text_content(), definition.text_content())
-    for element in root.iter("li", "p", "div", "span"):
+    for element in root.iter("li", "p", "div", "span", *_LABEL_ONLY_TAGS):
         if len(element) <= 2:  # short runs of text only, not whole sections
             text = squash(_INVISIBLE.sub("", element.text_content()))
-            match = _LABELLED_TEXT.match(text)
+            match = _LABELLED_TEXT.match(text) if element.tag not in _LABEL_ONLY_TAGS else None
             # A wrapper around "Model: X" and "Code: Y" reads as "Model: XCode: Y": its children speak.
             if match and not any(_label_match(child) for child in element):
                 _set_label(record, match.group(1), match.group(2))
+            elif (dashed := _dash_labelled(element, text)) is not None:
+                _set_label(record, *dashed)
             elif text.endswith(":") and len(text) <= 41:
-                # The label alone, its value in the next element: <div>Brand:</div><div>ACME</div>.
+                # The label alone, its value after it (<strong>Brand:</strong> ACME) or in the
+                # next element (<div>Brand:</div><div>ACME</div>).
                 value = element.getnext()
-                if value is not None and isinstance(value.tag, str):
+                if squash(element.tail or ""):
+                    _set_label(record, text, element.tail or "")
+                elif value is not None and isinstance(value.tag, str):
                     _set_label(record, text, value.text_content())
     return record
+
+
+# Elements that hold a label whose value follows in the next element ("<h4>Order number:</h4>
+# <div>106606</div>", "<strong>Brand:</strong> <span>Acme</span>"), never "label: value" lines.
+_LABEL_ONLY_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong", "b", "label")
+
+
+_DASHES = ("-", "\u2013", "\u2014")
+
+
+def _dash_labelled(element: lxml.html.HtmlElement, text: str) -> tuple[str, str] | None:
+    """A label set apart in its own first element, a dash after it (in that element or after it),
+    the value after that: "<li><strong>Product Code - </strong>39139301</li>"."""
+    if not len(element) or squash(element.text or ""):
+        return None
+    first = element[0]
+    if not isinstance(first.tag, str) or first.tag not in ("strong", "b", "span", "label", "em", "dt"):
+        return None
+    label = squash(first.text_content())
+    if not 1 < len(label) <= 41 or not text.startswith(label):
+        return None
+    value = text[len(label) :].strip()
+    if not label.endswith(_DASHES):  # "<b>Product Code</b> - 39139301"
+        if not value.startswith(_DASHES):
+            return None
+        value = value[1:].strip()
+    return (label.rstrip("".join(_DASHES)).strip(), value) if value else None
+
+
+def _more_definitions(definition: lxml.html.HtmlElement) -> bool:
+    """A term with several definitions heads a list (a menu's "Brands" over ten brands), not a value."""
+    following = definition.getnext()
+    return following is not None and following.tag == "dd"
 
 
 def _label_match(element: lxml.html.HtmlElement) -> re.Match[str] | None:
@@ -427,15 +567,33 @@ def element_value(element: lxml.html.HtmlElement) -> str:
     return squash(element.text_content())
 
 
-def element_record(container: lxml.html.HtmlElement, *, skip_chrome: bool = False) -> dict[str, Any]:
-    """A record of the values inside ``container``, keyed by class, id, itemprop and rel names."""
+def element_record(
+    container: lxml.html.HtmlElement,
+    *,
+    skip_chrome: bool = False,
+    skip: frozenset[lxml.html.HtmlElement] = frozenset(),
+) -> dict[str, Any]:
+    """A record of the values inside ``container``, keyed by class, id, itemprop and rel names.
+
+    ``skip``: elements left out with everything inside them (a listing's cards).
+    """
     record: dict[str, Any] = {}
     holding_struck = _holding_struck_text(container)
-    for element in _content_elements(container, skip_chrome):
+    for element in _content_elements(container, skip_chrome, skip=skip):
+        if element.tag == "input" and (
+            element.get("type", "").strip().lower() == "hidden" or element.get("hidden") is not None
+        ):
+            continue  # form plumbing (a database key, a token): nothing the page shows
         keys = _element_keys(element)
         if not keys:
             continue  # reading the text of an element no key names would be wasted
-        value = _without_struck_text(element) if element in holding_struck else element_value(element)
+        value = element_value(element)
+        if element in holding_struck and len(value) <= _STRUCK_VALUE_LIMIT:
+            value = _without_struck_text(element, value)
+        if not value and element.tag != "img":
+            value = _image_words(element)  # a maker's logo: <div class="brand"><img alt="Acme"></div>
+        elif len(element) and value[-2:].isdigit():
+            value = _with_split_cents(element, value)
         if not value:
             continue
         href = element.get("href") if element.tag == "a" else None
@@ -447,13 +605,61 @@ def element_record(container: lxml.html.HtmlElement, *, skip_chrome: bool = Fals
     return record
 
 
+_SPLIT_PRICE_KEY = re.compile(r"(?i)price|amount")
+
+
+def _with_split_cents(element: lxml.html.HtmlElement, value: str) -> str:
+    """A price whose cents sit in their own element ("$249<sup>99</sup>") read as "$249.99"."""
+    last = element[-1]
+    names = " ".join(element.get(name, "") for name in ("class", "id", "itemprop"))
+    if not isinstance(last.tag, str) or not _SPLIT_PRICE_KEY.search(names) or (last.tail or "").strip():
+        return value
+    cents = squash(last.text_content())
+    whole = value[: -len(cents)] if len(cents) == 2 and cents.isdigit() and value.endswith(cents) else ""
+    # "1.299<sup>00</sup>" would read both ways: only a whole part without separators is joined.
+    return f"{whole}.{cents}" if whole[-1:].isdigit() and not re.search(r"[.,]", whole) else value
+
+
+def _image_words(element: lxml.html.HtmlElement) -> str:
+    """What the one image inside a textless element says it shows (its alt text or title)."""
+    images = element.findall(".//img")
+    if len(images) != 1:
+        return ""
+    return squash(images[0].get("alt") or "") or squash(images[0].get("title") or "")
+
+
 _STRUCK_TAGS = ("s", "del", "strike")
+# Class names shops give the price no longer asked, beside the current one: "old-price",
+# "price--compare", "was-price", "rrp", "strikethrough" (one class token each).
+_FORMER_PRICE_CLASS = re.compile(
+    r"(?i)^(?:.*[-_])?(?:old|was|former|original|compare(?:[-_]?at)?|regular|before|list|rrp|uvp|msrp|strike)"
+    r"[-_]*price(?:[-_].*)?$"
+    r"|^(?:.*[-_])?price[-_]*(?:old|was|former|original|compare(?:[-_]?at)?|regular|before|strike)(?:[-_].*)?$"
+    r"|^(?:rrp|uvp|msrp|strike|strikethrough|strike-through|line-through|crossed(?:[-_]out)?)$"
+)
+# Cheap test of a class attribute before its tokens are matched one by one.
+_FORMER_PRICE_HINT = re.compile(r"(?i)price|rrp|uvp|msrp|strike|through|crossed")
+# Prices, codes and names are short: longer values (a whole section) are read as they are.
+_STRUCK_VALUE_LIMIT = 160
+
+
+def _struck(element: lxml.html.HtmlElement) -> bool:
+    """Struck through, or classed as the price before a discount."""
+    if element.tag in _STRUCK_TAGS:
+        return True
+    return any(_FORMER_PRICE_CLASS.match(name) for name in element.get("class", "").split())
 
 
 def _holding_struck_text(container: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
     """Elements with struck-through text inside (the price before a discount), found in one pass."""
     holding: set[lxml.html.HtmlElement] = set()
-    for struck in container.iter(*_STRUCK_TAGS):
+    for struck in container.iter():
+        if not isinstance(struck.tag, str):
+            continue
+        if struck.tag not in _STRUCK_TAGS:
+            names = struck.get("class")
+            if not names or not _FORMER_PRICE_HINT.search(names) or not _struck(struck):
+                continue
         for ancestor in struck.iterancestors():
             if ancestor in holding:
                 break
@@ -461,26 +667,35 @@ def _holding_struck_text(container: lxml.html.HtmlElement) -> set[lxml.html.Html
     return holding
 
 
-def _without_struck_text(element: lxml.html.HtmlElement) -> str:
+def _without_struck_text(element: lxml.html.HtmlElement, value: str) -> str:
     """An element's value without its struck-through parts: shops strike the price no longer asked.
 
-    "<s>144,99</s> 131,99" reads as the current price; a value that is all struck stays as it is.
+    "<s>144,99</s> 131,99" reads as the current price, and so does
+    "<span class=old-price>144,99</span> <span class=special-price>131,99</span>"; a value that is
+    all struck stays as it is. ``value``: the element's whole value.
     """
-    value = element_value(element)
     if element.get("content"):
         return value
-    parts = [
-        str(text)
-        for text in element.xpath(
-            ".//text()[not(ancestor::s or ancestor::del or ancestor::strike"
-            " or ancestor::script or ancestor::style)]"
-        )
-    ]
+    parts: list[str] = []
+
+    def walk(node: lxml.html.HtmlElement) -> None:
+        parts.append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str) and child.tag not in ("script", "style") and not _struck(child):
+                walk(child)
+            parts.append(child.tail or "")
+
+    walk(element)
     kept = squash("".join(parts))
     return kept or value
 
 
-def _content_elements(container: lxml.html.HtmlElement, skip_chrome: bool) -> Iterator[lxml.html.HtmlElement]:
+def _content_elements(
+    container: lxml.html.HtmlElement,
+    skip_chrome: bool,
+    chrome: frozenset[str] = _CHROME_TAGS,
+    skip: frozenset[lxml.html.HtmlElement] = frozenset(),
+) -> Iterator[lxml.html.HtmlElement]:
     """Descendants in document order, without scripts and styles and (if asked) site chrome.
 
     One walk that leaves out whole subtrees, instead of an ancestor check per element.
@@ -498,11 +713,27 @@ def _content_elements(container: lxml.html.HtmlElement, skip_chrome: bool) -> It
         tag = child.tag
         if not isinstance(tag, str) or tag in _IGNORED_TAGS:
             continue
-        if skip_chrome and tag in _CHROME_TAGS and not inside:
+        if skip_chrome and not inside and (tag in chrome or _named_chrome(child)):
+            continue
+        if skip and child in skip:
             continue
         yield child
         if len(child):
             stack.append((iter(child), inside or tag in _CONTENT_TAGS))
+
+
+# Class and id words of site menus built from plain <div>s and <ul>s ("headerMenuBrand", "mega-menu").
+_CHROME_WORDS = frozenset({"menu", "megamenu", "navbar", "navigation", "nav", "breadcrumb", "footer"})
+
+
+def _named_chrome(element: lxml.html.HtmlElement) -> bool:
+    names = f"{element.get('class', '')} {element.get('id', '')}".strip()
+    return bool(names) and not _CHROME_WORDS.isdisjoint(_name_words(names))
+
+
+@functools.lru_cache(maxsize=16384)
+def _name_words(names: str) -> frozenset[str]:
+    return frozenset(tokens(names))
 
 
 def _in_chrome(element: lxml.html.HtmlElement) -> bool:
@@ -544,9 +775,11 @@ def _add_landmarks(container: lxml.html.HtmlElement, record: dict[str, Any]) -> 
         record.setdefault("text", text)
 
 
-def _sibling_sets(body: lxml.html.HtmlElement) -> list[RecordSet]:
+def _sibling_sets(
+    repeated: list[tuple[lxml.html.HtmlElement, list[lxml.html.HtmlElement]]],
+) -> list[RecordSet]:
     sets = []
-    for parent, members in repeated_siblings(body):
+    for parent, members in repeated:
         trust = TRUST_CHROME if _in_chrome(parent) else TRUST_SIBLINGS
         records = [Record("repeated elements", trust, element_record(m)) for m in members]
         label = " ".join([_describe(parent), members[0].get("class", "")])

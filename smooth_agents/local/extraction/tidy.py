@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from .matching import joined
+from .matching import concept_of, joined
 
 # Separators sites put between a page's title and their own name.
 _TITLE_PARTS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]\s+|\s*[|\u00b7]\s*|:\s+")
+# "SKU: HDL-2041", "Marke：Acme": a label, a colon and the value, in one element.
+# An abbreviated label may end in its full stop instead ("Art.1049084", "Ref. 448812").
+_LABELLED = re.compile(
+    r"^\s*([^:\uff1a\n\d]{1,40}?)\s*(?:[:\uff1a]|(?<=[^\W\d_])\.(?=\s*\d))\s*(\S.*)$", re.DOTALL
+)
 _BY = re.compile(r"^\s*(?:by|von|par|por|di|door)\b[:\s]*", re.IGNORECASE)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"  # English month names
 _TRAILING_DATE = re.compile(
@@ -57,3 +62,20 @@ def person_name(text: str) -> str:
     """An author as a name: "By Jane Roe, March 3, 2024" -> "Jane Roe"."""
     name = _TRAILING_DATE.sub("", _BY.sub("", text)).strip(" ,;|")
     return name or text
+
+
+def without_own_label(text: str, concept: str) -> str:
+    """``text`` without a leading label naming ``concept``: "SKU: HDL-2041" -> "HDL-2041".
+
+    Shops print a code or a brand with its label in one element, which their class names the
+    value; a label naming anything else ("Colour: red" under "brand") is left as it is.
+    """
+    match = _LABELLED.match(text)
+    if match and _names(match.group(1), concept):
+        return match.group(2).strip()
+    return text
+
+
+def _names(label: str, concept: str) -> bool:
+    """The label names ``concept`` as a whole or by one of its words ("Referência produto")."""
+    return concept_of(label) == concept or any(concept_of(word) == concept for word in label.split())

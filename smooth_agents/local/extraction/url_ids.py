@@ -34,3 +34,13 @@ def product_id_in_url(url: str | None) -> str | None:
             if match:
                 return match.group(1) or match.group(2)
     return None
+
+
+def in_url(value: str, url: str | None) -> bool:
+    """``value`` stands as a whole token of ``url``'s path or query ("B08LNDXM65" in ".../dp/B08LNDXM65")."""
+    value = value.strip()
+    if not url or len(value) < 4:
+        return False
+    parts = urlsplit(url)
+    where = f"{parts.path}?{parts.query}"
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", where, re.IGNORECASE) is not None
