@@ -13,6 +13,10 @@ process per run, no Smooth key, the system Chromium):
   ``tools/list``, then ``browser_navigate(url)`` and ``browser_snapshot`` answered;
 - bare: a bare MCPServer with one trivial tool (bench/bare_mcp_server.py), ``tools/list``.
 
+Then (``--pause``, 3 s by default) the first call when the host's user is still typing: the
+handshake, a pause while the browser starts, then ``smooth_session_open(url)``, timed from the
+call; with the spare context (local/spare.py) and without it (SMOOTH_LOCAL_SPARE_CONTEXT=0).
+
 Then a process per call with ``--shared-browser``, as langchain-mcp-adapters' default mode runs a
 server: spawn, ``initialize``, one ``tools/call``, stdin closed, process ended. The first process
 starts the shared server (cold); later ones find it warm. One opens a session, the next process
@@ -21,12 +25,15 @@ drives it (``smooth_session_goto``), the last closes it.
 The page is the demo article, served by ``python -m http.server`` in a process of its own. Runs
 alternate between the servers (in turn, the order reversed every other run) so that a noisy
 machine slows them alike; the table gives medians, each against playwright-mcp's (and the
-median of per-run ratios, "paired"), and tools/list against the bare server's.
+median of per-run ratios, "paired"), and tools/list against the bare server's. "first page, CPU
+(all processes)" is the processor time the server and every process under it (the Playwright
+driver, Chromium) had used by the first page: what the start costs a
+two-core machine, on which the work of both cores bounds how soon the first page can come.
 
 playwright-mcp is installed on first use into ``.cache/playwright-mcp`` with npm (as
 bench/page_state.py does); without npm, or with ``--skip-playwright-mcp``, it is left out.
 
-Usage: .venv/bin/python bench/startup.py [--runs 7] [--baseline-tree DIR] [--skip-playwright-mcp]
+Usage: .venv/bin/python bench/startup.py [--runs 7] [--pause 3] [--baseline-tree DIR] [--skip-playwright-mcp]
        [--skip-shared]
 """
 
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -46,6 +54,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SITE = ROOT / "smooth_agents" / "local" / "demo_site"
@@ -148,6 +158,22 @@ class Wire:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def tree_cpu_seconds(self) -> float | None:
+        """User and system time so far of the server process and every process under it (the
+        Playwright driver, Chromium's processes): what the first page cost the machine, whose two
+        cores both parts share."""
+        try:
+            root = psutil.Process(self.process.pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return None
+        used = 0.0
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                used += times.user + times.system + times.children_user + times.children_system
+        return used
+
     async def call(self, tool: str, arguments: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         return await self.request("tools/call", {"name": tool, "arguments": arguments})
 
@@ -189,11 +215,22 @@ def our_env(data_dir: str, **extra: str) -> dict[str, str]:
     return env
 
 
-async def ours(page: str, env: dict[str, str], *flags: str, cwd: Path | None = None) -> dict[str, float]:
+async def ours(
+    page: str, env: dict[str, str], *flags: str, cwd: Path | None = None, pause: float = 0.0
+) -> dict[str, float]:
     wire = await Wire.spawn([sys.executable, "-m", "mcp_server", *flags], env, cwd=cwd)
     try:
         marks = await wire.handshake()
+        if pause:  # the host's user is still typing: the call comes once the start is over
+            await asyncio.sleep(pause)
+            asked = time.perf_counter() - wire.spawned
+            answered, opened = await wire.call("smooth_session_open", {"url": page})
+            marks["first call, after the pause"] = answered - asked
+            session_id = opened["result"]["structuredContent"]["session_id"]
+            await wire.call("smooth_session_close", {"session_id": session_id})
+            return marks
         marks["first page"], opened = await wire.call("smooth_session_open", {"url": page})
+        first_page_cpu(marks, wire)
         if "--shared-browser" in flags:  # not left open in the shared server for the next runs
             session_id = opened["result"]["structuredContent"]["session_id"]
             await wire.call("smooth_session_close", {"session_id": session_id})
@@ -206,6 +243,12 @@ async def ours(page: str, env: dict[str, str], *flags: str, cwd: Path | None = N
     return marks
 
 
+def first_page_cpu(marks: dict[str, float], wire: Wire) -> None:
+    used = wire.tree_cpu_seconds()
+    if used is not None:
+        marks["first page, CPU (all processes)"] = used
+
+
 async def theirs(page: str, binary: Path, workspace: str) -> dict[str, float]:
     command = [str(binary), "--executable-path", CHROMIUM, "--headless", "--no-sandbox", "--isolated"]
     command += ["--output-dir", workspace]
@@ -214,6 +257,7 @@ async def theirs(page: str, binary: Path, workspace: str) -> dict[str, float]:
         marks = await wire.handshake()
         await wire.call("browser_navigate", {"url": page})
         marks["first page"], _ = await wire.call("browser_snapshot", {})
+        first_page_cpu(marks, wire)
     finally:
         marks["ended"] = await wire.close()
     return marks
@@ -318,7 +362,7 @@ async def measure(args: argparse.Namespace) -> None:
         stderr=subprocess.DEVNULL,
     )
     page = f"http://127.0.0.1:{port}/article.html"
-    columns = ["ours", "shared warm", "playwright-mcp", "bare"]
+    columns = ["ours", "shared warm", "playwright-mcp", "bare", "paused", "paused, no spare"]
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in columns}
     runs["per call"] = []
     shared_cold: dict[str, float] = {}
@@ -328,6 +372,10 @@ async def measure(args: argparse.Namespace) -> None:
             os.makedirs(workspace)
             env = our_env(data_dir, SMOOTH_LOCAL_SHARED_DIR=shared_dir)
             jobs: list[tuple[str, Callable[[], Any]]] = [("ours", lambda: ours(page, env)), ("bare", bare)]
+            if args.pause:
+                no_spare = {**env, "SMOOTH_LOCAL_SPARE_CONTEXT": "0"}
+                jobs.append(("paused", lambda: ours(page, env, pause=args.pause)))
+                jobs.append(("paused, no spare", lambda: ours(page, no_spare, pause=args.pause)))
             for tree in args.baseline_tree:
                 jobs.append((tree.name, baseline_job(page, env, tree)))
                 runs[tree.name] = []
@@ -367,6 +415,7 @@ MOMENTS = (
     "local server ready",
     "Chromium ready",
     "first page",
+    "first page, CPU (all processes)",
     "ended",
 )
 
@@ -375,25 +424,30 @@ def report(
     runs: dict[str, list[dict[str, float]]], columns: list[str], shared_cold: dict[str, float], count: int
 ) -> None:
     print(f"\nStart-up over stdio, median ms from the spawn ({count} runs, interleaved)\n")
-    shown = [name for name in columns if runs[name]]
+    shown = [name for name in columns if runs[name] and not name.startswith("paused")]
     ours_like = [name for name in shown if name not in ("playwright-mcp", "bare")]
-    print(f"{'moment':<20}" + "".join(f"{name:>15}" for name in shown))
+    print(f"{'moment':<34}" + "".join(f"{name:>15}" for name in shown))
     for mark in MOMENTS:
-        print(f"{mark:<20}" + "".join(f"{cell(median_ms(runs[name], mark), 15)}" for name in shown))
+        print(f"{mark:<34}" + "".join(f"{cell(median_ms(runs[name], mark), 15)}" for name in shown))
     theirs = runs["playwright-mcp"]
     print("\nagainst playwright-mcp (median of medians; median of per-run ratios)\n")
     for name in ours_like:
         if theirs:
-            for mark in ("initialize", "first page"):
+            for mark in ("initialize", "first page", "first page, CPU (all processes)"):
                 mine, their = median_ms(runs[name], mark), median_ms(theirs, mark)
-                print(f"{name + ', ' + mark:<32}{ratio(mine, their)}{paired_ratio(runs[name], theirs, mark)}")
+                paired = paired_ratio(runs[name], theirs, mark)
+                print(f"{name + ', ' + mark:<48}{ratio(mine, their)}{paired}")
     print("\nagainst the bare MCP server: tools/list, then the server's CPU time by then\n")
     for name in ours_like:
         for mark in ("tools/list", "tools/list, CPU"):
             if runs["bare"]:
                 mine, base = median_ms(runs[name], mark), median_ms(runs["bare"], mark)
                 paired = paired_ratio(runs[name], runs["bare"], mark)
-                print(f"{name + ', ' + mark:<32}{ratio(mine, base)}{paired}")
+                print(f"{name + ', ' + mark:<48}{ratio(mine, base)}{paired}")
+    if runs["paused"]:
+        print("\nThe first call after a pause (the browser started meanwhile), ms from the call\n")
+        for name in ("paused", "paused, no spare"):
+            print(f"{name:<44}{cell(median_ms(runs[name], 'first call, after the pause'))}")
     if runs["per call"]:
         print("\nA process per call with --shared-browser (spawn to the moment, ms)\n")
         for name, value in shared_cold.items():
@@ -409,6 +463,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-playwright-mcp", action="store_true")
     parser.add_argument("--skip-shared", action="store_true")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=3.0,
+        help="seconds between tools/list and a first call, with and without the spare context "
+        "(0: not measured)",
+    )
     parser.add_argument(
         "--baseline-tree",
         type=Path,

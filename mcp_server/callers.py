@@ -12,7 +12,9 @@ driven by the next whatever the pattern.
   only the user can read) is that one owner: a session opened by one process is driven by the next.
 Nothing is closed when a connection ends (the next call may come on a new one): the idle TTL
 closes what a gone caller left, and shutdown closes everything (but sessions in a shared local
-server, which its own idle timeout closes).
+server, which its own idle timeout closes, and those of replicas sharing a ``--state-url``, which
+any replica's idle TTL closes). Replicas sharing one digest their callers' tokens with the key
+kept there, so that every replica names a caller alike.
 """
 
 from __future__ import annotations
@@ -29,16 +31,17 @@ from mcp.server.mcpserver import Context
 _DIGEST_KEY = secrets.token_bytes(32)
 
 
-def caller_of(ctx: Context) -> str:
+def caller_of(ctx: Context, key: bytes | None = None) -> str:
     """The owner for this call."""
-    return credential_owner(ctx.headers)
+    return credential_owner(ctx.headers, key)
 
 
-def credential_owner(headers: Mapping[str, str] | None) -> str:
+def credential_owner(headers: Mapping[str, str] | None, key: bytes | None = None) -> str:
     """The owner of requests made with one bearer token (a digest: the token is never kept); the
-    one owner of a caller without a token."""
+    one owner of a caller without a token. ``key``: the digest key replicas sharing state read
+    alike (``ToolRuntime.owner_key``), so each names the caller alike; else this process's."""
     scheme, _, token = ((headers or {}).get("authorization") or "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return ""
-    return "token:" + hmac.new(_DIGEST_KEY, token.encode(), hashlib.sha256).hexdigest()[:32]
+    return "token:" + hmac.new(key or _DIGEST_KEY, token.encode(), hashlib.sha256).hexdigest()[:32]

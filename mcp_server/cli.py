@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     setting(
         parser,
+        "--state-url",
+        "SMOOTH_MCP_STATE_URL",
+        "a Redis server (redis://host:6379/0) where replicas behind one load balancer keep what they "
+        "must remember alike: who owns which session and task, when each session was last used "
+        "(default: this process's memory); prefer the variable when the URL holds a password",
+    )
+    setting(
+        parser,
         "--log-level",
         "SMOOTH_MCP_LOG_LEVEL",
         "what goes to stderr: debug, info (start-up moments included), warning (default), error",
@@ -210,6 +218,7 @@ def _settings_from(args: argparse.Namespace) -> MCPSettings:
         local_model=args.local_model,
         shared_browser=args.shared_browser,
         shared_browser_idle=args.shared_browser_idle,
+        state_url=args.state_url,
         tools=ToolSettings(
             wait_seconds=args.wait,
             handoff_timeout=args.handoff_timeout,

@@ -55,6 +55,7 @@ def build_server(
         # A client given brings its own server and model; the host's channels still open here.
         local_model=local_model if client is None else None,
         shared_server=shared_server,
+        state_url=settings.state_url,
     )
 
     @asynccontextmanager

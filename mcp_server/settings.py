@@ -36,6 +36,9 @@ class MCPSettings:
     # process per call neither starts a browser per call nor loses its sessions between calls.
     shared_browser: bool = False
     shared_browser_idle: float = 600.0
+    # A store replicas share what they must remember in (redis://...; see state_store); None:
+    # this process's memory. May hold a password: never shown.
+    state_url: str | None = field(default=None, repr=False)
     tools: ToolSettings = field(default_factory=ToolSettings)
 
     @property

@@ -70,7 +70,7 @@ def mcp_tool(
                 definition,
                 arguments,
                 report,
-                owner=caller_of(ctx),
+                owner=caller_of(ctx, await runtime.owner_key()),
                 task_metadata=host_channel(ctx, host_models) if host_models is not None else None,
                 person=McpPerson(ctx),
             )

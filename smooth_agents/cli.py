@@ -86,6 +86,8 @@ def _local_serve(args: argparse.Namespace) -> int:
             browser_executable=args.browser,
             browser_cdp_endpoint=args.browser_cdp_endpoint,
             browser_ws_endpoint=args.browser_ws_endpoint,
+            browser_endpoint_capacity=args.browser_endpoint_capacity,
+            browser_health_interval=args.browser_health_interval,
         )
     )
     if args.data_dir:
@@ -306,9 +308,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--browser", help="Chromium executable (default: Playwright's, else chromium on PATH)")
     serve.add_argument(
-        "--browser-cdp-endpoint", help="use a running browser (a grid node) over CDP, e.g. http://host:9222"
+        "--browser-cdp-endpoint",
+        help="use running browsers (grid nodes) over CDP, e.g. http://host:9222; several, comma-separated, "
+        "make a pool (docs/browser-pool.md)",
     )
-    serve.add_argument("--browser-ws-endpoint", help="use a Playwright browser server at this ws:// URL")
+    serve.add_argument(
+        "--browser-ws-endpoint",
+        help="use Playwright browser servers at these ws:// URLs (comma-separated; a pool with the CDP ones)",
+    )
+    serve.add_argument(
+        "--browser-endpoint-capacity",
+        type=int,
+        default=None,
+        help="sessions and tasks one endpoint holds at once (default: no bound but --max-sessions)",
+    )
+    serve.add_argument(
+        "--browser-health-interval",
+        type=float,
+        default=5.0,
+        help="seconds between health checks of each endpoint; one that fails is taken out (default 5)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(handler=_local_serve)
     return parser

@@ -39,6 +39,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import SmoothError
+from .private_folder import FolderNotPrivate
+from .private_folder import private_folder as ensure_private
 from .protocol import KEY_PROOF_PATH, key_proof
 
 if TYPE_CHECKING:
@@ -155,15 +157,9 @@ def private_folder(folder: Path) -> Path:
     """``folder``, made if missing, once it is sure to be this user's alone (mode 0700, owned by
     this user, not a symbolic link); raises ``SharedServerUnavailable`` otherwise."""
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        status = os.lstat(folder)
-        if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
-            raise SharedServerUnavailable(f"{folder} is not a folder of this user's")
-        if stat.S_IMODE(status.st_mode) & 0o077:
-            os.chmod(folder, 0o700)  # this user's own folder, left open to others: closed
-    except OSError as exc:
-        raise SharedServerUnavailable(f"{folder} cannot hold the shared server's state ({exc})") from None
-    return folder
+        return ensure_private(folder)
+    except FolderNotPrivate as exc:
+        raise SharedServerUnavailable(str(exc)) from None
 
 
 class SharedPlace:

@@ -13,12 +13,18 @@ Ownership is never forgotten while a session lives here, nor while a task lives 
 process knows. Once ended, an id stays its owner's among that owner's latest ended ids: each
 owner's memory is bounded on its own, so no caller, however many ids it makes, pushes out
 another's.
+
+With a ``SharedState`` (``state_store``: replicas behind one load balancer), every claim and end
+is also written there (before the call that made it answers), an id not seen here is looked up
+there before it is attached or judged, and idle sessions are closed by whichever replica finds
+them idle in the store, however they were used.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -28,10 +34,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import NotFoundError, SmoothError, ToolFailure
 from .reaper import Reaper
+from .state_store import Writes
 
 if TYPE_CHECKING:
     from ..client import AsyncSmoothClient
     from ..session import AsyncSession
+    from .state_store import SharedState
 
 log = logging.getLogger("smooth_agents.sessions")
 
@@ -60,6 +68,14 @@ class Claim(NamedTuple):
     session: bool
 
 
+class Listed(NamedTuple):
+    """An open session as smooth_session_list shows it."""
+
+    session_id: str
+    live_url: str | None
+    idle_seconds: float
+
+
 @dataclass
 class _Owned:
     """One owner's ids, each oldest first: those live (its sessions, and its tasks not seen to
@@ -77,6 +93,7 @@ class SessionRegistry:
         ttl: float = 900.0,
         max_sessions: int = 8,
         remembered: int = REMEMBERED_PER_OWNER,
+        shared: SharedState | None = None,
     ) -> None:
         if ttl <= 0 or max_sessions < 1 or remembered < 1:
             raise ValueError("ttl must be positive, max_sessions and remembered at least 1")
@@ -93,6 +110,8 @@ class SessionRegistry:
         self._reaper = Reaper(self.reap, "session")
         self._opening = 0  # slots reserved by opens still in flight
         self._lock = asyncio.Lock()
+        self.shared = shared
+        self._writes = Writes()
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -103,6 +122,11 @@ class SessionRegistry:
     def claim(self, task_id: str, owner: str = "", *, session: bool) -> None:
         """Record ``owner`` as the owner of a task or (``session``) a browser session it started,
         live until ``ended`` says otherwise."""
+        self._claim_here(task_id, owner, session)
+        if self.shared is not None:
+            self._writes.put(functools.partial(self.shared.remember, task_id, Claim(owner, session)))
+
+    def _claim_here(self, task_id: str, owner: str, session: bool) -> None:
         previous = self._owners.get(task_id)
         if previous is not None and previous.owner != owner:
             # The tools check an id's owner before they claim it: this is a new id, reused.
@@ -133,6 +157,26 @@ class SessionRegistry:
         owned.ended.move_to_end(task_id)
         while len(owned.ended) > self.remembered:
             self._forget(next(iter(owned.ended)))
+        if self.shared is not None:
+            self._writes.put(functools.partial(self.shared.ended, task_id))
+
+    async def _recall(self, task_id: str) -> None:
+        """Learn what the shared state knows of an id not seen here."""
+        if self.shared is not None and task_id not in self._owners:
+            claim = await self.shared.recall(task_id)
+            if claim is not None and task_id not in self._owners:
+                self._claim_here(task_id, claim.owner, claim.session)
+
+    async def confirm_owner(self, task_id: str, owner: str = "") -> None:
+        """``check_owner``, knowing what every replica sharing the state knows of ``task_id``."""
+        await self._recall(task_id)
+        self.check_owner(task_id, owner)
+
+    async def settle(self) -> None:
+        """Wait until the shared state holds every claim and end made so far (a ``ToolFailure``
+        if it could not be written); nothing to wait for without one."""
+        if self.shared is not None:
+            await self._writes.settle()
 
     def _forget(self, task_id: str) -> None:
         claim = self._owners.pop(task_id)
@@ -170,10 +214,13 @@ class SessionRegistry:
         self._track(session, owner)
         return session
 
-    def _track(self, session: AsyncSession, owner: str) -> None:
+    def _track(self, session: AsyncSession, owner: str, *, share: bool = True) -> None:
         now = time.monotonic()
         self._sessions[session.id] = TrackedSession(session, now, now, owner=owner)
-        self.claim(session.id, owner, session=True)
+        if share:
+            self.claim(session.id, owner, session=True)
+        else:
+            self._claim_here(session.id, owner, True)
 
     def _full(self, count: int, own: list[TrackedSession]) -> ToolFailure:
         said = f"{count} sessions are open, the most this server allows."
@@ -200,8 +247,11 @@ class SessionRegistry:
             if tracked is not None:
                 tracked.busy -= 1
                 tracked.last_used = time.monotonic()
+                if self.shared is not None:
+                    self._writes.put(functools.partial(self.shared.touch, [session.id]))
 
     async def get(self, session_id: str, owner: str = "") -> AsyncSession:
+        await self._recall(session_id)
         self.check_owner(session_id, owner)
         tracked = self._sessions.get(session_id)
         if tracked is not None:
@@ -213,19 +263,30 @@ class SessionRegistry:
             return tracked.session
         # Claimed before the wait, so two callers attaching the same id cannot both win.
         first_claim = session_id not in self._owners
-        self.claim(session_id, owner, session=True)
+        if self.shared is None:
+            self.claim(session_id, owner, session=True)
+        elif first_claim:
+            # Nor two replicas: the claim the shared state keeps is the one that stands.
+            standing = await self.shared.remember(session_id, Claim(owner, True), first=True)
+            self._claim_here(session_id, standing.owner, standing.session)
+            self.check_owner(session_id, owner)
+        else:  # the shared state holds its claim already (recalled, or made here): left as it is
+            self._claim_here(session_id, owner, True)
         try:
             session = await self.client.attach_session(session_id)
         except NotFoundError:
             if first_claim:
                 self._forget(session_id)
+                if self.shared is not None:
+                    self._writes.put(functools.partial(self.shared.ended, session_id))
             raise _unknown(session_id) from None
-        self._track(session, owner)
+        self._track(session, owner, share=False)  # its claim stands: an ended one stays ended
         return session
 
     async def close(self, session_id: str, owner: str = "") -> bool:
         """Close a session; False when it was not open (closed already, unknown, or another
         owner's)."""
+        await self._recall(session_id)
         if self._owner_of(session_id, owner) != owner:
             return False
         tracked = self._sessions.get(session_id)
@@ -260,6 +321,29 @@ class SessionRegistry:
             if not (t.session.closed and not t.busy) and owner in (None, t.owner)
         ]
 
+    async def listed(self, owner: str = "") -> list[Listed]:
+        """The open sessions of ``owner``: those held here, and with shared state those opened or
+        used through other replicas too (their idle time the least any replica saw)."""
+        held = self.open_sessions(owner)
+        if self.shared is None:
+            return [Listed(t.session.id, t.session.live_url, t.idle_seconds) for t in held]
+        idle = await self.shared.sessions_of(owner)
+        shown = [
+            Listed(
+                t.session.id, t.session.live_url, min(t.idle_seconds, idle.get(t.session.id, t.idle_seconds))
+            )
+            for t in held
+        ]
+        here = {t.session.id for t in held} | set(self._sessions)
+        for session_id, seconds in idle.items():
+            if session_id in here:
+                continue
+            with contextlib.suppress(NotFoundError):
+                task = await self.client.get_task(session_id)
+                if task.active:
+                    shown.append(Listed(session_id, task.live_url, seconds))
+        return shown
+
     async def _close_quietly(self, sessions: list[tuple[str, TrackedSession]]) -> None:
         async def close_one(session_id: str, tracked: TrackedSession) -> None:
             with contextlib.suppress(SmoothError):
@@ -269,6 +353,8 @@ class SessionRegistry:
 
     async def reap(self) -> list[str]:
         """Close sessions idle for longer than the TTL; return their ids."""
+        if self.shared is not None:
+            return await self._reap_shared(self.shared)
         expired = [
             (sid, t)
             for sid, t in self._sessions.items()
@@ -281,6 +367,30 @@ class SessionRegistry:
         # session this process lost sight of does not run on (a no-op once closed here).
         await self._close_quietly(expired)
         return [session_id for session_id, _ in expired]
+
+    async def _reap_shared(self, shared: SharedState) -> list[str]:
+        """Close the sessions idle for longer than the TTL through every replica, whoever opened
+        them (one that a stopped replica opened too); forget those seen to end here."""
+        # A call in progress here keeps its session in use for every replica.
+        await shared.touch([sid for sid, t in self._sessions.items() if t.busy])
+        closing = [(sid, t) for sid, t in self._sessions.items() if not t.busy and t.session.closed]
+        elsewhere: list[str] = []
+        for session_id in await shared.idle_sessions(self.ttl):
+            if not await shared.take_idle(session_id, self.ttl):
+                continue  # another replica took it, or it was used meanwhile
+            log.info("closing idle session %s after %.0f s", session_id, self.ttl)
+            tracked = self._sessions.get(session_id)
+            if tracked is None:
+                elsewhere.append(session_id)
+            elif not tracked.session.closed:
+                closing.append((session_id, tracked))
+        await self._close_quietly(closing)
+        for session_id in elsewhere:
+            with contextlib.suppress(SmoothError):
+                await self.client.cancel_task(session_id)
+            await shared.ended(session_id)
+        await self._writes.settle()
+        return [session_id for session_id, _ in closing] + elsewhere
 
     def start_reaper(self, interval: float | None = None) -> None:
         self._reaper.start(interval or min(30.0, self.ttl / 4))

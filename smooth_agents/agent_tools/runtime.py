@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -22,11 +23,13 @@ from pydantic import BaseModel, SecretStr
 from ..cancellation import cancel_and_wait
 from ..client import AsyncSmoothClient
 from ..custom_tools import CustomTool
+from ..errors import ToolFailure
 from ..person import Person
 from ..sync import ClientLoop, SmoothClient
 from .base import ProgressSink, ToolContext, ToolDefinition, ToolSettings, no_progress
 from .crawl_jobs import CrawlJobs
 from .registry import SessionRegistry
+from .state_store import open_state
 
 if TYPE_CHECKING:
     from ..shared_server import SharedLocalServer
@@ -50,6 +53,10 @@ class ToolRuntime:
     and its browser). Sessions that live in a shared local server are let go, not closed: later
     processes drive them. A runtime used without ``acquire`` (a tool called directly) starts its
     reaper on the first call and closes with ``aclose``.
+
+    ``state_url`` (``redis://...``): what replicas must remember alike (ownership, the sessions'
+    use) is kept there too (``state_store``); such a runtime lets its sessions go when it closes,
+    since other replicas may still drive them (idle ones are closed by any replica's reaper).
     """
 
     def __init__(
@@ -61,6 +68,7 @@ class ToolRuntime:
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         local_model: Any = None,
         shared_server: SharedLocalServer | None = None,
+        state_url: str | None = None,
     ) -> None:
         self._own_client = client is None
         if client is not None and (local_model is not None or shared_server is not None):
@@ -75,7 +83,10 @@ class ToolRuntime:
             embedded=self.client.embedded,
             embedded_model=self.client.has_local_model,
         )
-        self.sessions = SessionRegistry(self.client, ttl=session_ttl, max_sessions=max_sessions)
+        shared = open_state(state_url, ttl=session_ttl) if state_url else None
+        self.sessions = SessionRegistry(
+            self.client, ttl=session_ttl, max_sessions=max_sessions, shared=shared
+        )
         self.crawls = CrawlJobs(self.sessions, ttl=session_ttl)
         self._users = 0
         self._lock = asyncio.Lock()
@@ -123,9 +134,23 @@ class ToolRuntime:
         context = self.context(
             progress, owner=owner, custom_tools=custom_tools, task_metadata=task_metadata, person=person
         )
-        if isinstance(arguments, BaseModel):
-            return await definition.invoke_parsed(context, arguments)
-        return await definition.invoke(context, dict(arguments))
+        try:
+            if isinstance(arguments, BaseModel):
+                result = await definition.invoke_parsed(context, arguments)
+            else:
+                result = await definition.invoke(context, dict(arguments))
+        except BaseException:
+            with contextlib.suppress(ToolFailure):  # the call's own failure is the one to tell
+                await self.sessions.settle()
+            raise
+        await self.sessions.settle()  # other replicas know what this call claimed before it answers
+        return result
+
+    async def owner_key(self) -> bytes | None:
+        """The key callers' credentials are digested with when replicas share state (so that each
+        names a caller alike); None: this process's own key will do."""
+        shared = self.sessions.shared
+        return None if shared is None else await shared.owner_key()
 
     async def acquire(self) -> None:
         async with self._lock:
@@ -171,10 +196,15 @@ class ToolRuntime:
         # Crawl jobs end with the tools, even where sessions are let go: nobody is left to read
         # their pages, and ending them closes the sessions they hold.
         await self.crawls.close_all()
-        if self.client.sessions_outlive_client:
+        shared = self.sessions.shared
+        if self.client.sessions_outlive_client or shared is not None:
             await self.sessions.let_go_all()
         else:
             await self.sessions.close_all()
+        if shared is not None:
+            with contextlib.suppress(ToolFailure):
+                await self.sessions.settle()
+            await shared.aclose()
         if self._own_client:
             await self.client.close()
 

@@ -406,10 +406,8 @@ class SessionListOutput(ToolOutput):
 async def session_list(context: ToolContext, args: SessionListInput) -> SessionListOutput:
     return SessionListOutput(
         sessions=[
-            SessionInfo(
-                session_id=t.session.id, live_url=t.session.live_url, idle_seconds=round(t.idle_seconds, 1)
-            )
-            for t in context.sessions.open_sessions(context.owner)
+            SessionInfo(session_id=s.session_id, live_url=s.live_url, idle_seconds=round(s.idle_seconds, 1))
+            for s in await context.sessions.listed(context.owner)
         ]
     )
 

@@ -57,7 +57,7 @@ def job_status(job: CrawlJob, start_index: int) -> TaskOutput:
 
 
 async def task_status(context: ToolContext, args: TaskStatusInput) -> TaskOutput:
-    context.sessions.check_owner(args.task_id, context.owner)
+    await context.sessions.confirm_owner(args.task_id, context.owner)
     if is_job_id(args.task_id):
         return job_status(context.crawls.get(args.task_id, context.owner), args.start_index)
     task = await context.client.get_task(args.task_id, downloads=True)
@@ -122,7 +122,7 @@ class TaskCancelOutput(ToolOutput):
 
 
 async def task_cancel(context: ToolContext, args: TaskCancelInput) -> TaskCancelOutput:
-    context.sessions.check_owner(args.task_id, context.owner)
+    await context.sessions.confirm_owner(args.task_id, context.owner)
     if is_job_id(args.task_id):
         # Its pages so far stay readable with smooth_task_status.
         return TaskCancelOutput(

@@ -21,7 +21,7 @@ from playwright.async_api import BrowserContext, Download, FileChooser, Page, Re
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from .chromium import BrowserProvider, close_context
+from .chromium import DESKTOP_OPTIONS, BrowserProvider, close_context
 from .errors import ActionFailed, PageMovedOn
 from .guard import MAX_REDIRECTS, REDIRECT_STATUSES, PolicyGuard
 from .jsonsafe import json_safe
@@ -53,7 +53,7 @@ _POPUP_CAP = """(() => {
 })();"""
 
 DEVICE_OPTIONS: dict[str, dict[str, Any]] = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "desktop": DESKTOP_OPTIONS,
     "desktop-lg": {"viewport": {"width": 1920, "height": 1080}},
     "mobile": {
         "viewport": {"width": 412, "height": 915},
@@ -208,8 +208,10 @@ class BrowserSession:
         elif proxy is not None:
             options["proxy"] = proxy
         options.update(PolicyGuard.context_options(policy))
+        # A plain session takes the context and page opened ahead (spare.py), if they match.
+        spare = await provider.take_spare(options) if gate is None else None
         try:
-            context = await provider.new_context(**options)
+            context = spare[0] if spare is not None else await provider.new_context(**options)
         except BaseException:
             if gate is not None:
                 gate.close()
@@ -217,7 +219,8 @@ class BrowserSession:
         if gate is not None:
             context.on("close", lambda _: gate.close())  # however it closes (a crash too)
         try:
-            session = cls(context, await context.new_page(), policy, action_timeout)
+            page = spare[1] if spare is not None else await context.new_page()
+            session = cls(context, page, policy, action_timeout)
             session.network_gate = gate
             if record_to is not None:
                 await session.start_recording(provider, record_to)

@@ -15,9 +15,10 @@ from ..cancellation import cancel_and_wait
 from ..protocol import CANCEL_HAND_OVER, HAND_OVER, HAND_OVER_TOOL, MAX_TOKENS, TaskStatus
 from .agents import AgentContext, AgentError, AgentSelector
 from .browser import BrowserSession
+from .browser_pool import PoolUnavailable
 from .builtin_agents import default_agent_selector
 from .chromium import BrowserProvider
-from .errors import ActionFailed, BadRequest, Forbidden, NotFound, TooManyRequests, ValidationFailed
+from .errors import ActionFailed, ApiError, BadRequest, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from .events import accept_event
 from .extract_action import extract_filling_gaps
 from .extraction import InvalidSchemaError, check_schema
@@ -84,6 +85,9 @@ class LocalRuntime:
             ws_endpoint=settings.browser_ws_endpoint,
             cdp_endpoint=settings.browser_cdp_endpoint,
             headless=settings.headless,
+            endpoint_capacity=settings.browser_endpoint_capacity,
+            health_interval=settings.browser_health_interval,
+            spare=settings.spare_context,
         )
         # The model's agent, when a model is configured: it does plain-language tasks and fills
         # what the deterministic extraction leaves empty.
@@ -134,11 +138,14 @@ class LocalRuntime:
         for task in list(self.tasks.values()):
             if not task.active:
                 continue
-            if task.browser is not None and task.browser.lost:
+            if task.browser is not None and (
+                task.browser.lost or self.browsers.loss_reason(task.browser.context)
+            ):
                 await self._stop(
                     task,
                     "failed",
-                    "The browser stopped under this task (it crashed or was killed); start a new one.",
+                    self.browsers.loss_reason(task.browser.context)
+                    or "The browser stopped under this task (it crashed or was killed); start a new one.",
                 )
             elif wall - task.created_at > self.settings.max_task_duration:
                 await self._stop(
@@ -239,6 +246,10 @@ class LocalRuntime:
         if profile_id is not None and not self.storage.profile_exists(profile_id):
             raise BadRequest(f"Unknown profile_id {profile_id!r}: create it with POST /profile first.")
         files = self._resolve_files(request.files)
+        # Every browser of a pool full or out (it may wait on one being tried again: before the
+        # count below, which nothing may come between and the task's creation).
+        if (refused := await self.browsers.refusal()) is not None:
+            raise ApiError(str(refused), refused.status)
         if self.active_count() >= self.settings.max_concurrent_sessions:
             raise TooManyRequests(
                 f"Concurrent session limit reached ({self.settings.max_concurrent_sessions} running). "
@@ -255,6 +266,9 @@ class LocalRuntime:
         task.runner = asyncio.create_task(self._run(task, policy, files), name=f"smooth-task-{task.id}")
         if task.is_session:
             await task.opened.wait()
+            if task.status == "failed" and task.refused is not None:
+                # Another request took the pool's last room between the check above and here.
+                raise ApiError(*task.refused)
             if task.status == "failed":
                 raise BadRequest(f"The session could not start: {task.output}")
         return task
@@ -292,6 +306,9 @@ class LocalRuntime:
         try:
             try:
                 task.browser = await self._open_browser(task, policy, files)
+            except PoolUnavailable as exc:
+                task.refused = (str(exc), exc.status)
+                raise AgentError(str(exc)) from None
             except Exception as exc:
                 log.exception("could not open a browser context for %s", task.id)
                 raise AgentError(f"Could not start the browser: {type(exc).__name__}: {exc}") from None
@@ -323,6 +340,8 @@ class LocalRuntime:
             log.exception("task %s crashed", task.id)
             status, output = "failed", f"Internal error in the local server: {type(exc).__name__}: {exc}"
         finally:
+            if status == "failed" and task.browser is not None:  # its pool browser was taken out
+                output = self.browsers.loss_reason(task.browser.context) or output
             # The profile is saved before the status turns final, so a caller that sees
             # "done" can start the next task on the same profile at once.
             await self._release_browser(task)

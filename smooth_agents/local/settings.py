@@ -20,6 +20,11 @@ def default_data_dir() -> Path:
     return Path.home() / ".smooth-agents" / "local"
 
 
+def _switched_on(variable: str) -> bool:
+    """An on/off setting's default from the environment: on unless 0, false, no or off."""
+    return os.environ.get(variable, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 # A Host header: a bracketed IPv6 address or a name, then an optional numeric port; nothing else.
 _HOST_HEADER = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
 
@@ -65,15 +70,18 @@ class LocalServerSettings:
     max_task_tokens: int | None = None
     # Video recordings of tasks that ask for one (enable_recording, which the API defaults to
     # true). False: no task is recorded, and recording_url comes back empty.
-    recording: bool = field(
-        default_factory=lambda: (
-            os.environ.get("SMOOTH_LOCAL_RECORDING", "1").strip().lower() not in ("0", "false", "no", "off")
-        )
-    )
+    recording: bool = field(default_factory=lambda: _switched_on("SMOOTH_LOCAL_RECORDING"))
+    # A context and page opened as a browser launched here starts, for its first session (see
+    # local/spare.py). False (SMOOTH_LOCAL_SPARE_CONTEXT=0): the first session opens its own.
+    spare_context: bool = field(default_factory=lambda: _switched_on("SMOOTH_LOCAL_SPARE_CONTEXT"))
     # Browser: a local executable, or an existing browser grid.
     browser_executable: str | None = None
     browser_ws_endpoint: str | None = None
     browser_cdp_endpoint: str | None = None
+    # With several endpoints (comma-separated in either setting): the contexts one may hold at
+    # once (None: no bound but max_concurrent_sessions), and how often each is health-checked.
+    browser_endpoint_capacity: int | None = None
+    browser_health_interval: float = 5.0
     headless: bool = True
     # Tasks whose text starts with "script:" run the scripted agent (JSON steps). Off by
     # default: it exists for tests and demos that drive the agent seam over the wire.
@@ -93,6 +101,10 @@ class LocalServerSettings:
             raise ValueError("max_download_bytes must not be negative")
         if self.settle_cap < 0:
             raise ValueError("settle_cap must not be negative")
+        if self.browser_endpoint_capacity is not None and self.browser_endpoint_capacity < 1:
+            raise ValueError("browser_endpoint_capacity must be at least 1")
+        if self.browser_health_interval <= 0:
+            raise ValueError("browser_health_interval must be positive")
         if self.max_task_tokens is not None and self.max_task_tokens < 1:
             raise ValueError("max_task_tokens must be at least 1")
 

@@ -132,6 +132,7 @@ async def serve(args: argparse.Namespace, key: str) -> None:
         ws_endpoint=settings.browser_ws_endpoint,
         cdp_endpoint=settings.browser_cdp_endpoint,
         headless=settings.headless,
+        spare=settings.spare_context,
     )
     warming = asyncio.create_task(browsers.browser(), name="smooth-browser-warm-up")
     warming.add_done_callback(_report_warm_up)

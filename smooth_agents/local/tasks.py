@@ -63,6 +63,9 @@ class Task:
     tool_calls: dict[str, asyncio.Future[tuple[int, Any]]] = field(default_factory=dict)
     runner: asyncio.Task[None] | None = None
     opened: asyncio.Event = field(default_factory=asyncio.Event)
+    # Why no browser took the task (a pool full or out, found as its context opened), with the
+    # status that says so: a session's open answers with it rather than as a bad request.
+    refused: tuple[str, int] | None = None
     last_activity: float = field(default_factory=time.monotonic)
     busy: bool = False
     finished_at: float | None = None  # monotonic; finished tasks are forgotten after a while

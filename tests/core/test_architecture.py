@@ -62,13 +62,15 @@ def core_modules_imported_by(path: Path) -> set[str]:
 
 
 # What the self-hosted server shares with the client: the wire contract both ends agree on, the
-# one JSON-schema check, the one way of stopping a background task, and the one reading of URL
-# globs (allowed_urls, a crawl's include/exclude) (modules that import nothing else of the package).
+# one JSON-schema check, the one way of stopping a background task, the one reading of URL globs
+# (allowed_urls, a crawl's include/exclude), and the one check that a folder is this user's alone
+# (modules that import nothing else of the package).
 LOCAL_MAY_IMPORT = {
     "smooth_agents.protocol",
     "smooth_agents.json_schemas",
     "smooth_agents.cancellation",
     "smooth_agents.url_globs",
+    "smooth_agents.private_folder",
 }
 # And the reader (a page as markdown), a package that imports nothing of smooth_agents outside it:
 # the local server's tasks and the client's crawl read pages the same way.
@@ -134,8 +136,9 @@ def test_importing_the_local_server_loads_none_of_the_client() -> None:
     )
     assert printed_by(probe) == (
         "['smooth_agents._version', 'smooth_agents.cancellation', 'smooth_agents.json_schemas', "
-        "'smooth_agents.protocol', 'smooth_agents.reading', 'smooth_agents.reading.html_markdown', "
-        "'smooth_agents.reading.main_content', 'smooth_agents.reading.readable', 'smooth_agents.url_globs']"
+        "'smooth_agents.private_folder', 'smooth_agents.protocol', 'smooth_agents.reading', "
+        "'smooth_agents.reading.html_markdown', 'smooth_agents.reading.main_content', "
+        "'smooth_agents.reading.readable', 'smooth_agents.url_globs']"
     )
 
 

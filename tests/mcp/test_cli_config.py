@@ -32,6 +32,7 @@ ENV_TWINS = {
     "local_model": ("SMOOTH_MCP_LOCAL_MODEL", "host", "host"),
     "shared_browser": ("SMOOTH_MCP_SHARED_BROWSER", "1", True),
     "shared_browser_idle": ("SMOOTH_MCP_SHARED_BROWSER_IDLE", "30", 30.0),
+    "state_url": ("SMOOTH_MCP_STATE_URL", "redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
     "log_level": ("SMOOTH_MCP_LOG_LEVEL", "info", "info"),
 }
 
