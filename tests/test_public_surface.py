@@ -1,5 +1,6 @@
 """What users import is one visible surface: the ``__all__`` of a few public modules. Everything
-the README and the examples import comes from there (other modules are internal and may change)."""
+the README, the docs and the examples import comes from there (other modules are internal and may
+change)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ PUBLIC_MODULES = {
 
 
 def python_shown_to_users() -> dict[str, str]:
-    """The README's Python blocks and the examples, by where they come from."""
+    """The Python blocks of the README and the docs, and the examples, by where they come from."""
     sources = {f"examples/{p.name}": p.read_text(encoding="utf-8") for p in (ROOT / "examples").glob("*.py")}
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for number, block in enumerate(re.findall(r"```python\n(.*?)```", readme, re.DOTALL)):
-        sources[f"README.md python block {number + 1}"] = block
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = page.read_text(encoding="utf-8")
+        for number, block in enumerate(re.findall(r"```python\n(.*?)```", text, re.DOTALL)):
+            sources[f"{page.relative_to(ROOT)} python block {number + 1}"] = block
     return sources
 
 
@@ -56,7 +58,7 @@ def test_every_public_name_resolves(module: str) -> None:
         assert getattr(loaded, name) is not None, f"{module}.{name}"
 
 
-def test_the_readme_says_what_is_public() -> None:
-    layout = (ROOT / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
+def test_the_docs_say_what_is_public() -> None:
+    layout = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
     for module in PUBLIC_MODULES:
         assert f"`{module}`" in layout, module
