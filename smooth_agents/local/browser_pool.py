@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("smooth_agents.local.browser_pool")
 
 Kind = Literal["cdp", "ws"]
+# Why a browser whose connection ended is out (the event, or a health check that met the end first).
+DISCONNECTED = "disconnected (it stopped, crashed or its connection dropped)"
 _SCHEMES: dict[Kind, tuple[str, ...]] = {"cdp": ("http", "https", "ws", "wss"), "ws": ("ws", "wss")}
 _FLAGS: dict[Kind, str] = {"cdp": "--browser-cdp-endpoint", "ws": "--browser-ws-endpoint"}
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
@@ -368,7 +370,7 @@ class BrowserPool:
 
     def _on_disconnected(self, member: _Member, generation: int) -> None:
         if member.generation == generation and not self._closing:
-            self._take_out(member, "disconnected (it stopped, crashed or its connection dropped)")
+            self._take_out(member, DISCONNECTED)
 
     def _take_out(self, member: _Member, why: str) -> None:
         """Mark ``member`` out now; what was open on it is lost with a reason naming it, and its
@@ -400,7 +402,9 @@ class BrowserPool:
             try:
                 if member.state == "up":
                     failure = await self._check(member)
-                    if failure:
+                    if failure == DISCONNECTED:
+                        self._take_out(member, DISCONNECTED)
+                    elif failure:
                         self._take_out(member, f"failed its health check ({failure})")
                 elif not self._closing:
                     await asyncio.shield(self._reconnect(member))
@@ -420,6 +424,11 @@ class BrowserPool:
         except Exception as exc:
             if member.generation != generation:
                 return ""  # taken out meanwhile (a disconnect): already handled
+            browser = member.browser
+            if "has been closed" in str(exc) or (browser is not None and not browser.is_connected()):
+                # The browser's end, met by the check before its "disconnected" event came: the
+                # same reason either way, whichever of the two is seen first.
+                return DISCONNECTED
             return _said(exc)
         log.debug("%s answered in %.0f ms", member.endpoint.name, (time.monotonic() - started) * 1000)
         return ""
