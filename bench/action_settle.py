@@ -54,7 +54,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route, async_playwright
 
-from smooth_agents.local.elements import REF_ATTRIBUTE, ElementActions
+from smooth_agents.local.agents.elements import REF_ATTRIBUTE, ElementActions
 from smooth_agents.local.errors import ActionFailed
 
 ROOT = Path(__file__).resolve().parents[1]

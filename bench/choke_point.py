@@ -1,4 +1,4 @@
-"""What the network choke point (smooth_agents/local/proxy.py) costs per page load.
+"""What the network choke point (smooth_agents/local/browser/proxy.py) costs per page load.
 
 A task with allowed_urls has every connection of its browser go through a proxy gate of its own,
 on top of the guard that routes each request (guard.py). Measured side by side, interleaved
@@ -39,11 +39,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from smooth_agents.local.browser import BrowserSession
-from smooth_agents.local.chromium import BrowserProvider
-from smooth_agents.local.proxy import ProxyGate
+from smooth_agents.local.browser.chromium import BrowserProvider
+from smooth_agents.local.browser.proxy import ProxyGate
+from smooth_agents.local.browser.session import BrowserSession
+from smooth_agents.local.browser.url_policy import UrlPolicy
 from smooth_agents.local.server import free_port
-from smooth_agents.local.url_policy import UrlPolicy
 
 MODES = ("open", "guard only", "guard+proxy")
 IMAGE = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40"/></svg>'

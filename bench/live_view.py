@@ -40,7 +40,7 @@ import httpx2
 from playwright.async_api import Browser, Page, async_playwright
 
 from smooth_agents.local import LocalServerSettings, ThreadedServer
-from smooth_agents.local.chromium import find_chromium
+from smooth_agents.local.browser.chromium import find_chromium
 from smooth_agents.protocol import live_view_link
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -62,7 +62,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Route, async_playwright
 
-from smooth_agents.local.elements import DEFAULT_STATE_BUDGET, REF_ATTRIBUTE, ElementActions
+from smooth_agents.local.agents.elements import DEFAULT_STATE_BUDGET, REF_ATTRIBUTE, ElementActions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fixture site
 from tests.helpers import SiteServer

@@ -15,7 +15,7 @@ process per run, no Smooth key, the system Chromium):
 
 Then (``--pause``, 3 s by default) the first call when the host's user is still typing: the
 handshake, a pause while the browser starts, then ``smooth_session_open(url)``, timed from the
-call; with the spare context (local/spare.py) and without it (SMOOTH_LOCAL_SPARE_CONTEXT=0).
+call; with the spare context (local/browser/spare.py) and without it (SMOOTH_LOCAL_SPARE_CONTEXT=0).
 
 Then a process per call with ``--shared-browser``, as langchain-mcp-adapters' default mode runs a
 server: spawn, ``initialize``, one ``tools/call``, stdin closed, process ended. The first process

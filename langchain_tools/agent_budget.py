@@ -13,7 +13,7 @@ from langchain.agents.middleware import AgentMiddleware, AgentState
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
-from smooth_agents.local.agents import AgentError
+from smooth_agents.local.agents.seam import AgentError
 
 
 def tokens_used(messages: list[Any]) -> int:

@@ -22,7 +22,7 @@ from langchain.agents.middleware import AgentMiddleware, AgentState, hook_config
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
 
-from smooth_agents.local.agents import AgentContext
+from smooth_agents.local.agents.seam import AgentContext
 
 PROSE_RETRIES = 2
 EMPTY_RETRIES = 1

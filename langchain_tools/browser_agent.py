@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from smooth_agents.host_models import HOST_MODEL, HostModels
 from smooth_agents.json_schemas import json_schema_mismatch
-from smooth_agents.local.agents import AgentContext, AgentError
+from smooth_agents.local.agents.seam import AgentContext, AgentError
 from smooth_agents.local.errors import ActionFailed
 
 from .agent_budget import TokenBudget

@@ -25,7 +25,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool, StructuredTool
 
 from smooth_agents.json_schemas import json_schema_mismatch
-from smooth_agents.local.agents import AgentContext, ToolCallError
+from smooth_agents.local.agents.seam import AgentContext, ToolCallError
 from smooth_agents.local.errors import ActionFailed
 from smooth_agents.protocol import HAND_OVER_TOOL
 

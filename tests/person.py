@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import websockets
 from playwright.async_api import Browser, Page, async_playwright
 
-from smooth_agents.local.chromium import find_chromium
+from smooth_agents.local.browser.chromium import find_chromium
 
 
 @asynccontextmanager

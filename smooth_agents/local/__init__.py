@@ -1,5 +1,13 @@
 """The self-hosted, Smooth-compatible server: the Smooth REST API over a real headless Chromium.
 
+Its rooms, lowest first (tests/core/test_architecture.py holds each to what it may import):
+``extraction`` (structured data from HTML), ``browser`` (launch, one task's context, the network
+choke point), ``files`` (uploads, downloads, recordings, per-task links), ``agents`` (the agent
+seam and its page actions), ``tasks`` (a task's state and the runtime), ``live`` (the live view).
+Beside them, modules every room shares (``errors``, ``jsonsafe``, ``schemas``, ``settings``) and
+the surface (``app`` the HTTP routes, ``server`` ways to run it, ``shared`` this user's shared
+server process).
+
 Only this package imports Playwright; import it when the local server is wanted. Names load on
 first use (PEP 562), so a module of the package can be imported alone: the local server process
 (``shared.py``) starts Chromium before the rest of the server has loaded.
@@ -11,23 +19,23 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .agents import Agent, AgentContext, AgentError, AgentSelector
+    from .agents.builtin import ReaderAgent, ScriptedAgent
+    from .agents.seam import Agent, AgentContext, AgentError, AgentSelector
     from .app import create_app
-    from .builtin_agents import ReaderAgent, ScriptedAgent
-    from .runtime import LocalRuntime
     from .server import EmbeddedServer, ThreadedServer, serve
     from .settings import LocalServerSettings
+    from .tasks.runtime import LocalRuntime
 
 _LAZY: dict[str, str] = {
-    "Agent": "agents",
-    "AgentContext": "agents",
-    "AgentError": "agents",
-    "AgentSelector": "agents",
+    "Agent": "agents.seam",
+    "AgentContext": "agents.seam",
+    "AgentError": "agents.seam",
+    "AgentSelector": "agents.seam",
     "EmbeddedServer": "server",
-    "LocalRuntime": "runtime",
+    "LocalRuntime": "tasks.runtime",
     "LocalServerSettings": "settings",
-    "ReaderAgent": "builtin_agents",
-    "ScriptedAgent": "builtin_agents",
+    "ReaderAgent": "agents.builtin",
+    "ScriptedAgent": "agents.builtin",
     "ThreadedServer": "server",
     "create_app": "app",
     "serve": "server",

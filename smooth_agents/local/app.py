@@ -23,15 +23,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..protocol import LONG_POLL_HEADER
-from . import live, task_files
-from .agents import AgentSelector
+from .agents.seam import AgentSelector
 from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
+from .files import task_files
+from .files.task_files import ARCHIVE_NAME, RECORDING_NAME, file_url
 from .jsonsafe import json_safe
-from .runtime import LocalRuntime
+from .live import view as live
 from .schemas import BrowserSessionRequest, ProfileRequest, TaskRequest, parse_body
 from .settings import LocalServerSettings
-from .task_files import ARCHIVE_NAME, RECORDING_NAME, file_url
-from .tasks import Task
+from .tasks.runtime import LocalRuntime
+from .tasks.task import Task
 
 log = logging.getLogger("smooth_agents.local")
 API_PREFIX = "/api/v1"

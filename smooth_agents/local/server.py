@@ -17,10 +17,10 @@ import httpx2
 import uvicorn
 
 from ..cancellation import wait_for_end
-from .agents import AgentSelector
+from .agents.seam import AgentSelector
 from .app import create_app
-from .runtime import LocalRuntime
 from .settings import LocalServerSettings
+from .tasks.runtime import LocalRuntime
 
 log = logging.getLogger("smooth_agents.local")
 

@@ -54,7 +54,7 @@ class LocalServerSettings:
     # How long one browser action (goto, extract, evaluate_js) may take.
     action_timeout: float = 30.0
     # How long a model agent's action (a click, typing) waits at most for what it started (the
-    # requests, timers and DOM changes after it; see local/settle.py) before the page state
+    # requests, timers and DOM changes after it; see local/agents/settle.py) before the page state
     # answers it, in seconds; 0: only for a navigation's document.
     settle_cap: float = 1.0
     # Size limits (answered 413, or an action failing with the reason): a JSON request body, an
@@ -72,7 +72,7 @@ class LocalServerSettings:
     # true). False: no task is recorded, and recording_url comes back empty.
     recording: bool = field(default_factory=lambda: _switched_on("SMOOTH_LOCAL_RECORDING"))
     # A context and page opened as a browser launched here starts, for its first session (see
-    # local/spare.py). False (SMOOTH_LOCAL_SPARE_CONTEXT=0): the first session opens its own.
+    # local/browser/spare.py). False (SMOOTH_LOCAL_SPARE_CONTEXT=0): the first session opens its own.
     spare_context: bool = field(default_factory=lambda: _switched_on("SMOOTH_LOCAL_SPARE_CONTEXT"))
     # Browser: a local executable, or an existing browser grid.
     browser_executable: str | None = None

@@ -119,7 +119,7 @@ class KeyProof:
 
 async def serve(args: argparse.Namespace, key: str) -> None:
     # Chromium first: the driver and the browser start while the rest of the server loads.
-    from .chromium import BrowserProvider
+    from .browser.chromium import BrowserProvider
     from .settings import LocalServerSettings
 
     settings = LocalServerSettings(api_keys=frozenset({key}))
@@ -142,7 +142,7 @@ async def serve(args: argparse.Namespace, key: str) -> None:
     from starlette.routing import Route
 
     from .app import create_app
-    from .runtime import LocalRuntime
+    from .tasks.runtime import LocalRuntime
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))

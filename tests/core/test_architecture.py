@@ -100,6 +100,57 @@ def test_the_local_server_imports_from_the_core_only_the_shared_protocol() -> No
             assert outside == set(), f"{where} imports {sorted(outside)} ({package} stands alone)"
 
 
+# The local server's rooms, lowest first, and the rooms each may import besides the modules every
+# room shares; the surface (app.py, server.py, shared.py, the package's __init__) may import all.
+# docs/layout.md shows this table to readers.
+LOCAL_SHARED = {"errors", "jsonsafe", "schemas", "settings"}
+LOCAL_SURFACE = {"__init__", "app", "server", "shared"}
+LOCAL_ROOMS: dict[str, set[str]] = {
+    "extraction": set(),
+    "browser": set(),
+    "files": set(),
+    "agents": {"extraction", "browser", "files"},
+    "tasks": {"extraction", "browser", "files", "agents"},
+    "live": {"browser", "files", "tasks"},
+}
+
+
+def local_part(module: str) -> str | None:
+    """The room or top-level module of the local server a module name falls in."""
+    prefix = "smooth_agents.local."
+    return module[len(prefix) :].split(".")[0] if module.startswith(prefix) else None
+
+
+def test_the_local_server_is_laid_out_in_rooms_and_shared_modules() -> None:
+    local = ROOT / "smooth_agents" / "local"
+    rooms = {p.name for p in local.iterdir() if (p / "__init__.py").exists()}
+    top_level = {p.stem for p in local.glob("*.py")}
+    assert rooms == set(LOCAL_ROOMS), "a room of smooth_agents/local is missing from LOCAL_ROOMS"
+    assert top_level == LOCAL_SHARED | LOCAL_SURFACE, "a module joined local/ outside every room"
+    for room in rooms:
+        docstring = ast.get_docstring(ast.parse((local / room / "__init__.py").read_text(encoding="utf-8")))
+        assert docstring, f"local/{room}/__init__.py must say what the room owns"
+    layout = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
+    for room in rooms:
+        assert f"| `{room}/` |" in layout, f"docs/layout.md's table of rooms lacks {room}/"
+
+
+@pytest.mark.parametrize("room", LOCAL_ROOMS)
+def test_each_room_of_the_local_server_imports_only_the_rooms_below_it(room: str) -> None:
+    allowed = LOCAL_ROOMS[room] | LOCAL_SHARED | {room}
+    for path in (ROOT / "smooth_agents" / "local" / room).rglob("*.py"):
+        reached = {part for m in core_modules_imported_by(path) if (part := local_part(m)) is not None}
+        bad = reached - allowed
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)} of the local server"
+
+
+def test_the_modules_every_room_shares_import_no_room() -> None:
+    for name in LOCAL_SHARED:
+        path = ROOT / "smooth_agents" / "local" / f"{name}.py"
+        reached = {part for m in core_modules_imported_by(path) if (part := local_part(m)) is not None}
+        assert reached <= LOCAL_SHARED, f"{path.relative_to(ROOT)} imports {sorted(reached - LOCAL_SHARED)}"
+
+
 WIRE_CONTRACT = {"TaskStatus", "ACTIVE_STATUSES", "Device", "LONG_POLL_HEADER", "new_event_id"}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from smooth_agents.crawl.urls import UrlGlobs, is_tracking_parameter, normalize_url
-from smooth_agents.local.url_policy import UrlPolicy
+from smooth_agents.local.browser.url_policy import UrlPolicy
 from tests.core.test_architecture import ROOT, modules_imported_by
 from tests.local.test_url_policy import CASES as ALLOWED_URL_CASES
 

@@ -242,7 +242,7 @@ WATCHED = ScriptedChatModel(steps=[*shopping()[:2], call("finish", answer_json="
 async def test_the_live_view_lists_the_agents_last_steps(served: ThreadedServer, site: SiteServer) -> None:
     from playwright.async_api import async_playwright
 
-    from smooth_agents.local.chromium import find_chromium
+    from smooth_agents.local.browser.chromium import find_chromium
 
     async with AsyncSmoothClient(api_key=API_KEY, base_url=served.base_url) as client:
         handle = await client.run("Search for nimbus", url=site.url("shop/index.html"))

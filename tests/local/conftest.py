@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.chromium import BrowserProvider
+from smooth_agents.local.browser.chromium import BrowserProvider
 
 
 @pytest.fixture

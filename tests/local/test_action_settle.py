@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.elements import ElementActions
+from smooth_agents.local.agents.elements import ElementActions
 from tests.helpers import SiteServer
 
 STILL_CHANGING = "the page was still changing"

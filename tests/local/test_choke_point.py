@@ -20,10 +20,10 @@ import httpx2
 import pytest
 
 from smooth_agents.local import LocalRuntime
-from smooth_agents.local.browser import BrowserSession
-from smooth_agents.local.proxy import ProxyGate, Upstream
-from smooth_agents.local.tasks import Task
-from smooth_agents.local.url_policy import UrlPolicy
+from smooth_agents.local.browser.proxy import ProxyGate, Upstream
+from smooth_agents.local.browser.session import BrowserSession
+from smooth_agents.local.browser.url_policy import UrlPolicy
+from smooth_agents.local.tasks.task import Task
 from tests.helpers import SiteServer, make_settings
 
 SECRET = "s3cr3t-of-the-page"

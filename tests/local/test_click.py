@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.chromium import BrowserProvider
-from smooth_agents.local.elements import ElementActions
+from smooth_agents.local.agents.elements import ElementActions
+from smooth_agents.local.browser.chromium import BrowserProvider
 from smooth_agents.local.errors import ActionFailed
 from tests.helpers import SiteServer
 

@@ -23,7 +23,7 @@ import httpx2
 import pytest
 
 from smooth_agents.local import ThreadedServer
-from smooth_agents.local.task_files import safe_name
+from smooth_agents.local.files.task_files import safe_name
 from tests.helpers import API_KEY, SiteServer, make_settings
 from tests.local.test_downloads import archive_of, download_events, finished, submit
 

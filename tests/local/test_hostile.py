@@ -14,7 +14,7 @@ import httpx2
 import pytest
 
 from smooth_agents.local import LocalRuntime
-from smooth_agents.local.browser import MAX_PAGES
+from smooth_agents.local.browser.session import MAX_PAGES
 from tests.helpers import (
     GreetingSocketServer,
     HitRecorder,

@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from smooth import SmoothAsyncClient
 
 from smooth_agents.local import ThreadedServer
-from smooth_agents.local.chromium import find_chromium
+from smooth_agents.local.browser.chromium import find_chromium
 from smooth_agents.protocol import CANCEL_HAND_OVER, HAND_OVER, live_view_link
 from tests.helpers import API_KEY, LoginSite, SiteServer, act, open_session, wait_for_event
 
@@ -432,7 +432,7 @@ async def test_hand_over_times_out_is_cancelled_or_closed(api: httpx2.Client, si
 async def test_the_screenshot_feed_where_there_is_no_screencast(
     local_server: ThreadedServer, api: httpx2.Client, site: SiteServer
 ) -> None:
-    from smooth_agents.local.live_frames import Frame, FrameFeed
+    from smooth_agents.local.live.frames import Frame, FrameFeed
 
     session = open_session(api, url=site.url("login/index.html"))
     task = local_server.runtime.tasks[session["id"]]

@@ -9,7 +9,7 @@ import logging
 import httpx2
 import pytest
 
-from smooth_agents.local.loggable import scrub_urls, url_for_log
+from smooth_agents.local.browser.loggable import scrub_urls, url_for_log
 from tests.helpers import SiteServer, act, open_session
 
 SECRET = "s3cr3t-8d1f0a"

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.elements import ElementActions
+from smooth_agents.local.agents.elements import ElementActions
 from smooth_agents.local.errors import ActionFailed
 from tests.helpers import SiteServer
 

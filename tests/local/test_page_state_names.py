@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.async_api import Page
 
-from smooth_agents.local.elements import REF_ATTRIBUTE, ElementActions
+from smooth_agents.local.agents.elements import REF_ATTRIBUTE, ElementActions
 from tests.helpers import SiteServer
 
 # The visible interactive elements whose box meets the window, and those of them without one of

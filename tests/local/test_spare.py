@@ -1,4 +1,4 @@
-"""The spare context (local/spare.py): opened once the browser starts, taken by the first session
+"""The spare context (local/browser/spare.py): opened once the browser starts, taken by the first session
 asking for the options it was opened with, left alone by any other session, and closed with the
 provider."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from smooth_agents.local.browser import BrowserSession
-from smooth_agents.local.chromium import DESKTOP_OPTIONS, BrowserProvider
-from smooth_agents.local.url_policy import UrlPolicy
+from smooth_agents.local.browser.chromium import DESKTOP_OPTIONS, BrowserProvider
+from smooth_agents.local.browser.session import BrowserSession
+from smooth_agents.local.browser.url_policy import UrlPolicy
 from tests.helpers import SiteServer
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from smooth_agents.local.url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
+from smooth_agents.local.browser.url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
 
 CASES = [
     # pattern, url, allowed

@@ -21,8 +21,8 @@ from pydantic import PrivateAttr
 
 from langchain_tools.browser_agent import model_agent
 from smooth_agents.local import ThreadedServer
-from smooth_agents.local.agents import Agent
-from smooth_agents.local.builtin_agents import SCRIPT_PREFIX, ReaderAgent, ScriptedAgent
+from smooth_agents.local.agents.builtin import SCRIPT_PREFIX, ReaderAgent, ScriptedAgent
+from smooth_agents.local.agents.seam import Agent
 from tests.helpers import SiteServer, make_settings
 from tests.langchain.scripting import shopping
 from tests.mcp.test_transports import http_server, server_env

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .browser import BrowserSession
+from ..browser.session import BrowserSession
 
 log = logging.getLogger("smooth_agents.local.live")
 

@@ -2,9 +2,8 @@
 
 An ``Agent`` gets an ``AgentContext`` (the task, its page, the browser actions, the additional
 tools and the caller's custom tools) and returns the task's output. The built-in agents (the
-reader and the scripted agent) are in ``builtin_agents``; the model agent plugs in through
-``model_agents``; the ``extract`` action, with a model's help where one is configured, is
-``extract_action``'s.
+reader and the scripted agent) are in ``builtin``; the model agent plugs in through ``model``;
+the ``extract`` action, with a model's help where one is configured, is ``extract``'s.
 """
 
 from __future__ import annotations
@@ -15,16 +14,16 @@ from typing import Any, Protocol
 
 import anyio
 
-from ..protocol import reads_main_content_only
-from ..reading.readable import page_to_markdown
-from .browser import BrowserSession
+from ...protocol import reads_main_content_only
+from ...reading.readable import page_to_markdown
+from ..browser.session import BrowserSession
+from ..errors import ActionFailed
+from ..files.storage import StoredFile
+from ..files.task_files import TaskFiles
+from ..schemas import ToolSignature
 from .elements import ElementActions, PageState
-from .errors import ActionFailed
-from .extract_action import extract_from_page
-from .schemas import ToolSignature
+from .extract import extract_from_page
 from .settle import DEFAULT_SETTLE_CAP
-from .storage import StoredFile
-from .task_files import TaskFiles
 
 
 class AgentError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
-from .agents import Agent
+from .seam import Agent
 
 MODEL_AGENTS_GROUP = "smooth_agents.model_agents"
 

@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .agents import Agent, AgentContext, AgentError, AgentSelector, ToolCallError
-from .errors import ActionFailed, PageMovedOn
+from ..errors import ActionFailed, PageMovedOn
+from .seam import Agent, AgentContext, AgentError, AgentSelector, ToolCallError
 
 SCRIPT_PREFIX = "script:"
 

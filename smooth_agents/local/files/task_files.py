@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .errors import ActionFailed
+from ..errors import ActionFailed
 from .links import task_of_link
 
 log = logging.getLogger("smooth_agents.local")

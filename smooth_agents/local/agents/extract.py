@@ -13,10 +13,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import anyio
 
-from ..reading.readable import page_to_markdown
-from .browser import BrowserSession
-from .errors import ActionFailed
-from .extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
+from ...reading.readable import page_to_markdown
+from ..browser.session import BrowserSession
+from ..errors import ActionFailed
+from ..extraction import ExtractionError, InvalidSchemaError, check_schema, extract_structured
 
 log = logging.getLogger("smooth_agents.local.extract")
 

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..cancellation import cancel_and_wait
+from ...cancellation import cancel_and_wait
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page

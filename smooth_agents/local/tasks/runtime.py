@@ -11,29 +11,37 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..cancellation import cancel_and_wait
-from ..protocol import CANCEL_HAND_OVER, HAND_OVER, HAND_OVER_TOOL, MAX_TOKENS, TaskStatus
-from .agents import AgentContext, AgentError, AgentSelector
-from .browser import BrowserSession
-from .browser_pool import PoolUnavailable
-from .builtin_agents import default_agent_selector
-from .chromium import BrowserProvider
-from .errors import ActionFailed, ApiError, BadRequest, Forbidden, NotFound, TooManyRequests, ValidationFailed
-from .events import accept_event
-from .extract_action import extract_filling_gaps
-from .extraction import InvalidSchemaError, check_schema
-from .handover import HandOverEnd, page_report
-from .model_agents import load_model_agent
-from .schemas import (
+from ...cancellation import cancel_and_wait
+from ...protocol import CANCEL_HAND_OVER, HAND_OVER, HAND_OVER_TOOL, MAX_TOKENS, TaskStatus
+from ..agents.builtin import default_agent_selector
+from ..agents.extract import extract_filling_gaps
+from ..agents.handover import HandOverEnd, page_report
+from ..agents.model import load_model_agent
+from ..agents.seam import AgentContext, AgentError, AgentSelector
+from ..browser.chromium import BrowserProvider
+from ..browser.pool import PoolUnavailable
+from ..browser.session import BrowserSession
+from ..browser.url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
+from ..errors import (
+    ActionFailed,
+    ApiError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
+from ..extraction import InvalidSchemaError, check_schema
+from ..files.storage import Storage, StoredFile
+from ..files.task_files import TaskFiles, sweep
+from ..schemas import (
     RunTaskInput,
     TaskRequest,
     parse_body,
 )
-from .settings import LocalServerSettings
-from .storage import Storage, StoredFile
-from .task_files import TaskFiles, sweep
-from .tasks import QueuedAction, Task
-from .url_policy import BlockedUrlError, UrlPolicy, check_navigation_url
+from ..settings import LocalServerSettings
+from .events import accept_event
+from .task import QueuedAction, Task
 
 log = logging.getLogger("smooth_agents.local")
 

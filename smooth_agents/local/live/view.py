@@ -1,7 +1,7 @@
 """The live view: a page where a person watches a session's browser and, when the link asks for
 it (``interactive=true``), uses it: clicks, types, signs in, then hands it back.
 
-The page's pictures and state come over a WebSocket (``live_socket``) as the page changes;
+The page's pictures and state come over a WebSocket (``websocket``) as the page changes;
 ``embed=true`` shows the picture alone, for an iframe of the user's own page. The link carries a
 per-task token instead of the API key, so it can be shared with a person without sharing the key;
 the token opens the page, its socket, its pictures and its state, and nothing else.
@@ -20,16 +20,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..protocol import LIVE_EMBED, LIVE_INTERACTIVE
-from .errors import ActionFailed
-from .links import task_of_link
-from .live_socket import socket_route
-from .tasks import Task, TaskEvent
+from ...protocol import LIVE_EMBED, LIVE_INTERACTIVE
+from ..errors import ActionFailed
+from ..files.links import task_of_link
+from ..tasks.task import Task, TaskEvent
+from .websocket import socket_route
 
 # Steps of a model agent the live view lists, the latest first.
 SHOWN_STEPS = 10
 # The page's template, script and style (served at ASSETS_PATH).
-ASSETS = Path(__file__).parent / "live"
+ASSETS = Path(__file__).parent
 ASSETS_PATH = "/live/assets"
 _PAGE = (ASSETS / "view.html").read_text(encoding="utf-8")
 # What the page may load: its own script, style and pictures, and its own socket; nothing inline.

@@ -19,8 +19,8 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from ..private_folder import FolderNotPrivate, private_folder
-from .browser_pool import BrowserPool, PoolUnavailable, parse_endpoints
+from ...private_folder import FolderNotPrivate, private_folder
+from .pool import BrowserPool, PoolUnavailable, parse_endpoints
 from .proxy import ProxyGate, Upstream
 from .spare import Opened, Spare
 from .url_policy import UrlPolicy
@@ -120,7 +120,7 @@ class BrowserProvider:
                 "nor a command on PATH: point it at a Chromium, or unset it to use Playwright's."
             )
         # Browsers that live elsewhere (one endpoint or several, comma-separated): a pool places
-        # each context on one of them (browser_pool.py).
+        # each context on one of them (pool.py).
         endpoints = parse_endpoints(cdp_endpoint, ws_endpoint)
         self.pool = (
             BrowserPool(endpoints, capacity=endpoint_capacity, health_interval=health_interval)

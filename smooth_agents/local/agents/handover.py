@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .agents import AgentContext
-from .browser import BrowserSession
-from .errors import ActionFailed
+from ..browser.session import BrowserSession
+from ..errors import ActionFailed
+from .seam import AgentContext
 
 HandOverEnd = Literal["done", "timeout", "cancelled", "closed"]
 

@@ -1,9 +1,9 @@
 """The live view's WebSocket (``/live/{task_id}/socket?token=...&interactive=true|false``).
 
 Down the socket: the page's pictures as binary JPEG messages, pushed as the page changes (see
-``live_frames``), and the view's state as JSON text (``{"type": "state", ...}``: status, address,
+``frames``), and the view's state as JSON text (``{"type": "state", ...}``: status, address,
 the last steps, the pending hand-over, how many people are in control). Up the socket, from an
-interactive view only: a person's mouse and keyboard (see ``live_input``) and ``{"type":
+interactive view only: a person's mouse and keyboard (see ``inputs``) and ``{"type":
 "done"}``, which hands the browser back. A view-only socket (``interactive`` anything but
 ``true``) is refused any of these, by the server, and told so (``{"type": "refused"}``).
 
@@ -29,13 +29,13 @@ from playwright.async_api import Page
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ..cancellation import cancel_and_wait
-from ..protocol import LIVE_INTERACTIVE
-from .errors import ActionFailed
-from .links import task_of_link
-from .live_frames import Frame, FrameFeed
-from .live_input import INPUT_TYPES, KeyInput, MouseInput, PageHands, TextInput, parse_input
-from .tasks import Task
+from ...cancellation import cancel_and_wait
+from ...protocol import LIVE_INTERACTIVE
+from ..errors import ActionFailed
+from ..files.links import task_of_link
+from ..tasks.task import Task
+from .frames import Frame, FrameFeed
+from .inputs import INPUT_TYPES, KeyInput, MouseInput, PageHands, TextInput, parse_input
 
 log = logging.getLogger("smooth_agents.local.live")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..protocol import CANCEL_HAND_OVER, HAND_OVER, new_event_id
-from .errors import BadRequest
-from .extraction import InvalidSchemaError, check_schema
-from .schemas import (
+from ...protocol import CANCEL_HAND_OVER, HAND_OVER, new_event_id
+from ..errors import BadRequest
+from ..extraction import InvalidSchemaError, check_schema
+from ..schemas import (
     EvaluateJsInput,
     EventRequest,
     ExtractInput,
@@ -18,7 +18,7 @@ from .schemas import (
     ToolAnswer,
     parse_body,
 )
-from .tasks import QueuedAction, Task
+from .task import QueuedAction, Task
 
 BROWSER_ACTIONS = frozenset({"goto", "extract", "evaluate_js", "exec_js", HAND_OVER, CANCEL_HAND_OVER})
 SESSION_ACTIONS = frozenset({"run_task", "close"})

@@ -20,7 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from .errors import ActionFailed
+from ..errors import ActionFailed
 from .outline import DEFAULT_STATE_BUDGET, OUTLINE_JS, REF_ATTRIBUTE, PageState
 from .settle import ARM_JS, DEFAULT_SETTLE_CAP, ActionWatch, arm_arguments
 

@@ -21,10 +21,10 @@ from playwright.async_api import BrowserContext, Download, FileChooser, Page, Re
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from ..errors import ActionFailed, PageMovedOn
+from ..jsonsafe import json_safe
 from .chromium import DESKTOP_OPTIONS, BrowserProvider, close_context
-from .errors import ActionFailed, PageMovedOn
 from .guard import MAX_REDIRECTS, REDIRECT_STATUSES, PolicyGuard
-from .jsonsafe import json_safe
 from .loggable import scrub_urls, url_for_log
 from .proxy import ProxyGate
 from .url_policy import BlockedUrlError, UrlPolicy

@@ -22,8 +22,8 @@ from typing import Any, Literal
 from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
-from .browser import BrowserSession
-from .errors import ActionFailed
+from ..browser.session import BrowserSession
+from ..errors import ActionFailed
 
 log = logging.getLogger("smooth_agents.local.live")
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from ..url_globs import comparable_url, compile_glob, glob_matches, glob_source
+from ...url_globs import comparable_url, compile_glob, glob_matches, glob_source
 
 # Schemes a page may load at all. ``data:``, ``blob:`` and ``about:`` stay inside the page.
 WEB_SCHEMES = frozenset({"http", "https"})

@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import ACTIVE_STATUSES, TaskStatus, new_event_id
-from .browser import BrowserSession
-from .handover import HandOvers
-from .jsonsafe import json_safe
-from .schemas import TaskRequest
-from .task_files import TaskFiles
+from ...protocol import ACTIVE_STATUSES, TaskStatus, new_event_id
+from ..agents.handover import HandOvers
+from ..browser.session import BrowserSession
+from ..files.task_files import TaskFiles
+from ..jsonsafe import json_safe
+from ..schemas import TaskRequest
 
 
 def now_ms() -> int:
