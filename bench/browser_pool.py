@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import os
-import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,10 +34,13 @@ from typing import Any
 
 import httpx2
 
-from smooth_agents.local.server import free_port
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from smooth_agents.local.server import free_port  # noqa: E402
+from tests.chromium_nodes import CHROMIUM, ChromiumNode  # noqa: E402
 
 KEY = "sk-bench-pool"
-CHROMIUM = "/usr/bin/chromium"
 
 
 class Page(BaseHTTPRequestHandler):
@@ -54,50 +54,6 @@ class Page(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
-
-
-class Node:
-    """A headless Chromium with DevTools on loopback, in a process group of its own."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port, self.starts = folder, 0, 0
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.starts += 1
-        log = self.folder / f"stderr-{self.starts}.txt"
-        command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-        command += ["--disable-background-networking", f"--remote-debugging-port={self.port}"]
-        command += [f"--user-data-dir={self.folder / f'profile-{self.starts}'}", "about:blank"]
-        with log.open("wb") as stderr:
-            self.process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
-            )
-        deadline = time.monotonic() + 30
-        while not (
-            found := re.search(r"DevTools listening on ws://[^:]+:(\d+)/", log.read_text(errors="replace"))
-        ):
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError(f"Chromium did not start: {log.read_text()[-500:]}")
-            time.sleep(0.05)
-        self.port = int(found.group(1))
-
-    def pages(self) -> list[str]:
-        try:
-            targets = httpx2.get(self.endpoint + "/json/list", timeout=10).json()
-        except httpx2.TransportError:
-            return []
-        return [t["url"] for t in targets if t.get("type") == "page"]
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(20)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -137,8 +93,16 @@ def open_session(http: httpx2.Client, url: str) -> tuple[int, str, float]:
     return response.status_code, response.json().get("detail", response.text), took
 
 
-def placement(nodes: list[Node], urls: list[str]) -> collections.Counter[str]:
-    shown = [set(node.pages()) for node in nodes]
+def shown_by(node: ChromiumNode) -> set[str]:
+    """The pages a browser shows; none when it is down."""
+    try:
+        return set(node.pages())
+    except httpx2.TransportError:
+        return set()
+
+
+def placement(nodes: list[ChromiumNode], urls: list[str]) -> collections.Counter[str]:
+    shown = [shown_by(node) for node in nodes]
     counted: collections.Counter[str] = collections.Counter()
     for url in urls:
         homes = [f"browser {n}" for n, pages in enumerate(shown, start=1) if url in pages]
@@ -159,7 +123,7 @@ def main() -> int:
     threading.Thread(target=site.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{site.server_address[1]}"
     folder = Path(tempfile.mkdtemp(prefix="smooth-bench-pool-"))
-    nodes = [Node(folder / f"node-{n}") for n in (1, 2)]
+    nodes = [ChromiumNode(folder / f"node-{n}") for n in (1, 2)]
     server: subprocess.Popen[bytes] | None = None
     try:
         for node in nodes:
@@ -216,7 +180,7 @@ def main() -> int:
         counted = placement(nodes, urls)
         print("balance:", ", ".join(f"{where} {n}" for where, n in sorted(counted.items())))
 
-        shown = [set(node.pages()) for node in nodes]
+        shown = [shown_by(node) for node in nodes]
         on_first = [task for task, url in zip(ids, urls, strict=False) if url in shown[0]]
         on_second = [task for task in ids if task not in on_first]
         killed_at = time.monotonic()

@@ -8,6 +8,8 @@ what its model is shown (the text of the result), nothing else.
 - ``InspectorHost``: the MCP Inspector CLI, a process (and a connection) per call.
 - ``ToolkitHost``: ``SmoothToolkit`` inside LangChain's ``create_agent``; a puppet model makes the
   calls and reads the ToolMessages the agent hands it.
+
+``Hosts`` starts each by name, on first use, against a ``World`` (tests/matrix/world.py).
 """
 
 from __future__ import annotations
@@ -15,18 +17,25 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import pytest
 from langchain.agents import create_agent
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from mcp.client import Client
-from pydantic import PrivateAttr
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+from pydantic import PrivateAttr, SecretStr
+
+from langchain_tools import SmoothToolkit
+from tests.helpers import API_KEY
+from tests.matrix.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTERS_PYTHON = ROOT / ".cache" / "adapters-venv" / "bin" / "python"
@@ -236,3 +245,92 @@ def stdio_parameters(env: dict[str, str]) -> Any:
     from mcp.client.stdio import StdioServerParameters
 
     return StdioServerParameters(command=sys.executable, args=["-m", "mcp_server"], env=env)
+
+
+# The hosts that are the mcp SDK's Client (one connection kept for every call).
+MCP_CLIENT_HOSTS = ("stdio", "stdio-handshake", "sse", "http-handshake", "http", "http-stateless")
+
+
+class Hosts:
+    """Each host started on first use and kept for the module."""
+
+    def __init__(self, made: World, stack: AsyncExitStack) -> None:
+        self.world = made
+        self._stack = stack
+        self._started: dict[str, Host] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, name: str) -> Host:
+        async with self._lock:
+            if name not in self._started:
+                self._started[name] = await self._start(name)
+            return self._started[name]
+
+    def mcp_client(self, name: str, **options: Any) -> Client:
+        """A new mcp ``Client`` of one of the MCP client hosts (``options``: its callbacks)."""
+        made = self.world
+        http = made.http["http"] + "/mcp"
+        if name in ("stdio", "stdio-handshake"):
+            mode = "legacy" if name == "stdio-handshake" else "2026-07-28"
+            return Client(stdio_parameters(made.env), mode=mode, **options)
+        if name == "sse":
+            return Client(sse_client(made.http["sse"] + "/sse"), mode="legacy", **options)
+        if name in ("http", "http-handshake"):
+            mode = "legacy" if name == "http-handshake" else "2026-07-28"
+            return Client(streamable_http_client(http), mode=mode, **options)
+        assert name == "http-stateless", name
+        return Client(streamable_http_client(made.http["http-stateless"] + "/mcp"), **options)
+
+    async def _start(self, name: str) -> Host:
+        made, stack = self.world, self._stack
+        http = made.http["http"] + "/mcp"
+        if name in MCP_CLIENT_HOSTS:
+            client = self.mcp_client(name)
+        elif name.startswith("adapters-"):
+            if not ADAPTERS_PYTHON.exists():
+                pytest.fail("scripts/check installs langchain-mcp-adapters in .cache/adapters-venv")
+            _, mode, transport = name.split("-")
+            stdio = {"transport": "stdio", "command": str(stdio_parameters(made.env).command)}
+            connection = (
+                {**stdio, "args": ["-m", "mcp_server"], "env": made.env}
+                if transport == "stdio"
+                else {"transport": "streamable_http", "url": http}
+            )
+            return await AdaptersHost.start(name, mode, connection, stack)
+        elif name == "inspector-http":
+            if not INSPECTOR.exists():
+                pytest.fail("scripts/check installs the MCP Inspector in .cache/inspector (needs npm)")
+            return InspectorHost(name, http)
+        elif name == "toolkit-agent":
+            toolkit = SmoothToolkit(api_key=SecretStr(API_KEY), base_url=made.local.base_url)
+            stack.callback(toolkit.close)
+            return await ToolkitHost.start(name, toolkit.get_tools(), stack)
+        else:
+            raise AssertionError(name)
+        await held(client, stack)
+        return McpClientHost(name, client)
+
+
+async def held(context: AbstractAsyncContextManager[object], stack: AsyncExitStack) -> None:
+    """Enter ``context`` in a task of its own, left at the stack's close: an MCP client's task
+    group must be left by the task that entered it, and cells run in tasks of their own."""
+    entered = asyncio.Event()
+    leave = asyncio.Event()
+
+    async def hold() -> None:
+        async with context:
+            entered.set()
+            await leave.wait()
+
+    holder = asyncio.create_task(hold())
+
+    async def release() -> None:
+        leave.set()
+        await holder
+
+    stack.push_async_callback(release)
+    waiting = asyncio.create_task(entered.wait())
+    await asyncio.wait({holder, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if holder.done():
+        waiting.cancel()
+        holder.result()  # its failure, raised here

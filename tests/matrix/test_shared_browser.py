@@ -21,7 +21,7 @@ import pytest
 from smooth_agents.shared_server import stop_shared
 from tests.helpers import SiteServer
 from tests.matrix.hosts import ADAPTERS_PYTHON, AdaptersHost
-from tests.matrix.test_host_matrix import session_flow
+from tests.matrix.kinds import session_flow
 
 
 @pytest.fixture

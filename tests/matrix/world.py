@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,8 +96,24 @@ class World:
     person: Any = None
 
 
+# smooth-mcp's HTTP servers of a world: a name hosts ask for, its transport and its flags.
+MCP_HTTP_SERVERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("sse", "sse", ()),
+    ("http", "streamable-http", ()),
+    ("http-stateless", "streamable-http", ("--stateless",)),
+)
+
+
 @contextmanager
-def world(site: SiteServer, data_dir: Path) -> Iterator[World]:
+def world(
+    site: SiteServer,
+    data_dir: Path,
+    *,
+    local_settings: Mapping[str, Any] | None = None,
+    mcp_http_servers: tuple[tuple[str, str, tuple[str, ...]], ...] = MCP_HTTP_SERVERS,
+) -> Iterator[World]:
+    """The local server (with ``local_settings`` beside the tests' own) and smooth-mcp over each of
+    ``mcp_http_servers``."""
     gates = Gates()
     agent = model_agent(GatedShopper(gates))
 
@@ -107,14 +123,11 @@ def world(site: SiteServer, data_dir: Path) -> Iterator[World]:
         return agent if CELL.search(task_text) else ReaderAgent()
 
     with ExitStack() as stack:
-        local = stack.enter_context(ThreadedServer(make_settings(data_dir), agent_selector=select))
+        settings = make_settings(data_dir, **(local_settings or {}))
+        local = stack.enter_context(ThreadedServer(settings, agent_selector=select))
         env = server_env(local)
         made = World(site, local, gates, env)
-        for name, transport, flags in (
-            ("sse", "sse", ()),
-            ("http", "streamable-http", ()),
-            ("http-stateless", "streamable-http", ("--stateless",)),
-        ):
+        for name, transport, flags in mcp_http_servers:
             base, _ = stack.enter_context(http_server(env, transport, *flags))
             made.http[name] = base
         yield made
