@@ -3,7 +3,8 @@
 ``AsyncSession.hand_over`` sends the action and waits; ``start`` sends it and returns a
 ``PendingHandOver`` at once, whose ``result()`` waits (any number of callers, any number of times:
 the one answer is shared); ``last_of`` gives a session's latest one (smooth_session_handoff waits
-for it on a later call). While it is pending the server answers no other action of the session:
+for it on a later call), and ``adopt`` one another process started (a replica that was told of
+it through the store they share). While it is pending the server answers no other action of the session:
 they wait their turn. A server without the action (the Smooth cloud) answers it with an error,
 raised as ``HandOverUnsupportedError``.
 """
@@ -14,7 +15,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from .errors import BadRequestError, HandOverUnsupportedError, UnprocessableEntityError
-from .models import ActionResult, HandOverResult
+from .http import api_path
+from .models import ActionResult, HandOverResult, Task, parse_answer
 from .protocol import CANCEL_HAND_OVER, HAND_OVER
 
 if TYPE_CHECKING:
@@ -109,6 +111,29 @@ async def start(session: AsyncSession, message: str, timeout: float) -> PendingH
         )
     )
     pending = PendingHandOver(session, event_id, message, answer)
+    session._hand_over = pending
+    return pending
+
+
+async def adopt(session: AsyncSession, event_id: str, timeout: float) -> PendingHandOver:
+    """The hand-over ``event_id`` that another process started on this session (replicas sharing
+    a store): pending here as if started here, whether its answer came already or is to come."""
+    future = session._poller.expect(event_id, HAND_OVER)
+    session._poller.kick()
+    # An answer that came before this process looked for it is in the session's events already
+    # (the poller passes over an event it saw before it was expected): read them once, from the start.
+    reply = await session._http.request("GET", api_path("task", session.id), params={"event_t": 0})
+    task = parse_answer(Task, reply.value, f"GET /task/{session.id}")
+    came = next((event for event in task.events or [] if event.id == event_id), None)
+    if came is not None and not future.done():
+        session._poller.forget(event_id)
+        future.set_result(came)
+    answer = asyncio.create_task(
+        session._answer(
+            HAND_OVER, event_id, future, timeout + ANSWER_GRACE_SECONDS, refused=HandOverUnsupportedError
+        )
+    )
+    pending = PendingHandOver(session, event_id, "", answer)
     session._hand_over = pending
     return pending
 

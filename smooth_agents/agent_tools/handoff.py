@@ -8,7 +8,9 @@ cloud's own interactive live view and asked, where the surface can ask, to confi
 
 Where nobody can be asked, the tool answers at once with the link and what to tell the person,
 and the hand-over stays pending: a later call on the same session waits for it (it never sends a
-second one while one is pending).
+second one while one is pending), through whichever replica it lands on where replicas share a
+store (the store notes the pending hand-over's event id; the replica that did not start it
+adopts it and reads its answer from the session's events).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ PAGE_REPORT_JS = (
 # Sessions on a server without hand_over whose person was given the link and not heard from:
 # their next call takes the person's word (through the model) that they are done.
 _TOLD: weakref.WeakKeyDictionary[AsyncSession, float] = weakref.WeakKeyDictionary()
+# What the store notes for such a session (replicas sharing one): not an event id.
+TOLD_NOTE = "told"
 # The tasks that keep a session in use while its person has it (see hold_until_ended).
 _HOLDERS: set[asyncio.Future[None]] = set()
 
@@ -76,9 +80,9 @@ class _Handoff:
 
     async def run(self) -> HandoffOutput:
         link = await self.link()
-        if self.session in _TOLD:
+        told, pending = await self.earlier()
+        if told:
             return await self.told_done(link)
-        pending = handing.last_of(self.session)
         if pending is not None and pending.joinable:
             return await self.wait(link, pending, asked=False)
         try:
@@ -88,12 +92,39 @@ class _Handoff:
         answer = await self.ask(link, pending.event_id, with_done(self.message))
         if answer == "unsupported":
             self.hold_until_ended(pending)
+            await self.note(pending.event_id)
             return self.waiting(link, pending_note(link, self.message, self.timeout))
         if answer != "accepted":
             await self.session.cancel_hand_over()
             ended = await pending.result()
             return self.answer(link, ended, status=answer or "timed out")
         return await self.wait(link, pending, asked=True)
+
+    async def earlier(self) -> tuple[bool, PendingHandOver | None]:
+        """What earlier calls left for this one: whether the person was given the link by a server
+        without hand_over and the model is to say when they are done, and the hand-over a person
+        was told of that no call has read. This process's own; with replicas sharing a store, what
+        the store notes, whichever replica left it (what was read through another replica is not
+        this process's to give again)."""
+        here = handing.last_of(self.session)
+        shared = self.context.sessions.shared
+        if shared is None:
+            return self.session in _TOLD, here
+        noted = await shared.noted_hand_over(self.session.id)
+        if noted is None or noted == TOLD_NOTE:
+            return noted == TOLD_NOTE, None
+        if here is not None and here.event_id == noted:
+            return False, here
+        return False, await handing.adopt(self.session, noted, self.timeout)
+
+    async def note(self, event_id: str | None) -> None:
+        """Tell the replicas sharing a store which hand-over the person was told of (``TOLD_NOTE``:
+        the link, from a server without hand_over; None: it has been read); nothing to tell
+        without one."""
+        shared = self.context.sessions.shared
+        if shared is not None:
+            keep_for = self.timeout + handing.ANSWER_GRACE_SECONDS
+            await shared.note_hand_over(self.session.id, event_id, keep_for)
 
     def hold_until_ended(self, pending: PendingHandOver) -> None:
         """Keep the session in use (never idle, so never reaped) while the person has it and no
@@ -130,6 +161,7 @@ class _Handoff:
             waiting.cancel()  # the hand-over itself stays pending (see PendingHandOver.result)
         try:
             ended = waiting.result()
+            await self.note(None)  # read: no later call gives it again, on any replica
         except HandOverUnsupportedError:
             # The server took the action and then refused it: it has none, and no Done button
             # shows. The link is the same; the person says when they are done.
@@ -191,6 +223,7 @@ class _Handoff:
         answer = await self.ask(link, handoff_id, asked)
         if answer == "unsupported":
             _TOLD[self.session] = time.monotonic()
+            await self.note(TOLD_NOTE)
             return self.waiting(link, told_note(link, self.message))
         if answer != "accepted":
             return await self.page(link, status=answer or "timed out")
@@ -206,6 +239,7 @@ class _Handoff:
             return await self.page(link, status="timed out")
         if confirmed is None:  # the person went, but cannot say when they are done: the model asks
             _TOLD[self.session] = time.monotonic()
+            await self.note(TOLD_NOTE)
             return self.waiting(link, told_note(link, self.message))
         if confirmed:
             await self.person.done(handoff_id)
@@ -217,6 +251,7 @@ class _Handoff:
         if self.person is not None:
             confirmed = await self.person.confirm_done(f"Are you done in the browser? ({self.message})")
         _TOLD.pop(self.session, None)
+        await self.note(None)
         return await self.page(link, status="declined" if confirmed is False else "handed back")
 
     async def page(self, link: str, *, status: HandoffStatus) -> HandoffOutput:

@@ -217,5 +217,20 @@ class RedisState:
                 self._owner_key = bytes.fromhex(str(await self._redis.get(key)))
         return self._owner_key
 
+    def _hand_over_key(self, session_id: str) -> str:
+        return f"{self._prefix}hand-over:{session_id}"
+
+    async def note_hand_over(self, session_id: str, event_id: str | None, keep_for: float) -> None:
+        with _reached():
+            if event_id is None:
+                await self._redis.delete(self._hand_over_key(session_id))
+            else:
+                await self._redis.set(self._hand_over_key(session_id), event_id, ex=max(1, round(keep_for)))
+
+    async def noted_hand_over(self, session_id: str) -> str | None:
+        with _reached():
+            value = await self._redis.get(self._hand_over_key(session_id))
+        return None if value is None else str(value)
+
     async def aclose(self) -> None:
         await self._redis.aclose()

@@ -5,7 +5,9 @@ serve the same callers: a session opened through one replica is driven, read on 
 through another. The browsers and the results live in Smooth; what only the tools know lives
 here: who owns each id (and whether it is a session), when each live session was last used (so
 that any replica closes one left idle, even one a dead replica opened), and the key each
-caller's credential is digested with (so every replica names a caller alike).
+caller's credential is digested with (so every replica names a caller alike), and the hand-over
+each session's person was told of and no call has read yet (so the next call waits for it, on
+whichever replica it lands, instead of asking the person again).
 
 Without a store a process's ``SessionRegistry`` keeps all of this in its own memory, as it always
 has; with one, the registry writes through to it and asks it about ids it has not seen itself.
@@ -66,6 +68,16 @@ class SharedState(Protocol):
 
     async def owner_key(self) -> bytes:
         """A secret every replica sharing the store reads alike (made by the first to ask)."""
+        ...
+
+    async def note_hand_over(self, session_id: str, event_id: str | None, keep_for: float) -> None:
+        """The hand-over of ``session_id`` a person was told of and no call has read yet (its
+        event id), kept ``keep_for`` seconds at most; None: it has been read, forget it."""
+        ...
+
+    async def noted_hand_over(self, session_id: str) -> str | None:
+        """The event id of the hand-over of ``session_id`` a person was told of and no call has
+        read yet, through whichever replica it began."""
         ...
 
     async def aclose(self) -> None: ...

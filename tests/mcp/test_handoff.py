@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tests.faults import EVENT, Fault, FaultInjector, RefusedAfterTaking
 from tests.helpers import API_KEY, AppServer, LoginSite, SiteServer, make_settings
 from tests.person import hand_back, person_browser, sign_in_and_hand_back
 from tests.reading import part_in_text, read_on_arguments
+from tests.redis_server import redis_server
 
 MODES = [pytest.param({"mode": "legacy"}, id="handshake"), pytest.param({}, id="protocol-2026")]
 SIGN_IN = "Sign in as Ada, please"
@@ -442,6 +443,47 @@ async def test_without_a_done_button_or_elicitation_the_model_asks_the_person(
         assert second.structured_content["status"] == "handed back"
         assert second.structured_content["title"] == "Sign in | Login Site"
         await call(mcp, "smooth_session_close", {"session_id": session_id})
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+async def test_without_a_done_button_a_person_told_through_one_replica_is_done_through_any(
+    no_hand_over: tuple[FaultInjector, AppServer], redis_url: str, site: SiteServer
+) -> None:
+    """Replicas sharing a store (two servers in this process, each with a client of its own): the
+    link given through one, the model's next call lands on the other and answers with the page
+    instead of giving the link again; read once, a later call gives a new one."""
+    injector, server = no_hand_over
+    injector.clear()
+    poll = PollSettings(long_poll=False, max_delay=0.2)
+    tools = ToolSettings(wait_seconds=20, content_budget=4000)
+    handoff = {"message": SIGN_IN}
+    async with (
+        AsyncSmoothClient(api_key=API_KEY, base_url=server.base_url, poll=poll) as client_a,
+        AsyncSmoothClient(api_key=API_KEY, base_url=server.base_url, poll=poll) as client_b,
+        Client(build_server(MCPSettings(tools=tools, state_url=redis_url), client=client_a)[0]) as via_a,
+        Client(build_server(MCPSettings(tools=tools, state_url=redis_url), client=client_b)[0]) as via_b,
+    ):
+        session_id, _ = await open_login(via_a, site)
+        handoff["session_id"] = session_id
+        refuse_hand_over(injector)
+        first = await call(via_a, "smooth_session_handoff", handoff)
+        assert first.structured_content is not None
+        assert first.structured_content["status"] == "waiting for the person", first.content
+        second = await call(via_b, "smooth_session_handoff", handoff)
+        assert second.structured_content is not None
+        assert second.structured_content["status"] == "handed back", second.content
+        assert second.structured_content["title"] == "Sign in | Login Site"
+        refuse_hand_over(injector)
+        third = await call(via_a, "smooth_session_handoff", handoff)
+        assert third.structured_content is not None
+        assert third.structured_content["status"] == "waiting for the person", third.content
+        await call(via_b, "smooth_session_close", {"session_id": session_id})
+    injector.clear()
 
 
 def test_the_result_schema_is_what_the_text_says() -> None:

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 from mcp_types import CallToolResult
 
@@ -22,6 +23,7 @@ from tests.helpers import API_KEY, SiteServer
 from tests.mcp.test_ownership import TOKENS, mcp_client, status_of, wait_ended
 from tests.mcp.test_results import text_of
 from tests.mcp.test_transports import http_server, server_env, start_refused
+from tests.person import done_over_the_socket
 from tests.redis_server import redis_server
 
 ANN, BOB = TOKENS
@@ -185,6 +187,54 @@ async def test_a_session_a_stopped_replica_opened_is_closed_when_idle(
         assert uses > 1
         assert await status_of(local_server, used) == "running"
         assert (await ok(b, ANN, "smooth_session_close", {"session_id": used}))["closed"] is True
+
+
+async def hand_over_ended(local_server: ThreadedServer, session_id: str) -> None:
+    """Wait until the local server has answered the session's hand-over (the person was done)."""
+    async with httpx2.AsyncClient(base_url=local_server.api_url, headers={"apikey": API_KEY}) as http:
+        for _ in range(300):
+            events = (await http.get(f"/task/{session_id}", params={"event_t": 0})).json()["r"]["events"]
+            # An action's answer: {"code": 200, "output": {"output": what the action gave, ...}}.
+            answers = [e["payload"]["output"] for e in events if e["name"] == "browser_action"]
+            if any(answer["output"].get("handed_back") is True for answer in answers):
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError("the hand-over never ended")
+
+
+async def test_a_hand_over_told_through_one_replica_is_waited_for_and_read_once_through_the_other(
+    redis_url: str, local_server: ThreadedServer, site: SiteServer
+) -> None:
+    """A host that cannot ask the person is told the link; its next call, wherever it lands, waits
+    for that hand-over (never a second one for the person) and reads it once."""
+    env = {**replica_env(local_server), "SMOOTH_MCP_STATE_URL": redis_url}
+    with (
+        http_server(env, "streamable-http", "--stateless") as (a, _),
+        http_server(env, "streamable-http", "--stateless") as (b, _),
+    ):
+        session_id = (await ok(a, ANN, "smooth_session_open", {"url": site.url("demo/index.html")}))[
+            "session_id"
+        ]
+        handoff = {"session_id": session_id, "message": "Sign in"}
+        told = await ok(a, ANN, "smooth_session_handoff", handoff)
+        assert told["status"] == "waiting for the person"
+
+        # The person is done before the next call, which lands on the replica that did not start it.
+        await done_over_the_socket(told["link"])
+        await hand_over_ended(local_server, session_id)
+        back = await ok(b, ANN, "smooth_session_handoff", handoff)
+        assert back["status"] == "handed back", back
+        assert back["url"] == site.url("demo/index.html")
+
+        # Read once: the replica that started it (which still holds it) asks the person anew.
+        again = await ok(a, ANN, "smooth_session_handoff", handoff)
+        assert again["status"] == "waiting for the person", again
+        # The next call, on the other replica, waits for this one while the person has the browser.
+        waiting = asyncio.create_task(ok(b, ANN, "smooth_session_handoff", handoff))
+        await done_over_the_socket(again["link"])
+        second = await asyncio.wait_for(waiting, 60)
+        assert second["status"] == "handed back", second
+        assert (await ok(b, ANN, "smooth_session_close", {"session_id": session_id}))["closed"] is True
 
 
 async def test_an_unreachable_store_fails_the_call_and_keeps_its_password(
