@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, ExitStack
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,11 +66,19 @@ def replicas(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield Replicas(made, balancer)
 
 
+@asynccontextmanager
+async def hosts_of(made: World, *, person: bool = True) -> AsyncIterator[Hosts]:
+    """The hosts of a deployment, each started on first use (with the person at the live view)."""
+    async with AsyncExitStack() as stack:
+        if person:
+            made.person = await stack.enter_async_context(person_browser())
+        yield Hosts(made, stack)
+
+
 @pytest.fixture(scope="module")
 async def replica_hosts(replicas: Replicas) -> AsyncIterator[Hosts]:
-    async with AsyncExitStack() as stack:
-        replicas.world.person = await stack.enter_async_context(person_browser())
-        yield Hosts(replicas.world, stack)
+    async with hosts_of(replicas.world) as hosts:
+        yield hosts
 
 
 @pytest.mark.timeout(300)
@@ -98,24 +106,31 @@ class Pool:
     nodes: list[ChromiumNode]
 
 
-@pytest.fixture(scope="module")
-def pool(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
-    with chromium_nodes(tmp_path_factory.mktemp("pool-nodes")) as start:
-        nodes = start(2)
+@contextmanager
+def pooled(site: SiteServer, folder: Path, browsers: int, capacity: int) -> Iterator[Pool]:
+    """A world whose local server places sessions on ``browsers`` Chromium processes, each with
+    room for ``capacity``, checked every half second."""
+    with chromium_nodes(folder / "nodes") as start:
+        nodes = start(browsers)
         settings = {
             "browser_cdp_endpoint": ",".join(node.endpoint for node in nodes),
-            "browser_endpoint_capacity": 6,
+            "browser_endpoint_capacity": capacity,
             "browser_health_interval": 0.5,
         }
-        with world(site, tmp_path_factory.mktemp("pool"), local_settings=settings) as made:
+        with world(site, folder / "data", local_settings=settings) as made:
             yield Pool(made, nodes)
 
 
 @pytest.fixture(scope="module")
+def pool(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
+    with pooled(site, tmp_path_factory.mktemp("pool"), browsers=2, capacity=6) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
 async def pool_hosts(pool: Pool) -> AsyncIterator[Hosts]:
-    async with AsyncExitStack() as stack:
-        pool.world.person = await stack.enter_async_context(person_browser())
-        yield Hosts(pool.world, stack)
+    async with hosts_of(pool.world) as hosts:
+        yield hosts
 
 
 @pytest.mark.timeout(300)
@@ -169,21 +184,14 @@ TIGHT_HOSTS = ["stdio", "http", "adapters-default-http", "inspector-http", "tool
 @pytest.fixture(scope="module")
 def tight_pool(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
     """One browser with room for one session."""
-    with chromium_nodes(tmp_path_factory.mktemp("tight-nodes")) as start:
-        nodes = start(1)
-        settings = {
-            "browser_cdp_endpoint": nodes[0].endpoint,
-            "browser_endpoint_capacity": 1,
-            "browser_health_interval": 0.5,
-        }
-        with world(site, tmp_path_factory.mktemp("tight"), local_settings=settings) as made:
-            yield Pool(made, nodes)
+    with pooled(site, tmp_path_factory.mktemp("tight"), browsers=1, capacity=1) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
 async def tight_hosts(tight_pool: Pool) -> AsyncIterator[Hosts]:
-    async with AsyncExitStack() as stack:
-        yield Hosts(tight_pool.world, stack)
+    async with hosts_of(tight_pool.world, person=False) as hosts:
+        yield hosts
 
 
 @pytest.mark.timeout(300)
