@@ -176,6 +176,26 @@ async def test_the_picture_follows_a_tab_the_person_opens(
     api.delete(f"/task/{task_id}")
 
 
+async def test_the_address_follows_a_move_that_paints_nothing(
+    api: httpx2.Client, site: SiteServer, person: Browser
+) -> None:
+    # A click of the person's that moves the page without a new picture (history.pushState): the
+    # view's address follows from the navigation itself, not from a picture that never comes.
+    session = open_session(api, url=site.url("login/index.html"))
+    task_id = session["id"]
+    quiet_move = "document.addEventListener('click', () => history.pushState({}, '', '/login/quiet'))"
+    await run_js(api, task_id, quiet_move)
+    view = await open_view(person, live_view_link(session["live_url"]))
+    try:
+        await view.mouse.click(*await point_at(view, api, task_id, "body"))
+        # Nothing else is sent meanwhile: an action would publish the address on its own.
+        await view.locator("#url", has_text="/login/quiet").wait_for()
+        assert (await run_js(api, task_id, "location.pathname")) == "/login/quiet"
+    finally:
+        await view.close()
+    api.delete(f"/task/{task_id}")
+
+
 async def test_a_view_only_socket_refuses_input_and_says_so(api: httpx2.Client, site: SiteServer) -> None:
     session = open_session(api, url=site.url("login/index.html"))
     task_id = session["id"]

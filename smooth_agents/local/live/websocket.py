@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Frame as PageFrame
 from playwright.async_api import Page
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
@@ -119,6 +120,8 @@ class LiveHub:
         self.hands = PageHands(browser, lambda: self.feed.viewport if self.feed else (1280.0, 800.0))
         await self.feed.start()
         browser.context.on("page", self._on_new_tab)
+        for page in browser.tabs():
+            page.on("framenavigated", self._on_navigated)
         loop = asyncio.get_running_loop()
         self._workers = [
             loop.create_task(self._watch_task(), name=f"live-watch-{self.task.id}"),
@@ -135,6 +138,8 @@ class LiveHub:
         if self.feed is not None:
             with contextlib.suppress(PlaywrightError):
                 self.feed.browser.context.remove_listener("page", self._on_new_tab)
+                for page in self.feed.browser.context.pages:
+                    page.remove_listener("framenavigated", self._on_navigated)
             await self.feed.stop()
         self.feed = None
         self.hands = None
@@ -203,7 +208,16 @@ class LiveHub:
             while self._inputs and self.hands is not None:
                 await self.hands.apply(self._inputs.popleft())
 
+    def _on_navigated(self, frame: PageFrame) -> None:
+        """A page moved on without painting anything new (``history.pushState``, a fragment):
+        the view's address follows all the same (a frame's is seen only when one is painted)."""
+        browser = self.task.browser
+        if frame.parent_frame is None and browser is not None and browser.url != self._url:
+            self._url = browser.url
+            self.publish_state()
+
     def _on_new_tab(self, page: Page) -> None:
+        page.on("framenavigated", self._on_navigated)
         if time.monotonic() - self._last_input > PERSON_OPENED_TAB:
             return  # not the person's (an agent's click, a script)
         showing = asyncio.get_running_loop().create_task(self._show_tab(page))
