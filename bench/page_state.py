@@ -46,9 +46,7 @@ import contextlib
 import gzip
 import http.server
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -65,11 +63,11 @@ from playwright.async_api import Page, Route, async_playwright
 from smooth_agents.local.agents.elements import DEFAULT_STATE_BUDGET, REF_ATTRIBUTE, ElementActions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fixture site
+from bench.playwright_mcp import PLAYWRIGHT_MCP_VERSION, ensure_playwright_mcp
 from tests.helpers import SiteServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PLAYWRIGHT_MCP_VERSION = "0.0.83"
 UNBUDGETED = 10**9
 VIEWPORT = {"width": 1280, "height": 720}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -250,25 +248,6 @@ def real_pages(data: Path, count: int) -> list[tuple[str, str, bytes]]:
             html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
             found.append((kind, path.name.removesuffix(".html.gz"), BASE_TAG.sub("", html).encode("utf-8")))
     return found
-
-
-def ensure_playwright_mcp(folder: Path) -> Path | None:
-    binary = folder / "node_modules" / ".bin" / "playwright-mcp"
-    if binary.exists():
-        return binary
-    if not shutil.which("npm"):
-        print("npm is not on PATH: playwright-mcp is not measured")
-        return None
-    print(f"installing @playwright/mcp@{PLAYWRIGHT_MCP_VERSION} into {folder} ...", flush=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            *("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder)),
-            f"@playwright/mcp@{PLAYWRIGHT_MCP_VERSION}",
-        ],
-        check=True,
-    )
-    return binary if binary.exists() else None
 
 
 async def open_page(page: Page, url: str) -> None:

@@ -58,10 +58,12 @@ from typing import Any
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.playwright_mcp import ensure_playwright_mcp  # noqa: E402
+
 DEMO_SITE = ROOT / "smooth_agents" / "local" / "demo_site"
 BARE_SERVER = Path(__file__).with_name("bare_mcp_server.py")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PLAYWRIGHT_MCP_VERSION = "0.0.83"
 PROTOCOL = "2025-06-18"
 # The server's log lines that mark its start-up (SMOOTH_MCP_LOG_LEVEL=info), by the moment named.
 LOG_MARKS = {
@@ -304,25 +306,6 @@ def baseline_job(page: str, env: dict[str, str], tree: Path) -> Callable[[], Any
     """Ours as another checkout runs it (its own packages first on the path)."""
     baseline = {**env, "PYTHONPATH": str(tree.resolve())}
     return lambda: ours(page, baseline, cwd=tree)
-
-
-def ensure_playwright_mcp(folder: Path) -> Path | None:
-    binary = folder / "node_modules" / ".bin" / "playwright-mcp"
-    if binary.exists():
-        return binary
-    if not shutil.which("npm"):
-        print("npm is not on PATH: playwright-mcp is not measured")
-        return None
-    print(f"installing @playwright/mcp@{PLAYWRIGHT_MCP_VERSION} into {folder} ...", flush=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            *("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder)),
-            f"@playwright/mcp@{PLAYWRIGHT_MCP_VERSION}",
-        ],
-        check=True,
-    )
-    return binary if binary.exists() else None
 
 
 def median_ms(runs: list[dict[str, float]], mark: str) -> float | None:
