@@ -179,6 +179,16 @@ def test_live_view_shows_the_session(api: httpx2.Client, site: SiteServer) -> No
     api.delete(f"/task/{session['id']}")
 
 
+def test_the_live_view_assets_are_served_and_nothing_else(local_server: ThreadedServer) -> None:
+    # The page's style and script are public (no token); the server's own files beside them are not.
+    base = local_server.base_url.removesuffix("/api/") + "/live/assets/"
+    with httpx2.Client(timeout=30) as browser_user:
+        for asset in ("view.js", "view.css"):
+            assert browser_user.get(base + asset).status_code == 200, asset
+        for code in ("view.py", "websocket.py", "__init__.py", "../view.py"):
+            assert browser_user.get(base + code).status_code == 404, code
+
+
 def test_the_live_view_names_the_actions_a_client_sent(api: httpx2.Client, site: SiteServer) -> None:
     session = open_session(api)
     task_id = session["id"]

@@ -1,6 +1,6 @@
 """The live view: a page where a person watches, and when asked uses, a session's browser.
 
-``view`` serves the page (``view.html``, ``view.css``, ``view.js`` beside it) and its routes;
+``view`` serves the page (``assets/``: its template, style and script) and its routes;
 ``websocket`` streams the pictures (``frames``) and state to it and carries a person's clicks and
 keys back (``inputs``).
 

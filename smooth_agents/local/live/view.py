@@ -28,8 +28,9 @@ from .websocket import socket_route
 
 # Steps of a model agent the live view lists, the latest first.
 SHOWN_STEPS = 10
-# The page's template, script and style (served at ASSETS_PATH).
-ASSETS = Path(__file__).parent
+# The page's template, script and style (served at ASSETS_PATH): a folder of their own, so that
+# the mount serves nothing else (this package's code is beside it).
+ASSETS = Path(__file__).parent / "assets"
 ASSETS_PATH = "/live/assets"
 _PAGE = (ASSETS / "view.html").read_text(encoding="utf-8")
 # What the page may load: its own script, style and pictures, and its own socket; nothing inline.
