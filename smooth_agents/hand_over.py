@@ -122,8 +122,12 @@ async def adopt(session: AsyncSession, event_id: str, timeout: float) -> Pending
     session._poller.kick()
     # An answer that came before this process looked for it is in the session's events already
     # (the poller passes over an event it saw before it was expected): read them once, from the start.
-    reply = await session._http.request("GET", api_path("task", session.id), params={"event_t": 0})
-    task = parse_answer(Task, reply.value, f"GET /task/{session.id}")
+    try:
+        reply = await session._http.request("GET", api_path("task", session.id), params={"event_t": 0})
+        task = parse_answer(Task, reply.value, f"GET /task/{session.id}")
+    except BaseException:
+        session._poller.forget(event_id)
+        raise
     came = next((event for event in task.events or [] if event.id == event_id), None)
     if came is not None and not future.done():
         session._poller.forget(event_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 import weakref
@@ -41,6 +42,8 @@ from .handoff_result import (
     with_done,
 )
 
+log = logging.getLogger("smooth_agents.tools")
+
 # Progress goes out this often while the person has the browser (hosts that bound a call's time
 # by its silence then keep waiting).
 PROGRESS_EVERY_SECONDS = 15.0
@@ -52,8 +55,10 @@ PAGE_REPORT_JS = (
 # Sessions on a server without hand_over whose person was given the link and not heard from:
 # their next call takes the person's word (through the model) that they are done.
 _TOLD: weakref.WeakKeyDictionary[AsyncSession, float] = weakref.WeakKeyDictionary()
-# What the store notes for such a session (replicas sharing one): not an event id.
+# What the store notes for such a session (replicas sharing one): not an event id. Kept a day at
+# most, as long as a person may take and the session live on.
 TOLD_NOTE = "told"
+TOLD_KEEP_SECONDS = 86_400.0
 # The tasks that keep a session in use while its person has it (see hold_until_ended).
 _HOLDERS: set[asyncio.Future[None]] = set()
 
@@ -89,14 +94,15 @@ class _Handoff:
             pending = await handing.start(self.session, self.message, self.timeout)
         except HandOverUnsupportedError:
             return await self.without_signal(link)
+        await self.note(pending.event_id)  # a call cut off from here on leaves it to the next
         answer = await self.ask(link, pending.event_id, with_done(self.message))
         if answer == "unsupported":
             self.hold_until_ended(pending)
-            await self.note(pending.event_id)
             return self.waiting(link, pending_note(link, self.message, self.timeout))
         if answer != "accepted":
             await self.session.cancel_hand_over()
             ended = await pending.result()
+            await self.note(None)
             return self.answer(link, ended, status=answer or "timed out")
         return await self.wait(link, pending, asked=True)
 
@@ -111,8 +117,13 @@ class _Handoff:
         if shared is None:
             return self.session in _TOLD, here
         noted = await shared.noted_hand_over(self.session.id)
-        if noted is None or noted == TOLD_NOTE:
-            return noted == TOLD_NOTE, None
+        if noted == TOLD_NOTE:
+            return True, None
+        if noted is None:
+            # Nothing noted that no call has read. A hand-over this process holds that has not
+            # ended is still the one (its note lost with the store); one that ended and is not
+            # noted was read, maybe through another replica.
+            return False, here if here is not None and not here.done else None
         if here is not None and here.event_id == noted:
             return False, here
         return False, await handing.adopt(self.session, noted, self.timeout)
@@ -122,9 +133,15 @@ class _Handoff:
         the link, from a server without hand_over; None: it has been read); nothing to tell
         without one."""
         shared = self.context.sessions.shared
-        if shared is not None:
-            keep_for = self.timeout + handing.ANSWER_GRACE_SECONDS
+        if shared is None:
+            return
+        # A hand-over's answer comes by its timeout; a link given without one waits for the model.
+        keep_for = TOLD_KEEP_SECONDS if event_id == TOLD_NOTE else self.timeout + handing.ANSWER_GRACE_SECONDS
+        try:
             await shared.note_hand_over(self.session.id, event_id, keep_for)
+        except ToolFailure:
+            # This process still knows; only another replica's next call may ask the person again.
+            log.warning("could not note session %s's hand-over in the shared store", self.session.id)
 
     def hold_until_ended(self, pending: PendingHandOver) -> None:
         """Keep the session in use (never idle, so never reaped) while the person has it and no

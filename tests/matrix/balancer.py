@@ -1,9 +1,11 @@
 """A load balancer in front of smooth-mcp replicas, as a deployment past one machine has one.
 
 Each HTTP request goes to the next replica in turn (round robin per request, the way a layer-7
-balancer without session affinity spreads work), so a host's calls, and the requests within one
-call, land on different replicas. Every request is sent on a connection of its own that the
-replica closes after answering; the answer, a stream included, is passed on as it comes.
+balancer without session affinity spreads work), so the requests within one call land on
+different replicas; and each tool call (a ``tools/call`` request) goes to another replica than the
+call before it, whatever came between, so every call that follows another meets the replica that
+did not see it. Every request is sent on a connection of its own that the replica closes after
+answering; the answer, a stream included, is passed on as it comes.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection"}
 
 class RoundRobinBalancer:
     """Started with ``with``; ``base_url`` is where hosts connect, ``served`` the requests each
-    replica was given, in the order of ``backends``."""
+    replica was given (in the order of ``backends``), ``tool_calls`` the replica each tool call
+    went to."""
 
     def __init__(self, backends: list[str]) -> None:
         self._backends = [(urlsplit(b).hostname or "127.0.0.1", urlsplit(b).port or 80) for b in backends]
         self.served = [0] * len(backends)
+        self.tool_calls: list[int] = []
         self._next = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="balancer", daemon=True)
@@ -46,21 +50,27 @@ class RoundRobinBalancer:
     ) -> None:
         async def stop() -> None:
             if self._server is not None:
-                self._server.close()
-                await self._server.wait_closed()
-            # Requests still being answered (a stream a host left open) end with the balancer.
+                self._server.close()  # no new connections
+            # Requests still being answered (a stream a host left open) end with the balancer,
+            # before waiting for the server (which, from Python 3.12, waits for its connections).
             for serving in self._serving:
                 serving.cancel()
             await asyncio.gather(*self._serving, return_exceptions=True)
+            if self._server is not None:
+                await self._server.wait_closed()
 
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
 
-    def _pick(self) -> tuple[str, int]:
-        index = self._next
-        self._next = (self._next + 1) % len(self._backends)
+    def _pick(self, body: bytes) -> tuple[str, int]:
+        if b'"tools/call"' in body:
+            index = (self.tool_calls[-1] + 1) % len(self._backends) if self.tool_calls else 0
+            self.tool_calls.append(index)
+        else:
+            index = self._next
+            self._next = (self._next + 1) % len(self._backends)
         self.served[index] += 1
         return self._backends[index]
 
@@ -75,6 +85,9 @@ class RoundRobinBalancer:
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 return  # the host closed a connection it kept
             request_line, *fields = head.decode("latin-1").rstrip("\r\n").split("\r\n")
+            if not all(":" in field for field in fields):
+                writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                return
             names = [field.split(":", 1)[0].strip().lower() for field in fields]
             if "transfer-encoding" in names:
                 writer.write(b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n")
@@ -83,7 +96,7 @@ class RoundRobinBalancer:
             length = int(header.get("content-length", "0"))
             body = await reader.readexactly(length)
             kept = [f for f, n in zip(fields, names, strict=True) if n not in HOP_BY_HOP]
-            answer, upstream = await asyncio.open_connection(*self._pick())
+            answer, upstream = await asyncio.open_connection(*self._pick(body))
             sent = "\r\n".join([request_line, *kept, "Connection: close"]) + "\r\n\r\n"
             upstream.write(sent.encode("latin-1") + body)
             await upstream.drain()

@@ -16,6 +16,7 @@ and asserts what the host's model reads. A new deployment adds its section here.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
@@ -86,12 +87,13 @@ async def replica_hosts(replicas: Replicas) -> AsyncIterator[Hosts]:
 @pytest.mark.parametrize("host_name", REPLICA_HOSTS)
 async def test_replica_cell(replicas: Replicas, replica_hosts: Hosts, host_name: str, kind: str) -> None:
     host = await replica_hosts.get(host_name)
-    before = list(replicas.balancer.served)
+    before = len(replicas.balancer.tool_calls)
     await KINDS[kind](host, replicas.world, f"replicas.{host_name}.{kind}")
-    during = [after - was for after, was in zip(replicas.balancer.served, before, strict=True)]
-    # Requests alternate: from two on, the cell's work met both replicas.
-    if sum(during) >= 2:
-        assert all(during), during
+    # Each call went to the replica the call before it did not: every step of the work after the
+    # first met a replica that had not seen the step before it.
+    calls = replicas.balancer.tool_calls[before:]
+    assert calls, "the cell's calls went through the balancer"
+    assert all(one != other for one, other in itertools.pairwise(calls)), calls
 
 
 # -- a pool of browsers behind the local server ----------------------------------------------------

@@ -7,6 +7,7 @@ initialize handshake (requests on the connection, and the completion notice) and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -28,11 +29,11 @@ from playwright.async_api import Browser
 from mcp_server import MCPSettings, build_server
 from smooth_agents import AsyncSmoothClient, PollSettings
 from smooth_agents.agent_tools import ToolRuntime, ToolSettings, handoff
-from smooth_agents.local import create_app
+from smooth_agents.local import ThreadedServer, create_app
 from smooth_agents.protocol import live_view_link
 from tests.faults import EVENT, Fault, FaultInjector, RefusedAfterTaking
 from tests.helpers import API_KEY, AppServer, LoginSite, SiteServer, make_settings
-from tests.person import hand_back, person_browser, sign_in_and_hand_back
+from tests.person import done_over_the_socket, hand_back, person_browser, sign_in_and_hand_back
 from tests.reading import part_in_text, read_on_arguments
 from tests.redis_server import redis_server
 
@@ -484,6 +485,42 @@ async def test_without_a_done_button_a_person_told_through_one_replica_is_done_t
         assert third.structured_content["status"] == "waiting for the person", third.content
         await call(via_b, "smooth_session_close", {"session_id": session_id})
     injector.clear()
+
+
+async def test_a_hand_over_whose_call_was_cut_off_is_waited_for_through_another_replica(
+    local_server: ThreadedServer, redis_url: str, site: SiteServer
+) -> None:
+    """Replicas sharing a store: the person accepted through one replica's host, then that call was
+    cut off (the host gave up); the next call, through the other replica, waits for that same
+    hand-over instead of handing the browser over a second time."""
+    tools = ToolSettings(wait_seconds=20, content_budget=4000)
+    host = Host(url=answering("accept"))
+    async with (
+        AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url) as client_a,
+        AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url) as client_b,
+        host.client(
+            build_server(MCPSettings(tools=tools, state_url=redis_url), client=client_a)[0], {}
+        ) as via_a,
+        Client(build_server(MCPSettings(tools=tools, state_url=redis_url), client=client_b)[0]) as via_b,
+    ):
+        session_id, live_url = await open_login(via_a, site)
+        handoff = {"session_id": session_id, "message": SIGN_IN}
+        cut = asyncio.create_task(call(via_a, "smooth_session_handoff", handoff))
+        for _ in range(600):  # until the person was asked: the hand-over is pending
+            if host.asked or cut.done():
+                break
+            await asyncio.sleep(0.05)
+        assert host.asked, cut
+        cut.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await cut
+        waiting = asyncio.create_task(call(via_b, "smooth_session_handoff", handoff))
+        await done_over_the_socket(live_view_link(live_url, interactive=True))
+        back = await asyncio.wait_for(waiting, 60)
+        assert back.structured_content is not None
+        assert back.structured_content["status"] == "handed back", back.content
+        assert back.structured_content["title"] == "Sign in | Login Site"
+        await call(via_b, "smooth_session_close", {"session_id": session_id})
 
 
 def test_the_result_schema_is_what_the_text_says() -> None:

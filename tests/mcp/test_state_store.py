@@ -229,7 +229,8 @@ async def test_a_hand_over_told_through_one_replica_is_waited_for_and_read_once_
         # Read once: the replica that started it (which still holds it) asks the person anew.
         again = await ok(a, ANN, "smooth_session_handoff", handoff)
         assert again["status"] == "waiting for the person", again
-        # The next call, on the other replica, waits for this one while the person has the browser.
+        # The next call, on the other replica, gives this one, whether the person is done before it
+        # looks or after (the first case alone is ordered above).
         waiting = asyncio.create_task(ok(b, ANN, "smooth_session_handoff", handoff))
         await done_over_the_socket(again["link"])
         second = await asyncio.wait_for(waiting, 60)
