@@ -138,7 +138,8 @@ class LiveHub:
         if self.feed is not None:
             with contextlib.suppress(PlaywrightError):
                 self.feed.browser.context.remove_listener("page", self._on_new_tab)
-                for page in self.feed.browser.context.pages:
+            for page in self.feed.browser.context.pages:
+                with contextlib.suppress(PlaywrightError):
                     page.remove_listener("framenavigated", self._on_navigated)
             await self.feed.stop()
         self.feed = None
