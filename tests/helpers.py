@@ -28,6 +28,17 @@ from smooth_agents.local.server import free_port
 
 SITE_DIR = Path(__file__).parent / "site"
 DEMO_DIR = Path(__file__).parent.parent / "smooth_agents" / "local" / "demo_site"
+# The demo site's pages as a map of it lists them (its listing has three numbered pages).
+DEMO_PAGES = (
+    "index.html",
+    "product.html",
+    "listing.html",
+    "article.html",
+    "table.html",
+    *(f"listing.html?page={n}" for n in (1, 2, 3)),
+)
+# A schema the demo site's product page fills (title and price).
+LAPTOP = {"type": "object", "properties": {"title": {"type": "string"}, "price": {"type": "number"}}}
 API_KEY = "sk-test-key-0123456789"
 
 

@@ -21,10 +21,9 @@ from langchain_tools import (
     SmoothToolkit,
 )
 from smooth_agents.agent_tools import BlockingToolRuntime
-from tests.helpers import SiteServer
+from tests.helpers import LAPTOP, SiteServer
 from tests.reading import part_in_text, read_on_arguments
 
-LAPTOP = {"type": "object", "properties": {"title": {"type": "string"}, "price": {"type": "number"}}}
 DEMO = ("index.html", "product.html", "listing.html", "article.html", "table.html")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.protocol import live_view_link
-from tests.helpers import API_KEY
+from tests.helpers import API_KEY, DEMO_PAGES, LAPTOP
 from tests.matrix.hosts import Host, Seen
 from tests.matrix.world import World
 from tests.person import hand_back
@@ -22,7 +22,6 @@ PRODUCT = {
     "properties": {"name": {"type": "string"}, "price": {"type": "number"}},
     "required": ["name", "price"],
 }
-LAPTOP = {"type": "object", "properties": {"title": {"type": "string"}, "price": {"type": "number"}}}
 # Hosts whose handoff call itself waits for the person (the LangChain callback tells them), where
 # the others answer at once with the link and wait on the next call.
 HANDOFF_WAITS = {"toolkit-agent"}
@@ -125,17 +124,6 @@ async def failing_page(host: Host, made: World, cell: str) -> None:
     assert seen.is_error, seen.text
     assert "127.0.0.1:9" in seen.text, seen.text
     assert "ERR_CONNECTION_REFUSED" in seen.text or "could not" in seen.text.lower(), seen.text
-
-
-# The demo site's pages as a map of it lists them (its listing has three numbered pages).
-DEMO_PAGES = (
-    "index.html",
-    "product.html",
-    "listing.html",
-    "article.html",
-    "table.html",
-    *(f"listing.html?page={n}" for n in (1, 2, 3)),
-)
 
 
 async def site_map(host: Host, made: World, cell: str) -> None:

@@ -19,20 +19,10 @@ from smooth_agents.agent_tools import ToolFailure, ToolRuntime
 from smooth_agents.agent_tools.crawl import CRAWL
 from smooth_agents.agent_tools.tasks import TASK_STATUS
 from tests.crawl_site import CrawlSite
-from tests.helpers import SiteServer
+from tests.helpers import DEMO_PAGES, LAPTOP, SiteServer
 from tests.reading import part_in_text, read_on_arguments
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
-LAPTOP = {"type": "object", "properties": {"title": {"type": "string"}, "price": {"type": "number"}}}
-# The demo site's pages (its listing has three numbered pages besides itself).
-DEMO_PAGES = (
-    "index.html",
-    "product.html",
-    "listing.html",
-    "article.html",
-    "table.html",
-    *(f"listing.html?page={n}" for n in (1, 2, 3)),
-)
 
 
 @pytest.fixture(scope="module")
