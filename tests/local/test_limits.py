@@ -69,11 +69,15 @@ def test_tasks_past_the_maximum_duration_fail(duration_limited: httpx2.Client) -
 
 
 def _chromium_children(pid: int) -> list[psutil.Process]:
-    return [
-        p
-        for p in psutil.Process(pid).children(recursive=True)
-        if "chrom" in (p.name() + " ".join(p.cmdline()))
-    ]
+    browsers = []
+    for process in psutil.Process(pid).children(recursive=True):
+        try:
+            command = process.name() + " ".join(process.cmdline())
+        except psutil.NoSuchProcess:  # includes a zombie: a helper that already exited
+            continue
+        if "chrom" in command:
+            browsers.append(process)
+    return browsers
 
 
 @contextlib.contextmanager
