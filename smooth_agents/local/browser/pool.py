@@ -424,10 +424,7 @@ class BrowserPool:
         except Exception as exc:
             if member.generation != generation:
                 return ""  # taken out meanwhile (a disconnect): already handled
-            browser = member.browser
-            if "has been closed" in str(exc) or (browser is not None and not browser.is_connected()):
-                # The browser's end, met by the check before its "disconnected" event came: the
-                # same reason either way, whichever of the two is seen first.
+            if _is_its_end(exc, member.browser):
                 return DISCONNECTED
             return _said(exc)
         log.debug("%s answered in %.0f ms", member.endpoint.name, (time.monotonic() - started) * 1000)
@@ -479,10 +476,14 @@ class BrowserPool:
             member.pending += 1
             try:
                 context = await browser.new_context(**options)
-            except PlaywrightError:
-                if member.generation == generation:
+            except PlaywrightError as exc:
+                if member.generation == generation and not _is_its_end(exc, browser):
                     raise  # the browser is fine: the options were refused
-                tried.add(member)  # taken out while the context opened: another one
+                # Taken out while the context opened, or it ended before its "disconnected" event
+                # came: either way another browser.
+                if member.generation == generation:
+                    self._take_out(member, DISCONNECTED)
+                tried.add(member)
                 continue
             finally:
                 member.pending -= 1
@@ -512,6 +513,12 @@ async def _close_quietly(browser: Browser | None) -> None:
     if browser is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(browser.close(), 10)
+
+
+def _is_its_end(exc: BaseException, browser: Browser | None) -> bool:
+    """Whether ``exc`` is a browser's end met by a call before its "disconnected" event came:
+    it then counts as that event, whichever of the two is seen first."""
+    return "has been closed" in str(exc) or (browser is not None and not browser.is_connected())
 
 
 def _said(exc: BaseException) -> str:
