@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from smooth_agents.local import LocalServerSettings
-from smooth_agents.local.server import free_port
+from smooth_agents.local.server import bound_socket
 
 SITE_DIR = Path(__file__).parent / "site"
 DEMO_DIR = Path(__file__).parent.parent / "smooth_agents" / "local" / "demo_site"
@@ -218,11 +218,10 @@ class SiteServer:
                 Mount("/", StaticFiles(directory=SITE_DIR)),
             ]
         )
-        self.port = free_port()
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error")
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._socket = bound_socket()
+        self.port = self._socket.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+        self._thread = threading.Thread(target=self._server.run, args=([self._socket],), daemon=True)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
@@ -230,6 +229,7 @@ class SiteServer:
     def __enter__(self) -> SiteServer:
         self._thread.start()
         while not self._server.started:
+            assert self._thread.is_alive(), "the test site stopped while starting"
             time.sleep(0.01)
         return self
 
@@ -290,10 +290,10 @@ class AppServer:
     """Any ASGI app on a loopback port, served by uvicorn (lifespan on) on a thread."""
 
     def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._socket = bound_socket()
+        self.port = self._socket.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on"))
+        self._thread = threading.Thread(target=self._server.run, args=([self._socket],), daemon=True)
 
     @property
     def base_url(self) -> str:

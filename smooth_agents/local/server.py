@@ -29,10 +29,26 @@ EMBEDDED_HOST = "smooth-local.invalid"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port free now, for a server in another process (which binds it later: something else
+    may take it meanwhile). A server in this process binds ``bound_socket()`` instead."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A socket bound to ``host:port`` (a free port when 0), for uvicorn's ``serve(sockets=...)``:
+    the port is held from the moment it is chosen, so nothing can take it before the server
+    listens."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds its own
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class _GuestServer(uvicorn.Server):
@@ -87,13 +103,13 @@ class EmbeddedServer:
     async def __aenter__(self) -> EmbeddedServer:
         await self.runtime.start()
         if self._live_view:
-            port = free_port()
-            self.settings.public_url = f"http://127.0.0.1:{port}"
-            config = uvicorn.Config(
-                self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-            )
+            sock = bound_socket()
+            self.settings.public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
             self._listener = _GuestServer(config)
-            self._listening = asyncio.create_task(self._listener.serve(), name="smooth-embedded-live-view")
+            self._listening = asyncio.create_task(
+                self._listener.serve(sockets=[sock]), name="smooth-embedded-live-view"
+            )
         log.info("embedded local server ready")
         return self
 
@@ -123,14 +139,13 @@ class ThreadedServer:
         *,
         agent_selector: AgentSelector | None = None,
     ) -> None:
-        # A copy (the caller's settings are never written to), with the free port chosen.
-        settings = dataclasses.replace(settings, port=settings.port or free_port(settings.host))
+        # The port is held from here (a free one when the settings say 0), and the settings are a
+        # copy that names it (the caller's are never written to).
+        self._socket = bound_socket(settings.host, settings.port)
+        settings = dataclasses.replace(settings, port=self._socket.getsockname()[1])
         self.settings = settings
         self.app = create_app(settings, agent_selector=agent_selector)
-        config = uvicorn.Config(
-            self.app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
-        )
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
         self._thread = threading.Thread(target=self._serve, name="smooth-local-server", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -151,9 +166,10 @@ class ThreadedServer:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         try:
-            self.loop.run_until_complete(self._server.serve())
+            self.loop.run_until_complete(self._server.serve(sockets=[self._socket]))
         finally:
             self.loop.close()
+            self._socket.close()
 
     def start(self, timeout: float = 30.0) -> ThreadedServer:
         self._thread.start()
@@ -174,7 +190,10 @@ class ThreadedServer:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        else:
+            self._socket.close()  # never served (uvicorn closes the sockets it served)
 
     def __enter__(self) -> ThreadedServer:
         return self.start()
