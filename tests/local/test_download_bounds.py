@@ -115,9 +115,10 @@ def test_a_large_streamed_download_is_cut_off_while_it_arrives(
         api,
         site,
         fetch(big),
+        {"action": "wait_for_downloads", "count": 1},
         {"action": "sleep", "seconds": 1.5},
         fetch("/download/report.csv"),  # the task goes on: a small one after it is kept
-        {"action": "sleep", "seconds": 0.5},
+        {"action": "wait_for_downloads", "count": 2},
     )
     print(f"largest file on disk while {BIG:,} bytes were offered against {LIMIT:,}: {disk.peak:,}")
     events = {e["file"]: e for e in download_events(task)}
@@ -137,7 +138,7 @@ def test_downloads_in_flight_share_the_bound(
     # (64 KiB every 50 ms: both arrive for over half a second).
     first = "/download/first.bin?bytes=900000&pace=0.05"
     second = "/download/second.bin?bytes=900000&pace=0.05"
-    task = run(bounded[0], site, fetch(first), fetch(second), {"action": "sleep", "seconds": 1.5})
+    task = run(bounded[0], site, fetch(first), fetch(second), {"action": "wait_for_downloads", "count": 2})
     events = {e["file"]: e for e in download_events(task)}
     assert events["first.bin"]["saved"] is True
     assert events["first.bin"]["bytes"] == 900_000
@@ -201,8 +202,8 @@ def test_downloaded_names_are_safe_in_the_zip(
 ) -> None:
     names = ["CON", "nul.txt", "COM1", "trailing.", "Report.csv", "report.csv", "a:b*c.txt"]
     steps: list[dict[str, Any]] = []
-    for name in names:
-        steps += [fetch("/download/" + quote(name)), {"action": "sleep", "seconds": 0.3}]
+    for started, name in enumerate(names, 1):  # one after another: their names in this order
+        steps += [fetch("/download/" + quote(name)), {"action": "wait_for_downloads", "count": started}]
     task = run(bounded[0], site, *steps)
     saved = [e for e in download_events(task) if e["saved"]]
     assert len(saved) == len(names), download_events(task)

@@ -127,7 +127,7 @@ def test_downloads_past_the_bound_are_refused_and_said(client: httpx2.Client, si
             download("#stream"),
             {"action": "sleep", "seconds": 1},
             download("#notes"),
-            {"action": "sleep", "seconds": 0.5},  # a download must start before the task ends
+            {"action": "wait_for_downloads", "count": 4},  # started before the task ends
             {"action": "return", "output": "ok"},
         ),
         enable_recording=False,
@@ -144,6 +144,23 @@ def test_downloads_past_the_bound_are_refused_and_said(client: httpx2.Client, si
         assert sorted(archive.namelist()) == ["notes.txt", "report.csv"]
 
 
+def test_a_script_waiting_for_downloads_that_never_start_fails_saying_so(
+    client: httpx2.Client, site: SiteServer
+) -> None:
+    task_id = submit(
+        client,
+        script(
+            {"action": "goto", "url": site.url("files/index.html")},
+            download("#report"),
+            {"action": "wait_for_downloads", "count": 2, "seconds": 1},
+        ),
+        enable_recording=False,
+    )
+    task = finished(client, task_id)
+    assert task["status"] == "failed"
+    assert "1 of 2 downloads started within 1 s" in str(task["output"]), task["output"]
+
+
 def test_a_full_task_refuses_later_downloads_and_screenshots(tmp_path: Path, site: SiteServer) -> None:
     with (
         ThreadedServer(make_settings(tmp_path, max_download_bytes=20)) as server,
@@ -154,9 +171,9 @@ def test_a_full_task_refuses_later_downloads_and_screenshots(tmp_path: Path, sit
             script(
                 {"action": "goto", "url": site.url("files/index.html")},
                 click("#report"),  # 16 bytes: kept
-                {"action": "sleep", "seconds": 0.5},
+                {"action": "wait_for_downloads", "count": 1},  # a click after would cancel it
                 click("#notes"),  # 15 more: past the bound
-                {"action": "sleep", "seconds": 0.5},
+                {"action": "wait_for_downloads", "count": 2},
                 {"action": "screenshot", "on_error": "continue"},
                 {"action": "return", "from": "last"},
             ),
@@ -272,7 +289,7 @@ def test_files_are_deleted_with_the_task(tmp_path: Path, site: SiteServer) -> No
             script(
                 {"action": "goto", "url": site.url("files/index.html")},
                 click("#report"),
-                {"action": "sleep", "seconds": 0.5},
+                {"action": "wait_for_downloads", "count": 1},
                 {"action": "return", "output": "ok"},
             ),
         )
@@ -341,7 +358,7 @@ async def test_the_official_sdk_reads_the_links(server: ThreadedServer, site: Si
             script(
                 {"action": "goto", "url": site.url("files/index.html")},
                 click("#notes"),
-                {"action": "sleep", "seconds": 0.5},
+                {"action": "wait_for_downloads", "count": 1},
                 {"action": "return", "output": "ok"},
             ),
             additional_tools={"screenshot": None},

@@ -66,7 +66,10 @@ class ScriptedAgent:
     Actions: ``goto`` {url}, ``evaluate_js`` {js, args}, ``extract`` {schema, prompt}, ``read``,
     ``tool`` {name, input} (a custom tool call), ``attach_files`` {selector, file_ids},
     ``screenshot`` {full_page} and ``print_page`` (additional tools the task enabled),
-    ``sleep`` {seconds}, ``fail`` {message}, ``return`` {output} (or ``{"from": "last"}`` /
+    ``sleep`` {seconds}, ``wait_for_downloads`` {count, seconds} (until the task's pages have
+    started ``count`` downloads; failing after ``seconds``, 30 by default: a download's start comes
+    some time after the click, and a task that ended first would not keep it),
+    ``fail`` {message}, ``return`` {output} (or ``{"from": "last"}`` /
     ``{"from": "all"}``). Without a ``return`` the output is the last step's result. A step with
     ``"on_error": "continue"`` records a failed tool call's message as its result and goes on.
     In a ``tool`` step's input, the value ``"$last"`` stands for the previous step's result.
@@ -129,12 +132,27 @@ class ScriptedAgent:
         if action == "sleep":
             await asyncio.sleep(float(step.get("seconds", 0)))
             return None
+        if action == "wait_for_downloads":
+            return await _downloads_started(context, int(step["count"]), float(step.get("seconds", 30)))
         if action == "fail":
             raise AgentError(str(step.get("message", "The script asked to fail.")))
         raise AgentError(
             f"Unknown script action {action!r}; use goto, evaluate_js, extract, read, tool, "
-            "attach_files, screenshot, print_page, sleep, fail or return."
+            "attach_files, screenshot, print_page, sleep, wait_for_downloads, fail or return."
         )
+
+
+async def _downloads_started(context: AgentContext, count: int, seconds: float) -> int:
+    """The number of downloads started, once it reaches ``count`` within ``seconds``."""
+    files = context.task_files
+    if files is None:
+        raise AgentError("This task keeps no downloads, so none can be waited for.")
+    deadline = asyncio.get_running_loop().time() + seconds
+    while files.started < count:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AgentError(f"{files.started} of {count} downloads started within {seconds:g} s.")
+        await asyncio.sleep(0.02)
+    return files.started
 
 
 def _with_last(tool_input: Mapping[str, Any], results: list[Any]) -> dict[str, Any]:

@@ -109,6 +109,11 @@ class TaskFiles:
         self._watcher: asyncio.Task[None] | None = None
 
     @property
+    def started(self) -> int:
+        """How many downloads the task's pages have started so far (kept, refused or arriving)."""
+        return self._count
+
+    @property
     def downloads_dir(self) -> Path:
         return self.root / "downloads"
 
