@@ -238,6 +238,15 @@ class SiteServer:
         self._thread.join(10)
 
 
+# What upload.html shows of the files chosen in its file input, once it has read them (the page
+# reads each file's text before it says so, some time after the choice).
+FILES_CHOSEN_JS = (
+    "new Promise(r => { const t = () => {"
+    " const s = document.getElementById('chosen').textContent;"
+    " s === 'nothing chosen' ? setTimeout(t, 20) : r(s) }; t() })"
+)
+
+
 class LoginSite:
     """A site with a login, as most sites have one: the form (``/login/index.html``, a static page)
     posts to ``/login/session``, which sets an HttpOnly session cookie and sends the browser to

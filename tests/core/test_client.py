@@ -26,7 +26,7 @@ from smooth_agents import (
     UnprocessableEntityError,
 )
 from smooth_agents.local import ThreadedServer
-from tests.helpers import API_KEY, SiteServer
+from tests.helpers import API_KEY, FILES_CHOSEN_JS, SiteServer
 
 
 class Product(BaseModel):
@@ -207,8 +207,7 @@ async def test_files_from_path_file_object_and_bytes(
     steps = script(
         {"action": "goto", "url": site.url("upload.html")},
         {"action": "attach_files", "selector": "#doc", "file_ids": [from_path.id]},
-        {"action": "sleep", "seconds": 0.2},
-        {"action": "evaluate_js", "js": "document.getElementById('chosen').textContent"},
+        {"action": "evaluate_js", "js": FILES_CHOSEN_JS},
     )
     result = await (await client.run(steps, files=[from_path.id])).result(timeout=30)
     assert result.output == "notes.txt:from a path"

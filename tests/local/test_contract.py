@@ -10,6 +10,7 @@ import httpx2
 import pytest
 
 from smooth_agents.local import ThreadedServer
+from tests.chromium_nodes import wait_until
 from tests.helpers import API_KEY, SiteServer, act, open_session
 
 
@@ -272,14 +273,19 @@ def test_a_retried_action_post_runs_the_action_once(api: httpx2.Client) -> None:
     api.delete(f"/task/{task_id}")
 
 
-def test_listing_tasks_does_not_end_a_graceful_close_early(api: httpx2.Client) -> None:
+def test_listing_tasks_does_not_end_a_graceful_close_early(
+    api: httpx2.Client, local_server: ThreadedServer
+) -> None:
     session = open_session(api, enable_recording=False)  # its close is quick: no video to save
     task_id = session["id"]
     sent = api.post(f"/task/{task_id}/event", json={"name": "session_action", "payload": {"name": "close"}})
     event_id = sent.json()["r"]["id"]
     import time
 
-    time.sleep(0.5)  # the close has run; its result waits for the session's own poll
+    # The close has run once its result is among the task's events (read in the server, which
+    # delivers nothing); that result then waits for the session's own poll.
+    task = local_server.runtime.get(task_id)
+    wait_until(lambda: any(e.id == event_id for e in task.events), 30, "the close's result")
     api.get("/task")  # a list carries no events: it must not count as delivery
     assert api.get(f"/task/{task_id}", params={"event_t": 10**15}).json()["r"]["status"] == "running"
     body = api.get(f"/task/{task_id}", params={"event_t": 0}).json()["r"]

@@ -184,10 +184,11 @@ async def test_embedded_server_in_process(site: SiteServer, tmp_path: Path) -> N
                 },
             )
             event_id = sent.json()["r"]["id"]
-            for _ in range(500):
-                events = (await client.get(f"/task/{task_id}", params={"event_t": 0})).json()["r"]["events"]
-                if events:
-                    break
+            deadline = time.monotonic() + 30
+            while not (
+                events := (await client.get(f"/task/{task_id}", params={"event_t": 0})).json()["r"]["events"]
+            ):
+                assert time.monotonic() < deadline, "no answer to the action within 30 s"
                 await asyncio.sleep(0.01)
             assert events[0]["id"] == event_id
             assert events[0]["payload"]["output"]["output"] == "/demo/index.html"
@@ -241,9 +242,11 @@ class _SlowToStop:
     runner closing its browser does): whoever stops it waits for it meanwhile."""
 
     def __init__(self) -> None:
+        self.started = asyncio.Event()
         self.released = asyncio.Event()
 
     async def run(self, context: Any) -> Any:
+        self.started.set()
         try:
             await asyncio.sleep(3600)
         finally:
@@ -257,11 +260,15 @@ async def test_shutdown_while_the_reaper_is_stopping_a_task_ends(tmp_path: Path)
     from smooth_agents.local import LocalRuntime
 
     agent = _SlowToStop()
-    runtime = LocalRuntime(make_settings(tmp_path, max_task_duration=0.5), agent_selector=lambda _: agent)
+    runtime = LocalRuntime(make_settings(tmp_path, max_task_duration=60), agent_selector=lambda _: agent)
     await runtime.start()
     closing: asyncio.Task[None] | None = None
     try:
         task = await runtime.submit(runtime.parse_task_request({"task": "wait"}))
+        # Past its maximum duration only once its agent runs (the reaper would otherwise stop it
+        # while its browser still opens, and the agent slow to stop would never be met).
+        await asyncio.wait_for(agent.started.wait(), 60)
+        task.created_at -= 120
         for _ in range(100):  # the reaper marks the task failed, then waits for its runner
             if not task.active:
                 break

@@ -9,7 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.helpers import SiteServer, act, open_session, wait_for_status
+from tests.helpers import FILES_CHOSEN_JS, SiteServer, act, open_session, wait_for_status
 
 
 def submit(api: httpx2.Client, **fields: Any) -> dict[str, Any]:
@@ -217,8 +217,7 @@ def test_uploaded_files_are_usable_by_tasks(api: httpx2.Client, site: SiteServer
     steps = script(
         {"action": "goto", "url": site.url("upload.html")},
         {"action": "attach_files", "selector": "#doc"},
-        {"action": "sleep", "seconds": 0.2},
-        {"action": "evaluate_js", "js": "document.getElementById('chosen').textContent"},
+        {"action": "evaluate_js", "js": FILES_CHOSEN_JS},
     )
     done = wait_for_status(api, submit(api, task=steps, files=[file_id])["id"])
     assert done["status"] == "done", done

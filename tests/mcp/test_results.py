@@ -18,7 +18,7 @@ from mcp_server import MCPSettings, build_server
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.agent_tools import ToolRuntime, ToolSettings
 from smooth_agents.agent_tools.cutting import compact_json, text_form
-from tests.helpers import SiteServer
+from tests.helpers import FILES_CHOSEN_JS, SiteServer
 from tests.reading import part_in_text, read_on_arguments
 
 BUDGET = 20_000
@@ -246,12 +246,9 @@ async def test_uploaded_files_reach_a_file_input(
                 "smooth_session_evaluate_js",
                 {"session_id": sid, "code": "document.getElementById('doc').click()"},
             )
-            code = (
-                "new Promise(r => { const t = () => {"
-                " const s = document.getElementById('chosen').textContent;"
-                " s === 'nothing chosen' ? setTimeout(t, 20) : r(s) }; t() })"
+            _, chosen = await ok(
+                mcp, "smooth_session_evaluate_js", {"session_id": sid, "code": FILES_CHOSEN_JS}
             )
-            _, chosen = await ok(mcp, "smooth_session_evaluate_js", {"session_id": sid, "code": code})
             assert chosen["result"] == "cv.txt:my curriculum vitae"
         finally:
             await ok(mcp, "smooth_session_close", {"session_id": sid})
