@@ -25,7 +25,7 @@ from .custom_tools import CustomTool, ToolFunction, as_custom_tool
 from .errors import APIError, NotFoundError, SmoothError
 from .hand_over import DEFAULT_TIMEOUT_SECONDS as DEFAULT_HANDOFF_SECONDS
 from .handles import AsyncTaskHandle, schema_of
-from .http import HttpCore, api_path
+from .http import HttpCore, Reply, api_path
 from .models import Extension, Profile, Task, UploadedFile, parse_answer
 from .pacing import Pacing, PollSettings
 from .person import Person, PersonTools
@@ -320,7 +320,7 @@ class AsyncSmoothClient:
             "extensions": list(extensions) if extensions else None,
         }
         http = await self._connect()
-        submitted = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
+        submitted = await self._create(http, body)
         poller = self._poller(http, submitted.id, submitted, tools, final_kind="task")
         handle = AsyncTaskHandle(http, poller, submitted, response_model, person_tools=reach)
         if reach is not None:
@@ -328,6 +328,26 @@ class AsyncSmoothClient:
         self._track(handle, poller)
         poller.kick()
         return handle
+
+    async def _create(self, http: HttpCore, body: Mapping[str, Any]) -> Task:
+        """POST /task. A caller cancelled while it is under way holds no handle, yet the task or
+        session may already exist remotely, where it would run on with nobody to end it: its
+        answer is still read and that task cancelled before the cancellation goes on."""
+        creating = asyncio.ensure_future(http.request("POST", "/task", json=body))
+        try:
+            reply = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._cancel_created(creating))
+            raise
+        return parse_answer(Task, reply.value, "POST /task")
+
+    async def _cancel_created(self, creating: asyncio.Future[Reply]) -> None:
+        try:
+            created = parse_answer(Task, (await creating).value, "POST /task")
+        except Exception:  # the caller was cancelled: a failure here is no longer theirs
+            return  # not created (or no answer said so): nothing to end
+        with suppress(SmoothError):
+            await self.cancel_task(created.id)
 
     def task(self, task_id: str) -> AsyncTaskHandle:
         """A handle on an existing task (for example one started by another process)."""
@@ -411,7 +431,7 @@ class AsyncSmoothClient:
     ) -> AsyncSession:
         body = {**options, "custom_tools": [t.signature() for t in tools] or None}
         http = await self._connect()
-        opened = parse_answer(Task, (await http.request("POST", "/task", json=body)).value, "POST /task")
+        opened = await self._create(http, body)
         poller = self._poller(http, opened.id, opened, tools, final_kind="session_end")
         session = AsyncSession(http, poller, opened, action_timeout=self._action_timeout)
         self._track(session, poller)

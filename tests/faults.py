@@ -39,6 +39,7 @@ class Fault:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    hold_answer: float = 0.0  # the request reaches the app; its answer is held this long
     rewrite: BodyRewrite | None = None
     after: int = 0  # matching requests let through untouched before the fault applies
     hits: int = 0
@@ -97,6 +98,9 @@ class FaultInjector:
         if fault.rewrite is not None:
             await self._rewritten(scope, receive, send, method, path, fault.rewrite)
             return
+        if fault.hold_answer:
+            await self._forward(scope, receive, _held(send, fault.hold_answer), method, path)
+            return
         await self._forward(scope, receive, send, method, path)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, method: str, path: str) -> None:
@@ -127,6 +131,15 @@ class FaultInjector:
         self.seen.append((method, path, start["status"]))
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _held(send: Send, seconds: float) -> Send:
+    async def held(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(seconds)
+        await send(message)
+
+    return held
 
 
 def duplicate_events(body: Any) -> Any:

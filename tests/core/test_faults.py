@@ -6,6 +6,7 @@ client's transport is a real HTTP transport wrapped to drop connections on deman
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -30,7 +31,7 @@ from tests.faults import (
     same_timestamp,
     script,
 )
-from tests.helpers import SiteServer
+from tests.helpers import SiteServer, eventually
 
 
 @pytest.fixture
@@ -260,3 +261,30 @@ async def test_a_tool_answer_that_cannot_be_sent_fails_the_waiter_loudly(
     assert time.monotonic() - started < 10  # give_up_after is 1 s here: no hang until the timeout
     assert calls == [5]
     await client.cancel_task(handle.id)
+
+
+@pytest.mark.parametrize("kind", ["task", "session"])
+async def test_a_start_cancelled_before_its_answer_cancels_what_it_created(
+    client: AsyncSmoothClient, injector: FaultInjector, kind: str
+) -> None:
+    # The task exists on the server once the POST arrives; the caller, cancelled before the answer
+    # comes, never holds its id: the client ends it, else it would run on with nobody to stop it.
+    injector.add(Fault("POST", r"/api/v1/task", hold_answer=1.0))
+    before = {t.id for t in await client.list_tasks()}
+
+    async def start() -> object:
+        if kind == "task":
+            return await client.run(script({"action": "sleep", "seconds": 60}))
+        return await client.session()
+
+    starting = asyncio.create_task(start())
+
+    async def created() -> set[str]:
+        return {t.id for t in await client.list_tasks()} - before
+
+    (task_id,) = await eventually(created, 30, "the task created")
+    assert not starting.done()  # its answer is still held
+    starting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    assert (await client.get_task(task_id)).status == "cancelled"
