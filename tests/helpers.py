@@ -10,9 +10,9 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qs
 
 import httpx2
@@ -25,6 +25,8 @@ from starlette.staticfiles import StaticFiles
 
 from smooth_agents.local import LocalServerSettings
 from smooth_agents.local.server import bound_socket
+
+T = TypeVar("T")
 
 SITE_DIR = Path(__file__).parent / "site"
 DEMO_DIR = Path(__file__).parent.parent / "smooth_agents" / "local" / "demo_site"
@@ -343,6 +345,15 @@ def server_with(tmp: Path, **settings: Any) -> Iterator[httpx2.Client]:
         httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as client,
     ):
         yield client
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], timeout: float, what: str) -> T:
+    """``probe()``'s first truthy value, asked again until ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not (value := await probe()):
+        assert time.monotonic() < deadline, f"{what} within {timeout} s"
+        await asyncio.sleep(0.02)
+    return value
 
 
 def wait_for_event(api: httpx2.Client, task_id: str, event_id: str, timeout: float = 20) -> dict[str, Any]:

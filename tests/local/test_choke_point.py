@@ -264,8 +264,10 @@ async def test_allowed_pages_sockets_and_downloads_pass_the_proxy(
         download = "(u) => { const a = document.createElement('a'); a.href = u; a.download = ''; a.click() }"
         await session.evaluate_js(download, site.url("download/report.txt"))
         assert task.files is not None
-        deadline = time.monotonic() + 10
-        while not (task.files.downloads_dir / "report.txt").exists() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        # Kept once the task says so (the file is there, but not whole, while it arrives).
+        while not [e for e in task.events if e.name == "download" and e.payload.get("saved")]:
+            assert time.monotonic() < deadline, [e.payload for e in task.events if e.name == "download"]
             await asyncio.sleep(0.05)
         assert (task.files.downloads_dir / "report.txt").read_text() == "file report.txt\n"
         # Nothing of the site was refused (Chromium's own calls to Google's hosts are).

@@ -313,9 +313,12 @@ async def test_a_client_that_cannot_elicit_gets_the_link_and_waits_on_the_next_c
         assert "smooth_session_handoff" in text_of(busy)
         # The next call waits for the person (it sends no second hand-over), and says so meanwhile.
         reports: list[str] = []
+        told_waiting = asyncio.Event()
 
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             reports.append(message or "")
+            if "waiting for the person" in (message or ""):
+                told_waiting.set()
 
         waiting = asyncio.create_task(
             mcp.call_tool(
@@ -324,11 +327,10 @@ async def test_a_client_that_cannot_elicit_gets_the_link_and_waits_on_the_next_c
                 progress_callback=on_progress,
             )
         )
-        await asyncio.sleep(0.8)
+        await asyncio.wait_for(told_waiting.wait(), 30)  # the call is waiting, and says so
         assert not waiting.done()
         await hand_back(person, link, SIGN_IN)
         second = await asyncio.wait_for(waiting, 30)
-        assert any("waiting for the person" in report for report in reports)
         assert second.structured_content is not None
         assert second.structured_content["status"] == "handed back", second.content
         assert second.structured_content["event_id"]

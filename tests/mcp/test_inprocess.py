@@ -15,7 +15,7 @@ from mcp_types import CallToolResult, Tool
 
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.agent_tools import ALL_TOOLS, ToolRuntime
-from tests.helpers import SiteServer
+from tests.helpers import SiteServer, eventually
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
 EXPECTED_NAMES = [
@@ -249,22 +249,19 @@ async def test_cancelling_a_call_cancels_the_remote_task(
         call_task = asyncio.create_task(
             mcp.call_tool("smooth_browse", {"task": 'script:[{"action": "sleep", "seconds": 60}]'})
         )
-        started: set[str] = set()
-        for _ in range(200):
-            started = {t.id for t in await smooth_client.list_tasks()} - before
-            if started:
-                break
-            await asyncio.sleep(0.02)
-        assert len(started) == 1
+
+        async def started() -> set[str]:
+            return {t.id for t in await smooth_client.list_tasks()} - before
+
+        (task_id,) = await eventually(started, 30, "the call's task started")
         call_task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call_task
-        task_id = started.pop()
-        for _ in range(200):
-            if (await smooth_client.get_task(task_id)).status == "cancelled":
-                break
-            await asyncio.sleep(0.02)
-        assert (await smooth_client.get_task(task_id)).status == "cancelled"
+
+        async def cancelled() -> bool:
+            return (await smooth_client.get_task(task_id)).status == "cancelled"
+
+        await eventually(cancelled, 30, "the task cancelled")
 
 
 async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime]) -> None:

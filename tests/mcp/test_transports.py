@@ -26,7 +26,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.local import ThreadedServer
 from smooth_agents.local.server import free_port
-from tests.helpers import API_KEY, SiteServer
+from tests.helpers import API_KEY, SiteServer, eventually
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
 
@@ -212,23 +212,19 @@ async def test_list_extract_progress_and_cancel(
             call = asyncio.create_task(
                 mcp.call_tool("smooth_browse", {"task": 'script:[{"action": "sleep", "seconds": 60}]'})
             )
-            started: set[str] = set()
-            for _ in range(300):
-                started = {t.id for t in await smooth.list_tasks()} - before
-                if started:
-                    break
-                await asyncio.sleep(0.02)
-            assert len(started) == 1
-            await asyncio.sleep(0.2)
+
+            async def started() -> set[str]:
+                return {t.id for t in await smooth.list_tasks()} - before
+
+            (task_id,) = await eventually(started, 30, "the call's task started")
             call.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await call
-            task_id = started.pop()
-            for _ in range(300):
-                if (await smooth.get_task(task_id)).status == "cancelled":
-                    break
-                await asyncio.sleep(0.05)
-            assert (await smooth.get_task(task_id)).status == "cancelled"
+
+            async def cancelled() -> bool:
+                return (await smooth.get_task(task_id)).status == "cancelled"
+
+            await eventually(cancelled, 30, "the task cancelled")
 
 
 def test_stdio_writes_only_protocol_to_stdout(local_server: ThreadedServer, tmp_path: Path) -> None:
