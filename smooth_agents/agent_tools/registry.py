@@ -283,9 +283,10 @@ class SessionRegistry:
         self._track(session, owner, share=False)  # its claim stands: an ended one stays ended
         return session
 
-    async def close(self, session_id: str, owner: str = "") -> bool:
+    async def close(self, session_id: str, owner: str = "", *, force: bool = False) -> bool:
         """Close a session; False when it was not open (closed already, unknown, or another
-        owner's)."""
+        owner's). ``force`` ends it at once, without waiting for an action under way (and so
+        without saving its profile)."""
         await self._recall(session_id)
         if self._owner_of(session_id, owner) != owner:
             return False
@@ -298,14 +299,14 @@ class SessionRegistry:
             self.ended(session_id)
             return cancelled
         was_open = not tracked.session.closed
-        await self._close_tracked(session_id, tracked)
+        await self._close_tracked(session_id, tracked, force=force)
         return was_open
 
-    async def _close_tracked(self, session_id: str, tracked: TrackedSession) -> None:
+    async def _close_tracked(self, session_id: str, tracked: TrackedSession, *, force: bool = False) -> None:
         """Close, then forget: while the close is under way the session is still known here (and
         its owner's), so nothing can attach it or lose sight of it."""
         try:
-            await tracked.session.close()
+            await tracked.session.close(force=force)
         finally:
             if self._sessions.get(session_id) is tracked:
                 del self._sessions[session_id]

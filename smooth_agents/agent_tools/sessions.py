@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -93,8 +94,12 @@ async def session_open(context: ToolContext, args: SessionOpenInput) -> SessionO
     try:
         async with context.sessions.use(opened.id, context.owner) as session:
             landed = await session.goto(args.url)
-    except Exception:
-        await context.sessions.close(opened.id, context.owner)
+    except BaseException as failure:
+        # Not opened, as far as the caller knows (the page failed, or the call was cancelled
+        # before it answered): closed here, else it would hold a browser until its idle timeout.
+        # Cancelled, the page may still be loading: ended at once rather than after that load.
+        cancelled = isinstance(failure, asyncio.CancelledError)
+        await asyncio.shield(context.sessions.close(opened.id, context.owner, force=cancelled))
         raise
     page = _page(landed.output, args.url)
     note = http_status_note(page.status_code)

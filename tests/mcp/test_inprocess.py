@@ -264,6 +264,31 @@ async def test_cancelling_a_call_cancels_the_remote_task(
         await eventually(cancelled, 30, "the task cancelled")
 
 
+async def test_a_session_open_cancelled_while_its_page_loads_closes_the_session(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime],
+    smooth_client: AsyncSmoothClient,
+    site: SiteServer,
+) -> None:
+    # The model never learns the session's id: left open, it would hold a browser (and a place
+    # under max_sessions) until its idle timeout.
+    runtime = mcp_server[1]
+    async with Client(mcp_server[0]) as mcp:
+        opening = asyncio.create_task(mcp.call_tool("smooth_session_open", {"url": site.url("hang")}))
+
+        async def opened() -> list[str]:
+            return [t.session.id for t in runtime.sessions.open_sessions()]
+
+        (session_id,) = await eventually(opened, 30, "the session opened, its page loading")
+        opening.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await opening
+
+        async def closed() -> bool:
+            return not await opened() and (await smooth_client.get_task(session_id)).status != "running"
+
+        await eventually(closed, 30, "the session closed")
+
+
 async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime]) -> None:
     async with Client(mcp_server[0]) as mcp:
         tools = await tools_by_name(mcp)
