@@ -22,7 +22,7 @@ from smooth_agents.local.server import free_port
 from tests.helpers import API_KEY, SiteServer
 from tests.mcp.test_ownership import TOKENS, mcp_client, status_of, wait_ended
 from tests.mcp.test_results import text_of
-from tests.mcp.test_transports import http_server, server_env, start_refused
+from tests.mcp.test_transports import http_server, logs_of, server_env, start_refused
 from tests.person import done_over_the_socket
 from tests.redis_server import redis_server
 
@@ -251,8 +251,7 @@ async def test_an_unreachable_store_fails_the_call_and_keeps_its_password(
         assert "shared state store" in text_of(failed)
         process.terminate()
         process.wait(20)
-        assert process.stderr is not None
-        logs = process.stderr.read()
+        logs = logs_of(process)
     assert "did not answer" in logs
     assert "hunter2-store-secret" not in logs
     assert API_KEY not in logs

@@ -8,8 +8,10 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
@@ -121,33 +123,46 @@ def stdio_server(env: dict[str, str]) -> Iterator[StdioServer]:
         server.stop()
 
 
+# What each HTTP server started by ``http_server`` wrote (stdout and stderr, in one file: a pipe
+# nobody reads while it serves would fill and stop a server that logs much).
+_LOGS: weakref.WeakKeyDictionary[subprocess.Popen[bytes], Path] = weakref.WeakKeyDictionary()
+
+
+def logs_of(process: subprocess.Popen[bytes]) -> str:
+    """What a server started by ``http_server`` has written so far."""
+    return _LOGS[process].read_text(errors="replace")
+
+
 @contextmanager
 def http_server(
     env: dict[str, str], transport: str, *extra: str
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     command = [sys.executable, "-m", "mcp_server", "--transport", transport, "--port", str(port), *extra]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx2.get(base + "/", timeout=2)
-                break
-            except httpx2.TransportError:
-                assert process.poll() is None, process.stderr.read() if process.stderr else ""
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        yield base, process
-    finally:
-        process.terminate()
+    with tempfile.TemporaryDirectory(prefix="smooth-mcp-http-") as folder:
+        log = Path(folder) / "output.txt"
+        with log.open("wb") as output:
+            process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        _LOGS[process] = log
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(20)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx2.get(base + "/", timeout=2)
+                    break
+                except httpx2.TransportError:
+                    assert process.poll() is None, logs_of(process)
+                    assert time.monotonic() < deadline, logs_of(process)
+                    time.sleep(0.05)
+            yield base, process
         finally:
-            for stream in (process.stdout, process.stderr):
-                if stream is not None:
-                    stream.close()
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 Connector = Callable[[], AbstractAsyncContextManager[Client]]
@@ -385,8 +400,6 @@ async def test_tokens_hosts_and_origins_over_http(local_server: ThreadedServer) 
             assert (await mcp.list_tools()).tools
         process.terminate()
         process.wait(20)
-        assert process.stderr is not None
-        assert process.stdout is not None
-        logs = process.stderr.read() + process.stdout.read()
+        logs = logs_of(process)
     assert "tok-secret-123" not in logs
     assert API_KEY not in logs
