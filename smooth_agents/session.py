@@ -124,6 +124,7 @@ class AsyncSession:
         if self._closed:
             return
         self._closed = True
+        closing = False  # the service has taken the close
         try:
             if force or self._poller.final.is_set():
                 await self._delete()
@@ -133,10 +134,18 @@ class AsyncSession:
                 except (SessionClosedError, ActionError):
                     await self._delete()
                 else:
+                    closing = True
                     # Return once the service reports the session over, so whoever looks next
                     # (this program, a profile's next session) finds it closed.
                     with contextlib.suppress(SmoothError, TimeoutError):
                         await asyncio.wait_for(self._poller.wait_final(), CLOSE_SETTLE_SECONDS)
+        except BaseException:
+            # Cut short (the caller cancelled, or the request failed) before the service took
+            # the close: the session would hold its browser until the service's idle timeout,
+            # with this handle saying closed. Ended at once, even if this call is cancelled again.
+            if not closing:
+                await asyncio.shield(self._delete_quietly())
+            raise
         finally:
             await self._poller.aclose()
 
@@ -148,6 +157,10 @@ class AsyncSession:
     async def _delete(self) -> None:
         with contextlib.suppress(NotFoundError):  # already ended
             await self._http.request("DELETE", api_path("task", self.id))
+
+    async def _delete_quietly(self) -> None:
+        with contextlib.suppress(SmoothError):
+            await self._delete()
 
     async def _action(
         self,

@@ -173,13 +173,27 @@ class ResettingTransport(httpx2.AsyncBaseTransport):
         # [method, path regex, remaining, before_sending, to let through first]
         self.rules: list[list[Any]] = []
         self.resets = 0
+        self.holds: list[tuple[str, str, asyncio.Event]] = []
 
     def reset_next(
         self, method: str, path_regex: str, count: int = 1, *, before_sending: bool = False, after: int = 0
     ) -> None:
         self.rules.append([method, path_regex, count, before_sending, after])
 
+    def hold_next(self, method: str, path_regex: str) -> asyncio.Event:
+        """The next matching request never leaves, as one stuck connecting would, until its sender
+        gives up on it (cancelled); the event is set once it is held."""
+        held = asyncio.Event()
+        self.holds.append((method, path_regex, held))
+        return held
+
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        for hold in self.holds:
+            method, path_regex, held = hold
+            if request.method == method and re.fullmatch(path_regex, request.url.path):
+                self.holds.remove(hold)
+                held.set()
+                await asyncio.Event().wait()
         for rule in self.rules:
             method, path_regex, remaining, before_sending, after = rule
             if remaining > 0 and request.method == method and re.fullmatch(path_regex, request.url.path):

@@ -68,13 +68,18 @@ async def extract(context: ToolContext, args: ExtractInput) -> ExtractOutput:
     checked_schema(args.json_schema, "json_schema")  # before a browser is opened for nothing
     if args.urls:
         return await extract_many(context, args)
-    async with context.client.session(metadata=task_metadata(context, False)) as session:
-        context.sessions.claim(session.id, context.owner, session=True)  # its results are read on by id
-        await context.progress(f"opening {args.url}", None, None)
-        landed = await session.goto(args.url)
-        await context.progress("extracting", None, None)
-        result = await session.extract(args.json_schema, prompt=args.prompt or None)
-    context.sessions.ended(session.id)  # closed: still its owner's to read on, among their ended ids
+    opened: str | None = None
+    try:
+        async with context.client.session(metadata=task_metadata(context, False)) as session:
+            opened = session.id
+            context.sessions.claim(opened, context.owner, session=True)  # its results are read on by id
+            await context.progress(f"opening {args.url}", None, None)
+            landed = await session.goto(args.url)
+            await context.progress("extracting", None, None)
+            result = await session.extract(args.json_schema, prompt=args.prompt or None)
+    finally:
+        if opened is not None:  # closed, however the call ended: still its owner's to read on
+            context.sessions.ended(opened)
     page: dict[str, Any] = landed.output if isinstance(landed.output, dict) else {}
     status = page.get("status")
     return ExtractOutput(

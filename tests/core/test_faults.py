@@ -288,3 +288,24 @@ async def test_a_start_cancelled_before_its_answer_cancels_what_it_created(
     with pytest.raises(asyncio.CancelledError):
         await starting
     assert (await client.get_task(task_id)).status == "cancelled"
+
+
+async def test_a_session_close_cut_short_before_its_request_left_still_ends_the_session(
+    client: AsyncSmoothClient, transport: ResettingTransport
+) -> None:
+    # The caller gives up on the close while its request is still on its way out (a connection
+    # being made): the handle says closed, so the session must end all the same, or it would
+    # hold its browser until the service's idle timeout.
+    session = await client.session()
+    held = transport.hold_next("DELETE", TASK)
+    closing = asyncio.create_task(session.close(force=True))
+    await asyncio.wait_for(held.wait(), 30)
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert session.closed
+
+    async def ended() -> bool:
+        return (await client.get_task(session.id)).status == "cancelled"
+
+    await eventually(ended, 30, "the session ended")

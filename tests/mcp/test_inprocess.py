@@ -289,6 +289,34 @@ async def test_a_session_open_cancelled_while_its_page_loads_closes_the_session(
         await eventually(closed, 30, "the session closed")
 
 
+async def test_an_extract_cancelled_while_its_page_loads_ends_its_session(
+    mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime],
+    smooth_client: AsyncSmoothClient,
+    site: SiteServer,
+) -> None:
+    # The call's own session: cancelled, its close must still reach the service (the MCP SDK
+    # cancels again at every await of a cancelled call, so an unshielded close never went out).
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}}
+    async with Client(mcp_server[0]) as mcp:
+        before = {t.id for t in await smooth_client.list_tasks()}
+        extracting = asyncio.create_task(
+            mcp.call_tool("smooth_extract", {"url": site.url("hang"), "json_schema": schema})
+        )
+
+        async def opened() -> set[str]:
+            return {t.id for t in await smooth_client.list_tasks()} - before
+
+        (session_id,) = await eventually(opened, 30, "the extract's session opened")
+        extracting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await extracting
+
+        async def ended() -> bool:
+            return (await smooth_client.get_task(session_id)).status != "running"
+
+        await eventually(ended, 30, "the extract's session ended")
+
+
 async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime]) -> None:
     async with Client(mcp_server[0]) as mcp:
         tools = await tools_by_name(mcp)
