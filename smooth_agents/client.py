@@ -337,7 +337,7 @@ class AsyncSmoothClient:
         try:
             reply = await asyncio.shield(creating)
         except asyncio.CancelledError:
-            await asyncio.shield(self._cancel_created(creating))
+            await http.unstoppable(self._cancel_created(creating))
             raise
         return parse_answer(Task, reply.value, "POST /task")
 

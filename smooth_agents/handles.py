@@ -103,7 +103,7 @@ class AsyncTaskHandle:
             ) from None
         except asyncio.CancelledError:
             if cancel_on_abandon:
-                await asyncio.shield(self._cancel_quietly())
+                await self._http.unstoppable(self._cancel_quietly())
             raise
         if task.status != "done":
             raise TaskFailedError(task.id, task.status, task.output) from self._poller.tool_failure

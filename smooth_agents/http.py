@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +24,8 @@ from .retry import RetryPolicy, parse_retry_after, retry_delay, should_retry
 log = logging.getLogger("smooth_agents.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
+# How long closing waits for the requests that must go out whatever happens to their callers.
+UNSTOPPABLE_WAIT_SECONDS = 15.0
 
 
 def api_path(*segments: str) -> str:
@@ -67,11 +69,24 @@ class HttpCore:
             transport=transport,
             limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
         )
+        self._unstoppable: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         return f"HttpCore(api_url={self.api_url!r})"
 
+    def unstoppable(self, work: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        """Run ``work`` (requests that end what nobody holds any more: a task whose creator was
+        cancelled, a session whose close was cut short) to its end whatever happens to its caller;
+        awaiting the result waits for it unless the caller is cancelled again. Closing waits for
+        it too, so its requests are not cut by the connections closing."""
+        task = asyncio.ensure_future(work)
+        self._unstoppable.add(task)
+        task.add_done_callback(self._unstoppable.discard)
+        return asyncio.shield(task)
+
     async def aclose(self) -> None:
+        if self._unstoppable:
+            await asyncio.wait(set(self._unstoppable), timeout=UNSTOPPABLE_WAIT_SECONDS)
         await self._client.aclose()
 
     async def request(

@@ -144,7 +144,7 @@ class AsyncSession:
             # the close: the session would hold its browser until the service's idle timeout,
             # with this handle saying closed. Ended at once, even if this call is cancelled again.
             if not closing:
-                await asyncio.shield(self._delete_quietly())
+                await self._http.unstoppable(self._delete_quietly())
             raise
         finally:
             await self._poller.aclose()

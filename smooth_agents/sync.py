@@ -63,15 +63,37 @@ def _blocking_into(
 
     @functools.wraps(method)
     def call(self: _PortalBound, /, *args: P.args, **kwargs: P.kwargs) -> W:
-        result = self._portal.call(_call_and_await, functools.partial(method, self._target, *args, **kwargs))
+        result = _call(self._portal, functools.partial(method, self._target, *args, **kwargs))
         return twin(self._portal, result)
 
     return call
 
 
-async def _call_and_await(call: Callable[[], Awaitable[R]]) -> R:
-    # Called on the loop thread: the awaitable (a coroutine, a session opener) is made there too.
-    return await call()
+# How long a call interrupted in its thread waits for its clean-up on the loop.
+INTERRUPTED_WAIT_SECONDS = 15.0
+
+
+def _call(portal: BlockingPortal, call: Callable[[], Awaitable[R]]) -> R:
+    """``await call()`` on the loop, waited for. Interrupted while it waits (Ctrl-C), the call is
+    cancelled on the loop as the async one would be, and its clean-up waited for (a task whose
+    start was cut short is cancelled, so is the task of a result given up on) before the
+    interruption goes on: else the call ran on unseen, and its task to its maximum duration."""
+    ended = threading.Event()
+
+    async def run() -> R:
+        # Called on the loop thread: the awaitable (a coroutine, a session opener) is made there.
+        try:
+            return await call()
+        finally:
+            ended.set()
+
+    future = portal.start_task_soon(run)
+    try:
+        return future.result()
+    except BaseException:
+        if future.cancel():  # still running on the loop
+            ended.wait(INTERRUPTED_WAIT_SECONDS)
+        raise
 
 
 def _blocking_iterator(
@@ -136,7 +158,7 @@ class TaskHandle(_PortalBound):
 
     def follow_to_end(self) -> None:
         """Keep following the task until it ends (see the async handle)."""
-        self._portal.call(self._target.follow_to_end)
+        _call(self._portal, self._target.follow_to_end)
 
     aclose = _blocking(AsyncTaskHandle.aclose)
     end_person_tools = _blocking(AsyncTaskHandle.end_person_tools)

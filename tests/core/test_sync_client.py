@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 from pydantic import BaseModel
 
@@ -22,7 +25,9 @@ from smooth_agents import (
     TaskHandle,
 )
 from smooth_agents.local import ThreadedServer
-from tests.helpers import API_KEY, SiteServer
+from tests.chromium_nodes import wait_until
+from tests.faults import Fault, FaultInjector
+from tests.helpers import API_KEY, AppServer, SiteServer
 
 
 class Product(BaseModel):
@@ -175,3 +180,61 @@ def test_the_type_checker_sees_the_blocking_clients_parameters(tmp_path: Path) -
     errors = [line for line in report.splitlines() if ": error:" in line]
     assert status == 1
     assert [line.split(":")[1] for line in errors] == ["5", "6", "7"], report
+
+
+@pytest.mark.parametrize("where", ["start", "result"])
+def test_ctrl_c_while_a_blocking_call_waits_cancels_its_task(
+    faulty: tuple[FaultInjector, AppServer], injector: FaultInjector, where: str
+) -> None:
+    # A person presses Ctrl-C while the script waits for its task: the task must not run on
+    # unseen to its maximum duration. Pressed while the task starts (the server's answer to its
+    # creation held back) or while its result is awaited.
+    server = faulty[1]
+    if where == "start":
+        injector.add(Fault("POST", r"/api/v1/task", hold_answer=3.0))
+    main = threading.get_ident()
+    waiting = threading.Event()  # the script is in the call Ctrl-C is pressed in
+    with (
+        httpx2.Client(base_url=server.base_url + "v1", headers={"apikey": API_KEY}, timeout=30) as api,
+        SmoothClient(api_key=API_KEY, base_url=server.base_url) as client,
+    ):
+        before = {t["id"] for t in api.get("/task").json()["r"]}
+
+        def new_tasks() -> set[str]:
+            return {t["id"] for t in api.get("/task").json()["r"]} - before
+
+        def blocked() -> bool:  # the script's thread waits (for the call's answer)
+            frame = sys._current_frames().get(main)
+            return frame is not None and (frame.f_code.co_filename, frame.f_code.co_name) == (
+                threading.__file__,
+                "wait",
+            )
+
+        def press_ctrl_c() -> None:
+            wait_until(new_tasks, 30, "the task created")
+            wait_until(waiting.is_set, 30, "the call under way")
+            wait_until(blocked, 30, "the script waiting for the call")
+            signal.pthread_kill(main, signal.SIGINT)
+
+        def start_and_wait() -> None:
+            if where == "start":
+                waiting.set()
+                client.run('script:[{"action": "sleep", "seconds": 60}]')
+            else:
+                handle = client.run('script:[{"action": "sleep", "seconds": 60}]')
+                waiting.set()
+                handle.result(timeout=60)
+
+        # Ctrl-C raises KeyboardInterrupt here even when the tests were started in the background
+        # (a shell starts those with SIGINT ignored).
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        presser = threading.Thread(target=press_ctrl_c, daemon=True)
+        try:
+            presser.start()
+            with pytest.raises(KeyboardInterrupt):
+                start_and_wait()
+            presser.join(30)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        (task_id,) = new_tasks()
+        wait_until(lambda: api.get(f"/task/{task_id}").json()["r"]["status"] == "cancelled", 30, "cancelled")
