@@ -283,3 +283,42 @@ async def test_shutdown_while_the_reaper_is_stopping_a_task_ends(tmp_path: Path)
         agent.released.set()
         if closing is None:
             await runtime.aclose()
+
+
+async def test_a_cancel_arriving_while_a_task_lets_its_browser_go_still_closes_it(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    # A task that ends by itself lets its downloads in flight finish before its browser closes;
+    # a DELETE arriving meanwhile once cut that release short, and the browser context stayed open
+    # (holding its place in the browser) until the server shut down.
+    import json
+
+    from smooth_agents.local import LocalRuntime
+
+    runtime = LocalRuntime(make_settings(tmp_path, enable_scripted_agent=True))
+    await runtime.start()
+    try:
+        slow = site.url("download/slow.bin?bytes=2000000&pace=0.2")  # some 6 s to arrive
+        steps = [
+            {"action": "goto", "url": site.url("files/index.html")},
+            {"action": "evaluate_js", "js": f"location.href = {json.dumps(slow)}"},
+            {"action": "wait_for_downloads", "count": 1},
+        ]
+        task = await runtime.submit(runtime.parse_task_request({"task": "script:" + json.dumps(steps)}))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while task.browser is None:
+            assert loop.time() < deadline, task.status
+            await asyncio.sleep(0.01)
+        context = task.browser.context
+        while task.browser is not None:  # its browser is let go: it waits for its download
+            assert loop.time() < deadline, task.status
+            await asyncio.sleep(0.01)
+        assert task.active
+        browser = await runtime.browsers.browser()
+        assert context in browser.contexts
+        await runtime.cancel(task.id)
+        assert task.status == "cancelled"
+        assert context not in browser.contexts
+    finally:
+        await runtime.aclose()

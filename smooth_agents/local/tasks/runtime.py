@@ -356,6 +356,16 @@ class LocalRuntime:
             task.finish(status, output)
 
     async def _release_browser(self, task: Task) -> None:
+        """Let the task's browser go (its profile saved, its downloads settled, its context
+        closed, its files finished). Done once, in a task of its own: a caller cancelled meanwhile
+        (the task's own end, cut by a DELETE or the reaper arriving as it ends) does not cut it,
+        and whoever asks next waits for the same release (it once found no browser left to close,
+        and the context stayed open until shutdown)."""
+        if task.releasing is None or (task.releasing.done() and task.browser is not None):
+            task.releasing = asyncio.create_task(self._release(task), name=f"release {task.id}")
+        await asyncio.shield(task.releasing)
+
+    async def _release(self, task: Task) -> None:
         browser, task.browser = task.browser, None
         # Whoever takes the browser finishes the task's files, once it is closed (the video is
         # written then); with no browser at all, there is nothing to wait for.

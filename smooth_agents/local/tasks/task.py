@@ -62,6 +62,8 @@ class Task:
     actions: asyncio.Queue[QueuedAction] = field(default_factory=asyncio.Queue)
     tool_calls: dict[str, asyncio.Future[tuple[int, Any]]] = field(default_factory=dict)
     runner: asyncio.Task[None] | None = None
+    # Its browser being let go (see LocalRuntime._release_browser): once, whoever asks.
+    releasing: asyncio.Task[None] | None = None
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     # Why no browser took the task (a pool full or out, found as its context opened), with the
     # status that says so: a session's open answers with it rather than as a bad request.
