@@ -20,6 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Playwright, async_play
 from playwright.async_api import Error as PlaywrightError
 
 from ...private_folder import FolderNotPrivate, private_folder
+from .opening import kept_or_closed
 from .pool import BrowserPool, PoolUnavailable, parse_endpoints
 from .proxy import ProxyGate, Upstream
 from .spare import Opened, Spare
@@ -227,7 +228,7 @@ class BrowserProvider:
         if self.pool is not None:
             return await self.pool.new_context(**options)
         browser = await self.browser()
-        context = await browser.new_context(**options)
+        context = await kept_or_closed(browser.new_context(**options), close_context)
         self._contexts.add(context)
         context.on("close", lambda _: self._contexts.discard(context))
         return context

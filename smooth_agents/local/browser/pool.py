@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from .opening import kept_or_closed
+
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, CDPSession, Playwright
 
@@ -475,7 +477,7 @@ class BrowserPool:
             member.last_placed = self._sequence
             member.pending += 1
             try:
-                context = await browser.new_context(**options)
+                context = await kept_or_closed(browser.new_context(**options), _close_context)
             except PlaywrightError as exc:
                 if member.generation == generation and not _is_its_end(exc, browser):
                     raise  # the browser is fine: the options were refused
@@ -540,3 +542,7 @@ def _origin(url: str) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+async def _close_context(context: BrowserContext) -> None:
+    await context.close()
