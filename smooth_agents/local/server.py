@@ -95,6 +95,7 @@ class EmbeddedServer:
         self._live_view = live_view
         self._listener: _GuestServer | None = None
         self._listening: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
 
     @property
     def api_key(self) -> str:
@@ -103,7 +104,7 @@ class EmbeddedServer:
     async def __aenter__(self) -> EmbeddedServer:
         await self.runtime.start()
         if self._live_view:
-            sock = bound_socket()
+            sock = self._socket = bound_socket()
             self.settings.public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
             config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
             self._listener = _GuestServer(config)
@@ -123,6 +124,9 @@ class EmbeddedServer:
         if self._listener is not None and self._listening is not None:
             self._listener.should_exit = True
             await wait_for_end(self._listening)
+        if self._socket is not None:
+            # uvicorn closes the sockets it served, but not when told to stop before it began.
+            self._socket.close()
         await self.runtime.aclose()
 
 
@@ -144,7 +148,11 @@ class ThreadedServer:
         self._socket = bound_socket(settings.host, settings.port)
         settings = dataclasses.replace(settings, port=self._socket.getsockname()[1])
         self.settings = settings
-        self.app = create_app(settings, agent_selector=agent_selector)
+        try:
+            self.app = create_app(settings, agent_selector=agent_selector)
+        except BaseException:  # settings refused: the port is let go at once
+            self._socket.close()
+            raise
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
         self._thread = threading.Thread(target=self._serve, name="smooth-local-server", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None

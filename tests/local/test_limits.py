@@ -322,3 +322,15 @@ async def test_a_cancel_arriving_while_a_task_lets_its_browser_go_still_closes_i
         assert context not in browser.contexts
     finally:
         await runtime.aclose()
+
+
+def test_a_server_refusing_its_settings_lets_its_port_go(tmp_path: Path) -> None:
+    import socket
+
+    from smooth_agents.local import ThreadedServer
+
+    port = free_port()
+    with pytest.raises(ValueError, match="at least one API key"):
+        ThreadedServer(LocalServerSettings(data_dir=tmp_path, port=port, api_keys=frozenset()))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # free again at once, not when a collector gets to it
