@@ -168,12 +168,18 @@ async def browse(context: ToolContext, args: BrowseInput) -> TaskOutput:
             message += " This server keeps answering its tool calls meanwhile."
         return TaskOutput(task_id=handle.id, status=handle.status, live_url=handle.live_url, message=message)
     finally:
-        # Progress is best effort: a failed report never fails the call.
-        await cancel_and_wait(follower)
-        # The person is reached through this call: once it returns, the task's agent is told so.
-        await handle.end_person_tools()
-        if not left_running or not handle.has_custom_tools:
-            await handle.aclose()
+
+        async def wind_down() -> None:
+            # Progress is best effort: a failed report never fails the call.
+            await cancel_and_wait(follower)
+            # The person is reached through this call: once it returns, the task's agent is told.
+            await handle.end_person_tools()
+            if not left_running or not handle.has_custom_tools:
+                await handle.aclose()
+
+        # To its end even when the call is cancelled again meanwhile (a host's cancel is sent
+        # at every await of a cancelled call): else the person's tools were never ended.
+        await asyncio.shield(asyncio.ensure_future(wind_down()))
     context.sessions.ended(result.id)  # still its owner's to read on, among their ended ids
     downloads_url, recording_url = await file_links(context, result.id)
     return TaskOutput(

@@ -556,8 +556,10 @@ async def extract_pages(
     finally:
         for task in workers:
             task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        await pool.aclose()
+        try:
+            await asyncio.gather(*workers, return_exceptions=True)
+        finally:  # cancelled again while the workers stop, the pool's sessions are closed still
+            await pool.aclose()
 
 
 async def read_page_for_data(pool: SessionPool, session: AsyncSession, url: str) -> PageRead:
