@@ -134,7 +134,8 @@ class ThreadedServer:
     """The local server on a loopback port, served by uvicorn on a thread of its own.
 
     Used by tests, benchmarks and sync programs that need a real HTTP endpoint without a
-    second process. ``stop()`` runs the app's shutdown, which closes every browser.
+    second process. The port is held from construction; ``stop()`` runs the app's shutdown, which
+    closes every browser, and gives the port back (``with ThreadedServer(...)`` does both).
     """
 
     def __init__(
@@ -208,6 +209,13 @@ class ThreadedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def __del__(self) -> None:
+        # Made and never started: its port is held from the start, and given back when forgotten.
+        sock = getattr(self, "_socket", None)
+        thread = getattr(self, "_thread", None)
+        if sock is not None and (thread is None or not thread.is_alive()):
+            sock.close()
 
 
 class RedactTokens(logging.Filter):

@@ -82,5 +82,7 @@ async def test_the_local_servers_leave_their_settings_as_given(tmp_path: Path) -
     assert dataclasses.asdict(given) == before
     given = make_settings(tmp_path)  # port 0: any free port
     before = dataclasses.asdict(given)
-    assert ThreadedServer(given).settings.port != 0  # chosen on its own copy
+    threaded = ThreadedServer(given)
+    assert threaded.settings.port != 0  # chosen on its own copy
+    threaded.stop()  # never started: its port is given back
     assert dataclasses.asdict(given) == before

@@ -334,3 +334,17 @@ def test_a_server_refusing_its_settings_lets_its_port_go(tmp_path: Path) -> None
         ThreadedServer(LocalServerSettings(data_dir=tmp_path, port=port, api_keys=frozenset()))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # free again at once, not when a collector gets to it
+
+
+def test_a_server_made_and_never_started_gives_its_port_back_when_forgotten(tmp_path: Path) -> None:
+    import gc
+    import socket
+
+    from smooth_agents.local import ThreadedServer
+
+    server = ThreadedServer(make_settings(tmp_path))  # port 0: a free one, held from here
+    port = server.settings.port
+    del server
+    gc.collect()  # closed by the server, not left to the socket's collector (a ResourceWarning)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
