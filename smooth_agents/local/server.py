@@ -41,7 +41,9 @@ def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A socket bound to ``host:port`` (a free port when 0), for uvicorn's ``serve(sockets=...)``:
     the port is held from the moment it is chosen, so nothing can take it before the server
     listens."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not left 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    # connections whose socket says TCP, and with it on each answer waited some 40 ms for an ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds its own
         sock.bind((host, port))

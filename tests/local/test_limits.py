@@ -348,3 +348,25 @@ def test_a_server_made_and_never_started_gives_its_port_back_when_forgotten(tmp_
     gc.collect()  # closed by the server, not left to the socket's collector (a ResourceWarning)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+async def test_connections_to_a_bound_socket_send_without_waiting_for_acks() -> None:
+    # asyncio turns Nagle's algorithm off only on connections whose socket says TCP: with it on,
+    # each answer of the server waited some 40 ms for an ACK, and the official SDK's close raced
+    # its own polling (its close raised CancelledError one time in four).
+    import socket
+
+    from smooth_agents.local.server import bound_socket
+
+    nodelay: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nodelay.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    listening = bound_socket()
+    server = await asyncio.start_server(accepted, sock=listening)
+    async with server:
+        _, writer = await asyncio.open_connection(*listening.getsockname())
+        assert await asyncio.wait_for(nodelay, 10) == 1
+        writer.close()
