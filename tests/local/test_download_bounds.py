@@ -115,8 +115,7 @@ def test_a_large_streamed_download_is_cut_off_while_it_arrives(
         api,
         site,
         fetch(big),
-        {"action": "wait_for_downloads", "count": 1},
-        {"action": "sleep", "seconds": 1.5},
+        {"action": "wait_for_downloads", "count": 1, "until": "ended"},  # it is cut off
         fetch("/download/report.csv"),  # the task goes on: a small one after it is kept
         {"action": "wait_for_downloads", "count": 2},
     )

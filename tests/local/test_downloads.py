@@ -118,20 +118,14 @@ def test_a_tasks_downloads_screenshot_and_pdf_come_as_one_zip(
 def test_downloads_past_the_bound_are_refused_and_said(client: httpx2.Client, site: SiteServer) -> None:
     # The bound is 200,000 bytes: the declared 300 kB archive and the streamed one (no length
     # declared, measured once it arrived) are refused; small files before and after are kept.
-    task_id = submit(
-        client,
-        script(
-            {"action": "goto", "url": site.url("files/index.html")},
-            download("#report"),
-            download("#archive"),
-            download("#stream"),
-            {"action": "sleep", "seconds": 1},
-            download("#notes"),
-            {"action": "wait_for_downloads", "count": 4},  # started before the task ends
-            {"action": "return", "output": "ok"},
-        ),
-        enable_recording=False,
-    )
+    # Each is clicked once the one before has ended: Chromium now and then loses a download that
+    # begins while another is being cancelled (no event, at times not even its request; 3 to 9
+    # in 60 rounds of four back-to-back cancelled downloads in plain Playwright, none when each
+    # began after the cancel before it had ended), which is Chromium's to fix, not this test's.
+    steps: list[dict[str, Any]] = [{"action": "goto", "url": site.url("files/index.html")}]
+    for started, link in enumerate(("#report", "#archive", "#stream", "#notes"), 1):
+        steps += [download(link), {"action": "wait_for_downloads", "count": started, "until": "ended"}]
+    task_id = submit(client, script(*steps, {"action": "return", "output": "ok"}), enable_recording=False)
     task = finished(client, task_id)
     assert task["status"] == "done", task["output"]
     events = {e["file"]: e for e in download_events(task)}
@@ -158,7 +152,25 @@ def test_a_script_waiting_for_downloads_that_never_start_fails_saying_so(
     )
     task = finished(client, task_id)
     assert task["status"] == "failed"
-    assert "1 of 2 downloads started within 1 s" in str(task["output"]), task["output"]
+    assert "1 of 2 downloads started within 1 s (started: report.csv)" in str(task["output"]), task["output"]
+
+
+def test_a_script_waiting_for_downloads_to_end_fails_naming_those_still_arriving(
+    client: httpx2.Client, site: SiteServer
+) -> None:
+    task_id = submit(
+        client,
+        script(
+            {"action": "goto", "url": site.url("files/index.html")},
+            download("#slow"),  # 200 kB at 64 KiB a second: some 3 s
+            {"action": "wait_for_downloads", "count": 1, "until": "ended", "seconds": 0.5},
+        ),
+        enable_recording=False,
+    )
+    task = finished(client, task_id)
+    assert task["status"] == "failed"
+    expected = "Downloads still arriving after 0.5 s: export.csv (1 started: export.csv)."
+    assert expected in str(task["output"]), task["output"]
 
 
 def test_a_full_task_refuses_later_downloads_and_screenshots(tmp_path: Path, site: SiteServer) -> None:

@@ -66,9 +66,10 @@ class ScriptedAgent:
     Actions: ``goto`` {url}, ``evaluate_js`` {js, args}, ``extract`` {schema, prompt}, ``read``,
     ``tool`` {name, input} (a custom tool call), ``attach_files`` {selector, file_ids},
     ``screenshot`` {full_page} and ``print_page`` (additional tools the task enabled),
-    ``sleep`` {seconds}, ``wait_for_downloads`` {count, seconds} (until the task's pages have
-    started ``count`` downloads; failing after ``seconds``, 30 by default: a download's start comes
-    some time after the click, and a task that ended first would not keep it),
+    ``sleep`` {seconds}, ``wait_for_downloads`` {count, until, seconds} (until the task's pages
+    have started ``count`` downloads, and with ``until: "ended"`` until each started has also been
+    kept or refused; failing after ``seconds``, 30 by default: a download's start comes some time
+    after the click, and a task that ended first would not keep it),
     ``fail`` {message}, ``return`` {output} (or ``{"from": "last"}`` /
     ``{"from": "all"}``). Without a ``return`` the output is the last step's result. A step with
     ``"on_error": "continue"`` records a failed tool call's message as its result and goes on.
@@ -133,7 +134,11 @@ class ScriptedAgent:
             await asyncio.sleep(float(step.get("seconds", 0)))
             return None
         if action == "wait_for_downloads":
-            return await _downloads_started(context, int(step["count"]), float(step.get("seconds", 30)))
+            until = str(step.get("until", "started"))
+            if until not in ("started", "ended"):
+                raise AgentError(f'wait_for_downloads waits until "started" or "ended", not {until!r}.')
+            seconds = float(step.get("seconds", 30))
+            return await _downloads(context, int(step["count"]), until == "ended", seconds)
         if action == "fail":
             raise AgentError(str(step.get("message", "The script asked to fail.")))
         raise AgentError(
@@ -142,15 +147,25 @@ class ScriptedAgent:
         )
 
 
-async def _downloads_started(context: AgentContext, count: int, seconds: float) -> int:
-    """The number of downloads started, once it reaches ``count`` within ``seconds``."""
+async def _downloads(context: AgentContext, count: int, ended: bool, seconds: float) -> int:
+    """The number of downloads started, once it reaches ``count`` (and, when ``ended``, none is
+    still arriving) within ``seconds``."""
     files = context.task_files
     if files is None:
         raise AgentError("This task keeps no downloads, so none can be waited for.")
-    deadline = asyncio.get_running_loop().time() + seconds
-    while files.started < count:
-        if asyncio.get_running_loop().time() > deadline:
-            raise AgentError(f"{files.started} of {count} downloads started within {seconds:g} s.")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while files.started < count or (ended and files.arriving):
+        if loop.time() > deadline:
+            started = ", ".join(files.started_names) or "none"
+            if files.started < count:
+                raise AgentError(
+                    f"{files.started} of {count} downloads started within {seconds:g} s (started: {started})."
+                )
+            raise AgentError(
+                f"Downloads still arriving after {seconds:g} s: {', '.join(files.arriving)} "
+                f"({files.started} started: {started})."
+            )
         await asyncio.sleep(0.02)
     return files.started
 

@@ -101,6 +101,7 @@ class TaskFiles:
         # What the task's agent has not been told yet of the page's downloads (by download: the
         # latest news of each), and the downloads still in flight (see ``news``).
         self._count = 0
+        self._names: list[str] = []
         self._untold: dict[int, str] = {}
         self._in_flight: dict[int, str] = {}
         # The downloads arriving, in the order they started, measured against the bytes the task
@@ -112,6 +113,16 @@ class TaskFiles:
     def started(self) -> int:
         """How many downloads the task's pages have started so far (kept, refused or arriving)."""
         return self._count
+
+    @property
+    def started_names(self) -> list[str]:
+        """The names of the downloads started so far, in the order they started."""
+        return list(self._names)
+
+    @property
+    def arriving(self) -> list[str]:
+        """The names of the downloads started and not yet kept or refused."""
+        return list(self._in_flight.values())
 
     @property
     def downloads_dir(self) -> Path:
@@ -193,6 +204,7 @@ class TaskFiles:
         name = safe_name(download.suggested_filename)
         payload: dict[str, Any] = {"file": name, "url": download.url[:500]}
         self._count += 1
+        self._names.append(name)
         key = self._count
         self._in_flight[key] = name
         self._untold[key] = f"{name}: download started"
