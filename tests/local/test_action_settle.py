@@ -80,7 +80,7 @@ async def test_a_navigation_a_timer_starts_is_followed_to_the_new_page_and_its_d
     assert "The data arrived: slow done" in state  # fetched by the new page after it loaded
 
 
-@pytest.mark.parametrize("button", ["Animate forever", "Tick forever"])
+@pytest.mark.parametrize("button", ["Animate forever", "Tick forever", "Tick forever on a starved renderer"])
 async def test_a_page_that_never_stops_changing_is_answered_at_the_cap_and_says_so(
     page: Page, site: SiteServer, button: str
 ) -> None:

@@ -13,7 +13,10 @@ from just before the action until what the action started has finished, and no l
   due within the cap (``setTimeout``, a ``setInterval``'s first tick), and DOM mutations (a
   MutationObserver), after which the page must be quiet for a short window and two animation
   frames (a response is rendered a moment after it arrives; an animation never gets quiet); a
-  page that changes in a quick rhythm (a ticker) must stay quiet for a beat and a half of it.
+  page that changes in a quick rhythm (a ticker: the period of a quick ``setInterval`` the action
+  set, or the time between its last two changes, a gap in which the renderer stalled not
+  counted) must stay quiet for a beat and a half of it, and the quiet is judged again once every
+  timer already due has run (a renderer starved of CPU runs them late, all at once).
 
 Nothing of that kind, no wait: a click that starts nothing is answered after one animation frame.
 The rest is bounded by a cap (about a second) counted from the end of the action; when the cap
@@ -52,21 +55,30 @@ _KEY = "__smoothActionWatch"
 # carries on (a same-document navigation).
 _ARM_JS = """
 ([key, refAttribute, capMs, reset]) => {
+  const RHYTHM_MS = 100, STALL_MS = 50;
   let w = window[key];
   if (!w) {
     w = { timers: new Map(), last: 0, changed: false, armed: false, capMs: 0, frames: 0, changedAt: 0 };
-    w.gap = 0;  // the time between the last two changes
+    w.intervals = new Map();  // the quick repeating timers of this watch: their periods
+    // The page's rhythm: the time between its last two DOM changes, when short enough to be one
+    // (RHYTHM_MS). A gap in which the renderer stalled (two frames further apart than STALL_MS:
+    // starved of CPU, or busy) says nothing of the page, and the rhythm before it stands: a
+    // starved renderer runs a ticker's ticks late, and one long gap made a 40 ms ticker quiet.
+    w.rhythm = 0; w.mutated = 0; w.frameAt = 0; w.stalledAt = 0; w.stallMs = STALL_MS;
     w.observer = new MutationObserver((records) => {
       if (records.some((r) => r.type !== "attributes" || r.attributeName !== refAttribute)) {
         const now = performance.now();
-        w.gap = w.changed ? now - w.last : 0;
-        w.last = now; w.changed = true; w.changedAt = w.frames;
+        const gap = w.mutated > 0 ? now - w.mutated : 0;
+        const stalled = w.stalledAt >= w.mutated || (w.frameAt > 0 && now - w.frameAt > STALL_MS);
+        if (!stalled) w.rhythm = gap <= RHYTHM_MS ? gap : 0;
+        w.mutated = now; w.last = now; w.changed = true; w.changedAt = w.frames;
       }
     });
     Object.defineProperty(window, key, { value: w, enumerable: false, configurable: true });
   }
   if (reset || !w.armed) {
-    w.timers.clear(); w.last = performance.now(); w.changed = false; w.gap = 0;
+    w.timers.clear(); w.intervals.clear(); w.last = performance.now(); w.changed = false;
+    w.rhythm = 0; w.mutated = 0; w.frameAt = 0; w.stalledAt = 0;
   }
   w.capMs = capMs;
   if (w.armed || !document.documentElement) return w.armed;
@@ -75,7 +87,7 @@ _ARM_JS = """
     clearTimeout: window.clearTimeout, clearInterval: window.clearInterval,
     frame: window.requestAnimationFrame,
   };
-  const timer = (target) => new Proxy(target, {
+  const timer = (target, repeating) => new Proxy(target, {
     apply(fn, self, args) {
       const [callback, delay] = args;
       const wait = Math.max(0, Number(delay) || 0);
@@ -91,15 +103,19 @@ _ARM_JS = """
       };
       id = Reflect.apply(fn, self, [tracked, ...args.slice(1)]);
       w.timers.set(id, performance.now() + wait);
+      // A quick repeating timer is a rhythm before its second tick shows one.
+      if (repeating && wait <= RHYTHM_MS) w.intervals.set(id, wait);
       return id;
     },
   });
   const clearing = (target) => new Proxy(target, {
-    apply(fn, self, args) { w.timers.delete(args[0]); return Reflect.apply(fn, self, args); },
+    apply(fn, self, args) {
+      w.timers.delete(args[0]); w.intervals.delete(args[0]); return Reflect.apply(fn, self, args);
+    },
   });
   w.native = native;
   w.proxies = {
-    setTimeout: timer(native.setTimeout), setInterval: timer(native.setInterval),
+    setTimeout: timer(native.setTimeout, false), setInterval: timer(native.setInterval, true),
     clearTimeout: clearing(native.clearTimeout), clearInterval: clearing(native.clearInterval),
   };
   w.disarm = () => {
@@ -125,14 +141,15 @@ _ARM_JS = """
 # disarmed as the wait ends (armed again if there is more to wait for).
 _WAIT_JS = """
 ([key, untilMs, quietMs, fresh]) => new Promise((resolve) => {
-  const RHYTHM_MS = 100;
   const w = window[key];
   if (!w || !w.armed) { resolve({ settled: true }); return; }
   const later = (fn, ms) => w.native.setTimeout.call(window, fn, ms);
   const end = performance.now() + untilMs;
-  let waiting = true; let lastFrame = performance.now();
+  let waiting = true; let lastFrame = performance.now(); let confirming = false;
   const frame = () => {
-    w.frames++; lastFrame = performance.now();
+    const now = performance.now();
+    if (w.frameAt > 0 && now - w.frameAt > w.stallMs) w.stalledAt = now;
+    w.frames++; lastFrame = now; w.frameAt = now;
     if (waiting) w.native.frame.call(window, frame);
   };
   const done = (settled) => { waiting = false; w.disarm(); resolve({ settled }); };
@@ -146,8 +163,14 @@ _WAIT_JS = """
     const framesQuiet = w.frames - w.changedAt >= 2 || now - lastFrame > 250;
     // A page that changes in a quick rhythm (a ticker, a page starved of CPU drawing late) is
     // quiet only once a beat and a half has passed without a change.
-    const needed = w.gap > 0 && w.gap <= RHYTHM_MS ? Math.max(quietMs, 1.5 * w.gap) : quietMs;
-    if (due === Infinity && (!w.changed || (quietFor >= needed && framesQuiet))) { done(true); return; }
+    const needed = Math.max(quietMs, 1.5 * Math.max(w.rhythm, ...w.intervals.values()));
+    if (due === Infinity && (!w.changed || (quietFor >= needed && framesQuiet))) {
+      // Quiet, unless a timer already due (late: the renderer was busy or starved) changes the
+      // page: a zero-delay hop runs after every timer due by now, so look once more after it.
+      if (confirming) { done(true); return; }
+      confirming = true; later(check, 0); return;
+    }
+    confirming = false;
     if (now >= end) { done(false); return; }
     const wake = due !== Infinity ? due : now + Math.max(needed - quietFor, 16);
     later(check, Math.max(4, Math.min(end, wake) - now));
