@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import html
 import json
-import socket
 import threading
 import time
 from collections import Counter
@@ -28,6 +27,8 @@ from typing import Any
 import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
+
+from smooth_agents.local.server import bound_socket
 
 CATEGORIES = ("kitchen", "garden", "tools", "lighting", "audio")
 PER_CATEGORY = 40
@@ -295,9 +296,7 @@ class _Served:
 
     def __init__(self, app: Any, host: str) -> None:
         self.host = host
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, 0))
+        self._socket = bound_socket(host)
         self.port: int = self._socket.getsockname()[1]
         self._server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
         self._thread = threading.Thread(target=lambda: self._server.run(sockets=[self._socket]), daemon=True)

@@ -142,10 +142,10 @@ async def serve(args: argparse.Namespace, key: str) -> None:
     from starlette.routing import Route
 
     from .app import create_app
+    from .server import bound_socket  # loaded above, on the thread
     from .tasks.runtime import LocalRuntime
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
+    listener = bound_socket()  # TCP, so each connection sends without waiting for ACKs
     settings.port = listener.getsockname()[1]
     settings.public_url = f"http://127.0.0.1:{settings.port}"
     runtime = LocalRuntime(settings, browser_provider=browsers)

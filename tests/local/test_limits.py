@@ -370,3 +370,23 @@ async def test_connections_to_a_bound_socket_send_without_waiting_for_acks() -> 
         _, writer = await asyncio.open_connection(*listening.getsockname())
         assert await asyncio.wait_for(nodelay, 10) == 1
         writer.close()
+
+
+def test_every_socket_the_package_listens_on_is_made_by_bound_socket() -> None:
+    # The TCP_NODELAY above holds only for sockets bound_socket makes: the shared local server's
+    # listener was made as socket(AF_INET, SOCK_STREAM), so its answers waited for ACKs too.
+    import ast
+
+    package = Path(__file__).resolve().parents[2] / "smooth_agents"
+    makers: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                called = node.func if isinstance(node, ast.Call) else None
+                if isinstance(called, ast.Attribute) and ast.unparse(called) == "socket.socket":
+                    makers.append(f"{path.relative_to(package)}:{function.name}")
+    # free_port's probe is closed before anything listens on its port.
+    assert sorted(set(makers)) == ["local/server.py:bound_socket", "local/server.py:free_port"]
