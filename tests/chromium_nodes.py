@@ -10,25 +10,14 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx2
 
+from tests.helpers import wait_until
+
 CHROMIUM = "/usr/bin/chromium"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    """``condition()``'s first truthy value, checked until ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} within {timeout} s"
-        time.sleep(0.05)
 
 
 class ChromiumNode:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import parse_qs
 
 import httpx2
@@ -25,6 +25,9 @@ from starlette.staticfiles import StaticFiles
 
 from smooth_agents.local import LocalServerSettings
 from smooth_agents.local.server import bound_socket
+
+if TYPE_CHECKING:
+    from smooth_agents import AsyncSmoothClient
 
 T = TypeVar("T")
 
@@ -347,6 +350,18 @@ def server_with(tmp: Path, **settings: Any) -> Iterator[httpx2.Client]:
         yield client
 
 
+def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """``condition()``'s first truthy value, checked until ``timeout`` seconds have passed (the
+    blocking twin of ``eventually``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} within {timeout} s"
+        time.sleep(0.05)
+
+
 async def eventually(probe: Callable[[], Awaitable[T]], timeout: float, what: str) -> T:
     """``probe()``'s first truthy value, asked again until ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout
@@ -354,6 +369,33 @@ async def eventually(probe: Callable[[], Awaitable[T]], timeout: float, what: st
         assert time.monotonic() < deadline, f"{what} within {timeout} s"
         await asyncio.sleep(0.02)
     return value
+
+
+async def cancel_once_its_task_exists(smooth: AsyncSmoothClient, start: Callable[[], Awaitable[Any]]) -> str:
+    """Start a call (``start()``: a tool call that makes one task or session on the service behind
+    ``smooth``), cancel it once that task exists, and return its id."""
+    before = {t.id for t in await smooth.list_tasks()}
+    call = asyncio.ensure_future(start())
+
+    async def made() -> set[str]:
+        return {t.id for t in await smooth.list_tasks()} - before
+
+    (task_id,) = await eventually(made, 30, "the call's task started")
+    call.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await call
+    assert call.cancelled(), "the call ended before it was cancelled"
+    return task_id
+
+
+async def task_ends(smooth: AsyncSmoothClient, task_id: str, status: str | None = None) -> None:
+    """Wait until the task is no longer running (and, when given, has this ``status``)."""
+
+    async def ended() -> bool:
+        now = (await smooth.get_task(task_id)).status
+        return now != "running" and (status is None or now == status)
+
+    await eventually(ended, 30, f"task {task_id} ended" + (f" {status}" if status else ""))
 
 
 def wait_for_event(api: httpx2.Client, task_id: str, event_id: str, timeout: float = 20) -> dict[str, Any]:

@@ -25,9 +25,8 @@ from smooth_agents import (
     TaskHandle,
 )
 from smooth_agents.local import ThreadedServer
-from tests.chromium_nodes import wait_until
 from tests.faults import Fault, FaultInjector
-from tests.helpers import API_KEY, AppServer, SiteServer
+from tests.helpers import API_KEY, AppServer, SiteServer, wait_until
 
 
 class Product(BaseModel):

@@ -23,9 +23,9 @@ import pytest
 from smooth_agents.cli import main as cli_main
 from smooth_agents.local import ThreadedServer
 from smooth_agents.local.server import free_port
-from tests.chromium_nodes import CHROMIUM, ChromiumNode, wait_until
+from tests.chromium_nodes import CHROMIUM, ChromiumNode
 from tests.chromium_nodes import chromium_nodes as nodes_in
-from tests.helpers import API_KEY, SiteServer, act, make_settings, wait_for_status
+from tests.helpers import API_KEY, SiteServer, act, make_settings, wait_for_status, wait_until
 
 DRIVER = Path(playwright.__file__).parent / "driver"  # its Node.js and its CLI
 LAUNCH = ("--browser", "chromium", "--config")

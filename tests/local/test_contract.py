@@ -10,8 +10,7 @@ import httpx2
 import pytest
 
 from smooth_agents.local import ThreadedServer
-from tests.chromium_nodes import wait_until
-from tests.helpers import API_KEY, SiteServer, act, open_session
+from tests.helpers import API_KEY, SiteServer, act, open_session, wait_until
 
 
 def _zip(files: dict[str, str]) -> bytes:

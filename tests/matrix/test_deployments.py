@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chromium_nodes import CHROMIUM, ChromiumNode, chromium_nodes, wait_until
-from tests.helpers import SiteServer
+from tests.chromium_nodes import CHROMIUM, ChromiumNode, chromium_nodes
+from tests.helpers import SiteServer, wait_until
 from tests.matrix.balancer import RoundRobinBalancer
 from tests.matrix.hosts import Host, Hosts
 from tests.matrix.kinds import KINDS

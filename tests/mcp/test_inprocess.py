@@ -15,7 +15,7 @@ from mcp_types import CallToolResult, Tool
 
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.agent_tools import ALL_TOOLS, ToolRuntime
-from tests.helpers import SiteServer, eventually
+from tests.helpers import SiteServer, cancel_once_its_task_exists, eventually, task_ends
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
 EXPECTED_NAMES = [
@@ -245,23 +245,11 @@ async def test_cancelling_a_call_cancels_the_remote_task(
     mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime], smooth_client: AsyncSmoothClient
 ) -> None:
     async with Client(mcp_server[0]) as mcp:
-        before = {t.id for t in await smooth_client.list_tasks()}
-        call_task = asyncio.create_task(
-            mcp.call_tool("smooth_browse", {"task": 'script:[{"action": "sleep", "seconds": 60}]'})
+        sleeping = {"task": 'script:[{"action": "sleep", "seconds": 60}]'}
+        task_id = await cancel_once_its_task_exists(
+            smooth_client, lambda: mcp.call_tool("smooth_browse", sleeping)
         )
-
-        async def started() -> set[str]:
-            return {t.id for t in await smooth_client.list_tasks()} - before
-
-        (task_id,) = await eventually(started, 30, "the call's task started")
-        call_task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await call_task
-
-        async def cancelled() -> bool:
-            return (await smooth_client.get_task(task_id)).status == "cancelled"
-
-        await eventually(cancelled, 30, "the task cancelled")
+        await task_ends(smooth_client, task_id, "cancelled")
 
 
 async def test_a_session_open_cancelled_while_its_page_loads_closes_the_session(
@@ -298,23 +286,11 @@ async def test_an_extract_cancelled_while_its_page_loads_ends_its_session(
     # cancels again at every await of a cancelled call, so an unshielded close never went out).
     schema = {"type": "object", "properties": {"title": {"type": "string"}}}
     async with Client(mcp_server[0]) as mcp:
-        before = {t.id for t in await smooth_client.list_tasks()}
-        extracting = asyncio.create_task(
-            mcp.call_tool("smooth_extract", {"url": site.url("hang"), "json_schema": schema})
+        extract = {"url": site.url("hang"), "json_schema": schema}
+        session_id = await cancel_once_its_task_exists(
+            smooth_client, lambda: mcp.call_tool("smooth_extract", extract)
         )
-
-        async def opened() -> set[str]:
-            return {t.id for t in await smooth_client.list_tasks()} - before
-
-        (session_id,) = await eventually(opened, 30, "the extract's session opened")
-        extracting.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await extracting
-
-        async def ended() -> bool:
-            return (await smooth_client.get_task(session_id)).status != "running"
-
-        await eventually(ended, 30, "the extract's session ended")
+        await task_ends(smooth_client, session_id)
 
 
 async def test_profiles_and_file_upload(mcp_server: tuple[MCPServer[ToolRuntime], ToolRuntime]) -> None:

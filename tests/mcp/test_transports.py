@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import queue
@@ -28,7 +27,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from smooth_agents import AsyncSmoothClient
 from smooth_agents.local import ThreadedServer
 from smooth_agents.local.server import free_port
-from tests.helpers import API_KEY, SiteServer, eventually
+from tests.helpers import API_KEY, SiteServer, cancel_once_its_task_exists, task_ends
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}, "price": {"type": "number"}}}
 
@@ -223,23 +222,11 @@ async def test_list_extract_progress_and_cancel(
         assert any("running" in m for m in seen)
 
         async with AsyncSmoothClient(api_key=API_KEY, base_url=local_server.base_url) as smooth:
-            before = {t.id for t in await smooth.list_tasks()}
-            call = asyncio.create_task(
-                mcp.call_tool("smooth_browse", {"task": 'script:[{"action": "sleep", "seconds": 60}]'})
+            sleeping = {"task": 'script:[{"action": "sleep", "seconds": 60}]'}
+            task_id = await cancel_once_its_task_exists(
+                smooth, lambda: mcp.call_tool("smooth_browse", sleeping)
             )
-
-            async def started() -> set[str]:
-                return {t.id for t in await smooth.list_tasks()} - before
-
-            (task_id,) = await eventually(started, 30, "the call's task started")
-            call.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await call
-
-            async def cancelled() -> bool:
-                return (await smooth.get_task(task_id)).status == "cancelled"
-
-            await eventually(cancelled, 30, "the task cancelled")
+            await task_ends(smooth, task_id, "cancelled")
 
 
 def test_stdio_writes_only_protocol_to_stdout(local_server: ThreadedServer, tmp_path: Path) -> None:
