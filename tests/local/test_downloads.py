@@ -81,7 +81,9 @@ def test_a_tasks_downloads_screenshot_and_pdf_come_as_one_zip(
         script(
             {"action": "goto", "url": site.url("files/index.html")},
             click("#report"),
+            {"action": "wait_for_downloads", "count": 1},  # a click after would cancel it
             click("#make"),  # a file the page makes itself (a blob)
+            {"action": "wait_for_downloads", "count": 2, "until": "ended"},
             {"action": "screenshot"},
             {"action": "print_page"},
             {"action": "return", "output": "ok"},
@@ -146,6 +148,7 @@ def test_a_script_waiting_for_downloads_that_never_start_fails_saying_so(
         script(
             {"action": "goto", "url": site.url("files/index.html")},
             download("#report"),
+            {"action": "wait_for_downloads", "count": 1},  # its start, however slow the machine
             {"action": "wait_for_downloads", "count": 2, "seconds": 1},
         ),
         enable_recording=False,
@@ -163,6 +166,7 @@ def test_a_script_waiting_for_downloads_to_end_fails_naming_those_still_arriving
         script(
             {"action": "goto", "url": site.url("files/index.html")},
             download("#slow"),  # 200 kB at 64 KiB a second: some 3 s
+            {"action": "wait_for_downloads", "count": 1},  # its start, however slow the machine
             {"action": "wait_for_downloads", "count": 1, "until": "ended", "seconds": 0.5},
         ),
         enable_recording=False,
@@ -183,7 +187,9 @@ def test_a_full_task_refuses_later_downloads_and_screenshots(tmp_path: Path, sit
             script(
                 {"action": "goto", "url": site.url("files/index.html")},
                 click("#report"),  # 16 bytes: kept
-                {"action": "wait_for_downloads", "count": 1},  # a click after would cancel it
+                # Kept before the next starts (a click after would cancel it, and one arriving
+                # beside it could be measured first).
+                {"action": "wait_for_downloads", "count": 1, "until": "ended"},
                 click("#notes"),  # 15 more: past the bound
                 {"action": "wait_for_downloads", "count": 2},
                 {"action": "screenshot", "on_error": "continue"},
@@ -291,7 +297,8 @@ def test_recording_can_be_turned_off_for_the_whole_server(tmp_path: Path, site: 
 
 
 def test_files_are_deleted_with_the_task(tmp_path: Path, site: SiteServer) -> None:
-    settings = make_settings(tmp_path, task_retention=1.0)
+    # Kept 3 s: time to look at its files first, however slow the machine.
+    settings = make_settings(tmp_path, task_retention=3.0)
     with (
         ThreadedServer(settings) as server,
         httpx2.Client(base_url=server.api_url, headers={"apikey": API_KEY}, timeout=30) as api,
