@@ -140,41 +140,35 @@ def test_downloads_past_the_bound_are_refused_and_said(client: httpx2.Client, si
         assert sorted(archive.namelist()) == ["notes.txt", "report.csv"]
 
 
-def test_a_script_waiting_for_downloads_that_never_start_fails_saying_so(
-    client: httpx2.Client, site: SiteServer
+@pytest.mark.parametrize(
+    ("link", "wait", "said"),
+    [
+        # A second download that never starts.
+        ("#report", {"count": 2, "seconds": 1}, "1 of 2 downloads started within 1 s (started: report.csv)."),
+        # One that starts and takes some 3 s to arrive (200 kB at 64 KiB a second).
+        (
+            "#slow",
+            {"count": 1, "until": "ended", "seconds": 0.5},
+            "Downloads still arriving after 0.5 s: export.csv (1 started: export.csv).",
+        ),
+    ],
+)
+def test_a_script_waiting_for_downloads_in_vain_fails_naming_them(
+    client: httpx2.Client, site: SiteServer, link: str, wait: dict[str, Any], said: str
 ) -> None:
     task_id = submit(
         client,
         script(
             {"action": "goto", "url": site.url("files/index.html")},
-            download("#report"),
+            download(link),
             {"action": "wait_for_downloads", "count": 1},  # its start, however slow the machine
-            {"action": "wait_for_downloads", "count": 2, "seconds": 1},
+            {"action": "wait_for_downloads", **wait},
         ),
         enable_recording=False,
     )
     task = finished(client, task_id)
     assert task["status"] == "failed"
-    assert "1 of 2 downloads started within 1 s (started: report.csv)" in str(task["output"]), task["output"]
-
-
-def test_a_script_waiting_for_downloads_to_end_fails_naming_those_still_arriving(
-    client: httpx2.Client, site: SiteServer
-) -> None:
-    task_id = submit(
-        client,
-        script(
-            {"action": "goto", "url": site.url("files/index.html")},
-            download("#slow"),  # 200 kB at 64 KiB a second: some 3 s
-            {"action": "wait_for_downloads", "count": 1},  # its start, however slow the machine
-            {"action": "wait_for_downloads", "count": 1, "until": "ended", "seconds": 0.5},
-        ),
-        enable_recording=False,
-    )
-    task = finished(client, task_id)
-    assert task["status"] == "failed"
-    expected = "Downloads still arriving after 0.5 s: export.csv (1 started: export.csv)."
-    assert expected in str(task["output"]), task["output"]
+    assert said in str(task["output"]), task["output"]
 
 
 def test_a_full_task_refuses_later_downloads_and_screenshots(tmp_path: Path, site: SiteServer) -> None:
