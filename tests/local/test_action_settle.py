@@ -93,3 +93,17 @@ async def test_a_page_that_never_stops_changing_is_answered_at_the_cap_and_says_
     assert f"{STILL_CHANGING} when the wait for it stopped at its 0.5 s cap" in state
     # Said once: a later look without an action in between does not repeat it.
     assert STILL_CHANGING not in (await ElementActions(page).state()).as_text()
+
+
+async def test_a_click_whose_page_becomes_a_download_is_answered_once_the_download_is_told(
+    page: Page, site: SiteServer
+) -> None:
+    # The link's answer is a file: the navigation ends aborted, and Playwright tells of the
+    # download some milliseconds later; the page state answering the click must know of it.
+    await page.goto(site.url("files/index.html"))
+    told: list[str] = []
+    page.on("download", lambda download: told.append(download.suggested_filename))
+    elements = ElementActions(page, settle_cap=ROOMY_CAP)
+    before = (await elements.state()).as_text()
+    await elements.click(ref_of(before, "link", "Download the quarterly report (CSV)"))
+    assert told == ["report.csv"]
