@@ -102,6 +102,7 @@ class TaskFiles:
         # latest news of each), and the downloads still in flight (see ``news``).
         self._count = 0
         self._names: list[str] = []
+        self._given: set[str] = set()  # every name _target gave (casefolded)
         self._untold: dict[int, str] = {}
         self._in_flight: dict[int, str] = {}
         # The downloads arriving, in the order they started, measured against the bytes the task
@@ -150,7 +151,9 @@ class TaskFiles:
         by a name differing only in case: unpacked where case does not count, one would replace
         the other)."""
         self.downloads_dir.mkdir(parents=True, exist_ok=True)
-        taken = {path.name.casefold() for path in self.downloads_dir.iterdir()}
+        # The files written, and the names given to downloads still arriving (their files come
+        # when they are whole: two arriving at once must not get one name).
+        taken = {path.name.casefold() for path in self.downloads_dir.iterdir()} | self._given
         base = safe_name(name)
         stem, dot, suffix = base.rpartition(".")
         if not dot or not stem:
@@ -159,6 +162,7 @@ class TaskFiles:
         while candidate.casefold() in taken:
             count += 1
             candidate = f"{stem} ({count}).{suffix}" if suffix else f"{stem} ({count})"
+        self._given.add(candidate.casefold())
         return self.downloads_dir / candidate
 
     def _full(self, size: int) -> str | None:
